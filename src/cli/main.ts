@@ -1,0 +1,58 @@
+/** The `videoshop` command line. Each command lives in its own module; this file only wires them up. */
+import { Command, InvalidArgumentError } from 'commander';
+import { isUserFacing } from './errors.js';
+import { scheduleCommand } from './schedule.js';
+
+export function parseIntArg(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be an integer.`);
+    return n;
+  };
+}
+
+export function parseNumberArg(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number.`);
+    return n;
+  };
+}
+
+export function buildProgram(print: (line: string) => void): Command {
+  const program = new Command('videoshop')
+    .description('Edit the first frame of a video in any image editor; Videoshop propagates the edit to every frame.')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  program
+    .command('schedule')
+    .description("print the noise schedule (sigmas, c_noise, the steps that run) of a diffusers EulerDiscreteScheduler config")
+    .option('--config <file>', "a model's scheduler_config.json (default: SVD's, built in)")
+    .option('--steps <n>', 'number of inference steps', parseIntArg('--steps'), 25)
+    .option('--strength <s>', 'fraction of the steps that run, from the noisy end (0, 1]', parseNumberArg('--strength'), 0.55)
+    .option('--json', 'print JSON instead of a table', false)
+    .action((opts) => scheduleCommand(opts, print));
+
+  return program;
+}
+
+/** Runs the CLI; returns the process exit code. */
+export async function runCli(argv: string[], print: (line: string) => void = console.log): Promise<number> {
+  const program = buildProgram(print);
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    const code = (err as { code?: string; exitCode?: number }).code;
+    if (typeof code === 'string' && code.startsWith('commander.')) {
+      // commander already printed help or the usage error.
+      return code === 'commander.helpDisplayed' || code === 'commander.version' ? 0 : ((err as { exitCode?: number }).exitCode ?? 2);
+    }
+    if (isUserFacing(err)) {
+      console.error(`videoshop: ${err.message}`);
+      return (err as { exitCode?: number }).exitCode ?? 2;
+    }
+    throw err;
+  }
+}

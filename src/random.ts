@@ -14,7 +14,8 @@ export class Random {
     if (!Number.isSafeInteger(seed) || seed < 0) {
       throw new Error(`random seed must be a non-negative integer, got ${seed}`);
     }
-    // Mix the seed into the 64-bit state (splitmix-style) so nearby seeds diverge at once.
+    // The seed, XORed with fixed constants, is the 64-bit LCG state; two warm-up steps let the multiplier
+    // spread nearby seeds' differences into the high bits the output reads.
     this.hi = (Math.floor(seed / 0x100000000) ^ 0x853c49e6) >>> 0;
     this.lo = (seed ^ 0x748fea9b) >>> 0;
     this.next32();
@@ -29,9 +30,11 @@ export class Random {
     const [hi, lo] = mul64add(oldHi, oldLo, 0x5851f42d, 0x4c957f2d, 0x14057b7e, 0xf767814f);
     this.hi = hi;
     this.lo = lo;
-    // XSH-RR output from the old state.
-    const xorshifted = (((oldHi >>> 18) ^ ((oldHi << 14) | (oldLo >>> 18))) ^ oldHi) >>> 0;
-    const x = ((xorshifted << 5) | (((oldHi << 5) ^ oldLo) >>> 27)) >>> 0;
+    // XSH-RR output from the old state: x = uint32(((old >>> 18) ^ old) >>> 27), rotated right by old >>> 59.
+    // Bits 27–58 of (old >>> 18) ^ old: the high half gives bits 32–58, the low half's top 5 bits give 27–31.
+    const mixedHi = (oldHi >>> 18) ^ oldHi;
+    const mixedLoTop = ((oldHi << 14) ^ oldLo) >>> 27;
+    const x = ((mixedHi << 5) | mixedLoTop) >>> 0;
     const rot = oldHi >>> 27;
     return ((x >>> rot) | (x << ((32 - rot) & 31))) >>> 0;
   }

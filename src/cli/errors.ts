@@ -1,3 +1,5 @@
+import { ConfigError } from '../util/config.js';
+
 /**
  * Errors a user can act on. The CLI prints their message as one line (no stack trace) and exits non-zero;
  * anything else is a bug and is printed with its stack.
@@ -12,5 +14,5 @@ export class UserError extends Error {
 /** Errors from config validation, bad options or bad input files are the user's to fix. */
 export function isUserFacing(err: unknown): err is Error {
   if (!(err instanceof Error)) return false;
-  return err instanceof UserError || err.name === 'ConfigError' || err instanceof RangeError || 'userFacing' in err;
+  return err instanceof UserError || err instanceof ConfigError || err instanceof RangeError || 'userFacing' in err;
 }

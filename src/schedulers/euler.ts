@@ -28,7 +28,7 @@ export interface EulerSchedulerConfig {
 export function parseEulerSchedulerConfig(value: unknown, where = 'scheduler_config.json'): EulerSchedulerConfig {
   const o: Json = asObject(value, where);
   if (o._class_name !== undefined && o._class_name !== 'EulerDiscreteScheduler') {
-    throw new ConfigError(`${where}: Videoshop needs an EulerDiscreteScheduler config, got ${String(o._class_name)}`);
+    throw new ConfigError(`${where}: "_class_name" must be EulerDiscreteScheduler (Videoshop inverts with it), got ${JSON.stringify(o._class_name)}`);
   }
   for (const flag of ['use_exponential_sigmas', 'use_beta_sigmas', 'rescale_betas_zero_snr']) {
     if (o[flag] === true) throw new ConfigError(`${where}: "${flag}": true is not supported`);
@@ -129,6 +129,10 @@ export function makeSchedule(config: EulerSchedulerConfig, numSteps: number, str
     ts = Float64Array.from({ length: numSteps }, (_, i) => Math.round(i * ratio) + config.stepsOffset).reverse();
   } else {
     ts = numpyArange(T, 0, -T / numSteps).map((t) => roundHalfEven(t) - 1);
+    if (ts.length !== numSteps) {
+      // numpy.arange's float length rounds up here, so diffusers itself would run an extra step.
+      throw new RangeError(`"trailing" timestep spacing gives ${ts.length} timesteps for ${numSteps} steps; choose another step count`);
+    }
   }
 
   let sigmas: Float64Array;
@@ -238,6 +242,8 @@ export function inverseEulerStep(
   checkSameLength(modelOutput, sample);
   const d = sigmaLow - sigmaHigh;
   const den = d * (1 - cSkip) + sigmaHigh;
+  // Only a sample-predicting model stepping to σ_t = 0 gets here: its Euler step lands on F whatever x̂_{t+1} was.
+  if (den === 0) throw new RangeError(`an Euler step to σ = ${sigmaLow} with ${prediction} prediction cannot be inverted`);
   return sample.map((x, i) => (sigmaHigh * x + d * cOut * modelOutput[i]) / den);
 }
 

@@ -1,5 +1,7 @@
 /** Small validators for config.json files: each failure names the file and the field. */
-export class ConfigError extends Error {}
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
 
 export type Json = Record<string, unknown>;
 

@@ -1,0 +1,81 @@
+/** CLIP image embedder on ONNX Runtime: SVD's preprocessing in TypeScript, the network as a graph we build. */
+import { type Tensor, tensor } from '../../tensor.js';
+import type { ImageEmbedder } from '../types.js';
+import { WeightStore } from '../../safetensors/read.js';
+import { type Device, ModelSession } from '../../runtime/session.js';
+import { type ClipVisionConfig, readClipVisionConfig } from './config.js';
+import { CLIP_INPUT, CLIP_OUTPUT, buildClipGraph } from './graph.js';
+import { clipPreprocess } from './preprocess.js';
+
+export { type ClipVisionConfig, parseClipVisionConfig, readClipVisionConfig } from './config.js';
+export { buildClipGraph } from './graph.js';
+export { clipWeightShapes } from './weights.js';
+export { CLIP_MEAN, CLIP_STD, clipPreprocess, resizeBilinearAntialias } from './preprocess.js';
+
+export interface ClipLoadOptions {
+  device?: Device;
+  /** Compute precision inside the graph (default float32). */
+  dtype?: 'float32' | 'float16';
+  /** Weight file variant, e.g. 'fp16' → model.fp16.safetensors. */
+  variant?: string;
+  /** Attention kernel; default 'mha' (fused) on cuda, 'matmul' elsewhere. */
+  attention?: 'matmul' | 'mha';
+  cacheDir?: string;
+  threads?: number;
+}
+
+export class ClipImageEmbedder implements ImageEmbedder {
+  readonly embedDim: number;
+
+  constructor(readonly config: ClipVisionConfig, private readonly session: ModelSession) {
+    this.embedDim = config.projectionDim;
+  }
+
+  /** Side of the square the network sees; images are resized to it. */
+  get imageSize(): number {
+    return this.config.imageSize;
+  }
+
+  async embed(image: Tensor): Promise<Float32Array> {
+    return (await this.embedMany([image]))[0];
+  }
+
+  /** Several images [3, H, W] in [-1, 1] (sizes may differ), embedded in one run. */
+  async embedMany(images: readonly Tensor[]): Promise<Float32Array[]> {
+    if (images.length === 0) return [];
+    const s = this.config.imageSize;
+    const plane = this.config.numChannels * s * s;
+    const batch = new Float32Array(images.length * plane);
+    images.forEach((img, i) => batch.set(clipPreprocess(img, s).data, i * plane));
+    const out = await this.embedPixels(tensor(batch, [images.length, this.config.numChannels, s, s]));
+    const d = this.embedDim;
+    return images.map((_, i) => out.data.slice(i * d, (i + 1) * d));
+  }
+
+  /** The bare network: preprocessed pixel_values [B, C, S, S] → image_embeds [B, embedDim]. */
+  async embedPixels(pixelValues: Tensor): Promise<Tensor> {
+    const { numChannels: c, imageSize: s } = this.config;
+    const [b] = pixelValues.dims;
+    if (pixelValues.dims.length !== 4 || pixelValues.dims[1] !== c || pixelValues.dims[2] !== s || pixelValues.dims[3] !== s) {
+      throw new Error(`CLIP: pixel_values must be [batch, ${c}, ${s}, ${s}], got [${pixelValues.dims.join(', ')}]`);
+    }
+    const out = await this.session.run({ [CLIP_INPUT]: pixelValues });
+    return tensor(out[CLIP_OUTPUT].data, [b, this.embedDim]);
+  }
+
+  release(): Promise<void> {
+    return this.session.release();
+  }
+}
+
+/** Loads transformers' CLIPVisionModelWithProjection from a folder (config.json + model[.variant].safetensors). */
+export async function loadClip(folder: string, opts: ClipLoadOptions = {}): Promise<ClipImageEmbedder> {
+  const config = readClipVisionConfig(folder);
+  const weights = WeightStore.openFolder(folder, { variant: opts.variant, baseName: 'model' });
+  const graph = buildClipGraph(config, weights, {
+    computeType: opts.dtype ?? 'float32',
+    attention: opts.attention ?? (opts.device === 'cuda' ? 'mha' : 'matmul'),
+  });
+  const session = await ModelSession.create(graph, { device: opts.device, cacheDir: opts.cacheDir, threads: opts.threads });
+  return new ClipImageEmbedder(config, session);
+}

@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { isUserFacing } from './errors.js';
 import { scheduleCommand } from './schedule.js';
+import { createTinyModel } from '../models/tiny.js';
 
 export function parseIntArg(name: string) {
   return (value: string): number => {
@@ -33,6 +34,17 @@ export function buildProgram(print: (line: string) => void): Command {
     .option('--strength <s>', 'fraction of the steps that run, from the noisy end (0, 1]', parseNumberArg('--strength'), 0.55)
     .option('--json', 'print JSON instead of a table', false)
     .action((opts) => scheduleCommand(opts, print));
+
+  program
+    .command('create-tiny-model')
+    .description('write a tiny random Stable Video Diffusion (diffusers layout) to <dir>, for tests and trying Videoshop offline')
+    .argument('<dir>', 'output folder (created; must be empty or absent)')
+    .option('--seed <n>', 'seed of the random weights', parseIntArg('--seed'), 0)
+    .option('--force', 'replace <dir> if it already has files', false)
+    .action((dir: string, opts: { seed: number; force: boolean }) => {
+      createTinyModel(dir, { seed: opts.seed, force: opts.force });
+      print(`wrote a tiny random SVD to ${dir} (seed ${opts.seed})`);
+    });
 
   return program;
 }

@@ -1,0 +1,11 @@
+/** Video and image I/O: ffmpeg for video, sharp for images. */
+export { VideoError } from './errors.js';
+export { ffmpegPath, ffprobePath } from './ffmpeg.js';
+export { probeVideo, probeAudioCodec, type VideoInfo, type Rational } from './probe.js';
+export { readFrames, readFramesRGB8, SCALE_FLAGS, type ReadOptions, type FrameRange, type Rgb8Frame } from './read.js';
+export { writeVideo, evenSize, assertNotInput, type WriteOptions, type WriteResult } from './write.js';
+export { writeFramesPng, type FramesPngOptions } from './frames-png.js';
+export { readImage, fitImage, type RgbImage, type FitMode } from './image.js';
+export { processingSize, aspectMismatch, type ProcessingSizeOptions } from './size.js';
+export { resizeImage } from '../image/resize.js';
+export { rgb8ToChw, chwToRgb8 } from './pixels.js';

@@ -159,7 +159,7 @@ export class WeightStore {
 
   /**
    * Opens one diffusers component folder (e.g. <model>/unet): `<name>.safetensors`, or `<name>.<variant>.safetensors`,
-   * or a sharded `<name>[.<variant>].safetensors.index.json`. `variant` e.g. 'fp16'. Throws a clear error if none found.
+   * or a sharded `<name>.safetensors.index[.<variant>].json` (also the older `<name>.<variant>.safetensors.index.json`). `variant` e.g. 'fp16'. Throws a clear error if none found.
    */
   static openFolder(dir: string, opts: { variant?: string; baseName?: string } = {}): WeightStore {
     const abs = path.resolve(dir);
@@ -171,11 +171,17 @@ export class WeightStore {
       const single = path.join(abs, base + suffix);
       tried.push(path.basename(single));
       if (existsSync(single)) return WeightStore.openFiles([single], abs);
-      const index = single + '.index.json';
-      tried.push(path.basename(index));
-      if (existsSync(index)) return WeightStore.openIndex(index, abs);
+      // Sharded: diffusers names a variant's index `<name>.safetensors.index.<variant>.json`; older files used
+      // `<name>.<variant>.safetensors.index.json` (and transformers `<name>.safetensors.index.<variant>.json` too).
+      const indexes = opts.variant
+        ? [path.join(abs, `${base}.safetensors.index.${opts.variant}.json`), single + '.index.json']
+        : [single + '.index.json'];
+      for (const index of indexes) {
+        tried.push(path.basename(index));
+        if (existsSync(index)) return WeightStore.openIndex(index, abs);
+      }
     }
-    const present = readdirSync(abs).filter((f) => f.endsWith('.safetensors') || f.endsWith('.safetensors.index.json'));
+    const present = readdirSync(abs).filter((f) => f.endsWith('.safetensors') || /\.safetensors\.index(\.[^.]+)?\.json$/.test(f));
     const hint = present.length ? `; the folder has ${present.join(', ')}` : '; the folder has no .safetensors files';
     const variantHint = !opts.variant && present.some((f) => /\.[^.]+\.safetensors/.test(f)) ? ' (pass a variant, e.g. "fp16"?)' : '';
     throw new SafetensorsError(`no weights in ${abs}: looked for ${tried.join(', ')}${hint}${variantHint}`);

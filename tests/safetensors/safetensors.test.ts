@@ -115,6 +115,14 @@ test('openFolder picks the variant, the default base names, and sharded indexes'
   writeFileSync(path.join(sh, 'model.safetensors.index.json'), JSON.stringify({ weight_map: { a: 'model-00002-of-00002.safetensors' } }));
   assert.throws(() => WeightStore.openFolder(sh), /weight "a" is not in its shard model-00002-of-00002.safetensors/);
   assert.throws(() => WeightStore.openFolder(tmp()), /no weights in .*no \.safetensors files/);
+
+  // diffusers' name for a sharded variant: <name>.safetensors.index.<variant>.json.
+  const v = tmp();
+  writeSafetensors(path.join(v, 'diffusion_pytorch_model-00001-of-00001.fp16.safetensors'), [{ name: 'w', dtype: 'F16', shape: [1], data: one }]);
+  writeFileSync(path.join(v, 'diffusion_pytorch_model.safetensors.index.fp16.json'),
+    JSON.stringify({ weight_map: { w: 'diffusion_pytorch_model-00001-of-00001.fp16.safetensors' } }));
+  assert.equal(WeightStore.openFolder(v, { variant: 'fp16' }).info('w').dtype, 'F16');
+  assert.throws(() => WeightStore.openFolder(v), /the folder has .*index\.fp16\.json \(pass a variant/);
 });
 
 test('offsets beyond 4 GiB are exact (sparse file)', () => {

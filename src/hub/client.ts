@@ -1,0 +1,148 @@
+/**
+ * The few Hub calls a download needs, through @huggingface/hub (modelInfo → commit, listFiles → sizes and etags,
+ * fileDownloadInfo + downloadFile → the bytes), with a fetch wrapper that remembers the Hub's X-Error-Code header
+ * (the library's HubApiError drops headers) so failures become one-line messages.
+ */
+import { downloadFile, fileDownloadInfo, HubApiError, listFiles, modelInfo } from '@huggingface/hub';
+import type { Checksum } from './blob.js';
+import { COMMIT_HASH } from './cache.js';
+import { explainError, HubError, httpError, isNetworkError, type FailureContext } from './errors.js';
+
+export interface RemoteFile {
+  path: string;
+  size: number;
+  /** Blob name in the cache: the LFS sha256, else the git oid (what Python's huggingface_hub uses too). */
+  etag: string;
+  checksum: Checksum | null;
+}
+
+interface HttpFailure {
+  url: string;
+  status: number;
+  errorCode: string | null;
+}
+
+export interface HubClientOptions {
+  repoId: string;
+  revision: string;
+  hubUrl: string;
+  token?: string;
+  cacheDir: string;
+}
+
+export class HubClient {
+  /** Every request goes through this; tests and callers can see what was asked. */
+  readonly fetch: typeof fetch;
+  private lastFailure: HttpFailure | null = null;
+
+  constructor(private readonly o: HubClientOptions) {
+    this.fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      if (!res.ok) {
+        this.lastFailure = { url: res.url || String(input), status: res.status, errorCode: res.headers.get('x-error-code') };
+        return res;
+      }
+      return honourRange(res, init);
+    };
+  }
+
+  private get credentials(): { hubUrl: string; accessToken?: string; fetch: typeof fetch } {
+    return { hubUrl: this.o.hubUrl, fetch: this.fetch, ...(this.o.token ? { accessToken: this.o.token } : {}) };
+  }
+
+  context(file?: string): FailureContext {
+    return {
+      repoId: this.o.repoId,
+      revision: this.o.revision,
+      hubUrl: this.o.hubUrl,
+      cacheDir: this.o.cacheDir,
+      hasToken: Boolean(this.o.token),
+      file,
+      errorCode: this.lastFailure?.errorCode,
+    };
+  }
+
+  /** Any failure → a one-line HubError (see errors.ts). */
+  explain(err: unknown, file?: string): Error {
+    return explainError(err, this.context(file));
+  }
+
+  /** The commit a branch or tag points to now. */
+  async resolveCommit(): Promise<string> {
+    try {
+      const info = await modelInfo({ ...this.credentials, name: this.o.repoId, revision: this.o.revision, additionalFields: ['sha'] });
+      if (typeof info.sha !== 'string' || !COMMIT_HASH.test(info.sha)) {
+        throw new HubError('server', `${this.o.hubUrl} gave no commit for ${this.o.repoId}@${this.o.revision}: try again later`);
+      }
+      return info.sha;
+    } catch (err) {
+      throw this.explain(err);
+    }
+  }
+
+  /** Every file of the repo at `commit`, with its size and cache etag. */
+  async listFiles(commit: string): Promise<Map<string, RemoteFile>> {
+    const files = new Map<string, RemoteFile>();
+    try {
+      for await (const e of listFiles({ ...this.credentials, repo: this.o.repoId, revision: commit, recursive: true })) {
+        if (e.type !== 'file') continue;
+        if (e.lfs) files.set(e.path, { path: e.path, size: e.lfs.size, etag: e.lfs.oid, checksum: { kind: 'sha256', hex: e.lfs.oid } });
+        else if (e.oid) files.set(e.path, { path: e.path, size: e.size, etag: e.oid, checksum: { kind: 'git-sha1', hex: e.oid } });
+        else if (e.xetHash) files.set(e.path, { path: e.path, size: e.size, etag: e.xetHash, checksum: null });
+      }
+    } catch (err) {
+      throw this.explain(err);
+    }
+    return files;
+  }
+
+  /** Returns `open(offset)` for one file: its bytes from `offset` on (a Range request when offset > 0). */
+  async opener(file: RemoteFile, commit: string): Promise<(offset: number) => Promise<ReadableStream<Uint8Array>>> {
+    const params = { ...this.credentials, repo: this.o.repoId, path: file.path, revision: commit };
+    let info;
+    try {
+      info = await fileDownloadInfo(params);
+    } catch (err) {
+      throw this.explain(err, file.path);
+    }
+    if (!info) throw httpError(404, { ...this.context(file.path), errorCode: 'EntryNotFound' });
+    const downloadInfo = info;
+    return async (offset) => {
+      this.lastFailure = null;
+      // xet: false → plain HTTP (the Hub redirects to its CDN), the path Python clients without hf_xet use too.
+      const blob = await downloadFile({ ...params, downloadInfo, xet: false });
+      if (!blob) throw httpError(404, { ...this.context(file.path), errorCode: 'EntryNotFound' });
+      return (offset > 0 ? blob.slice(offset) : blob).stream();
+    };
+  }
+
+  /** After a failed attempt at a file: retry transient failures, give up on the rest with a clear message. */
+  classify(err: unknown, file: string): 'retry' | Error {
+    const status = err instanceof HubApiError ? err.statusCode : this.lastFailure?.status;
+    if (status !== undefined) return status >= 500 || status === 408 ? 'retry' : httpError(status, this.context(file));
+    // The library aborts a failed body stream with the error's message (a string), e.g. "terminated".
+    if (isNetworkError(err) || (typeof err === 'string' && /terminated|fetch failed|socket|other side closed/i.test(err))) return 'retry';
+    return this.explain(err, file);
+  }
+}
+
+/** A server that ignores `Range: bytes=N-` answers 200 with the whole file: drop the first N bytes ourselves. */
+function honourRange(res: Response, init: RequestInit | undefined): Response {
+  const range = new Headers(init?.headers).get('range');
+  const start = Number(/^bytes=(\d+)-/.exec(range ?? '')?.[1] ?? 0);
+  if (res.status !== 200 || start === 0 || !res.body) return res;
+  let skip = start;
+  const body = res.body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        if (skip >= chunk.length) {
+          skip -= chunk.length;
+          return;
+        }
+        controller.enqueue(skip > 0 ? chunk.subarray(skip) : chunk);
+        skip = 0;
+      },
+    }),
+  );
+  return new Response(body, { status: 206, statusText: 'Partial Content', headers: res.headers });
+}

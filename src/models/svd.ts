@@ -1,0 +1,84 @@
+/**
+ * Stable Video Diffusion as Videoshop uses it: a diffusers folder (or Hub id) → the three networks on ONNX Runtime,
+ * the scheduler config, and the geometry the pipeline needs (native area, size multiple, frames per block).
+ */
+import { readFileSync } from 'node:fs';
+import { resolveModel, type ResolveOptions } from '../hub/download.js';
+import type { Device } from '../runtime/session.js';
+import { parseEulerSchedulerConfig, type EulerSchedulerConfig } from '../schedulers/euler.js';
+import { asObject, int } from '../util/config.js';
+import { loadClip, type ClipImageEmbedder } from './clip/index.js';
+import { openModelRepository, type WeightVariant } from './repository.js';
+import type { VideoshopModels } from './types.js';
+import { loadUnet, type OnnxDenoiser } from './unet/index.js';
+import { loadVae, type OnnxVideoAutoencoder } from './vae/index.js';
+
+/** The paper's model (gated on the Hub: accept its license, then set HF_TOKEN). */
+export const DEFAULT_MODEL = 'stabilityai/stable-video-diffusion-img2vid';
+
+export interface SvdLoadOptions {
+  device?: Device;
+  /** Compute precision; default float32 on cpu, float16 on GPUs. */
+  dtype?: 'float32' | 'float16';
+  /** Weight files to use; default: 'fp16' for float16 compute, the plain files for float32 (falls back either way). */
+  variant?: WeightVariant | null;
+  /** Folder for compiled graphs (default ~/.cache/videoshop/graphs or $VIDEOSHOP_CACHE). */
+  cacheDir?: string;
+  threads?: number;
+  /** Hub download settings when `model` is a repo id. */
+  hub?: Omit<ResolveOptions, 'variant'>;
+  onNotice?: (message: string) => void;
+}
+
+export interface SvdModel {
+  readonly folder: string;
+  readonly models: VideoshopModels;
+  readonly scheduler: EulerSchedulerConfig;
+  /** Frames the UNet was trained on (14, or 25 for -xt): the block length for long videos. */
+  readonly numFrames: number;
+  /** Pixel area the model was trained at: (unet sample_size · VAE downscale)², 768² = 1024·576 for SVD. */
+  readonly nativeArea: number;
+  /** Processing sides must be multiples of this: VAE downscale · 2^(UNet down blocks − 1) (64 for SVD). */
+  readonly sizeMultiple: number;
+  readonly device: Device;
+  readonly dtype: 'float32' | 'float16';
+  release(): Promise<void>;
+}
+
+export async function loadSvd(model: string, opts: SvdLoadOptions = {}): Promise<SvdModel> {
+  const device = opts.device ?? 'cpu';
+  const dtype = opts.dtype ?? (device === 'cpu' ? 'float32' : 'float16');
+  const variant = opts.variant !== undefined ? opts.variant : dtype === 'float16' ? 'fp16' : null;
+  const folder = await resolveModel(model, { ...opts.hub, variant, onNotice: opts.onNotice });
+  const repo = await openModelRepository(folder, { variant });
+  for (const notice of repo.notices) opts.onNotice?.(notice);
+
+  const scheduler = parseEulerSchedulerConfig(readJson(repo.scheduler.config), repo.scheduler.config);
+  const unetJson = asObject(readJson(repo.unet.config), repo.unet.config);
+  const sampleSize = int(unetJson, 'sample_size', repo.unet.config, 96);
+  // The fused attention op keeps memory linear in tokens on cpu/cuda; WebGPU runs the plain ops.
+  const attention = device === 'webgpu' ? 'matmul' : 'mha';
+  const common = { device, dtype, cacheDir: opts.cacheDir, threads: opts.threads, attention } as const;
+  const unet: OnnxDenoiser = await loadUnet(repo.unet.folder, { ...common, variant: repo.unet.weights.variant ?? undefined });
+  const vae: OnnxVideoAutoencoder = await loadVae(repo.vae.folder, { ...common, variant: repo.vae.weights.variant ?? undefined });
+  const imageEmbedder: ClipImageEmbedder = await loadClip(repo.image_encoder.folder,
+    { ...common, variant: repo.image_encoder.weights.variant ?? undefined });
+  const downBlocks = unet.config.downBlockTypes.length;
+  return {
+    folder,
+    models: { denoiser: unet, vae, imageEmbedder },
+    scheduler,
+    numFrames: unet.numFrames,
+    nativeArea: (sampleSize * vae.downscale) ** 2,
+    sizeMultiple: vae.downscale * 2 ** (downBlocks - 1),
+    device,
+    dtype,
+    async release() {
+      await Promise.all([unet.release(), vae.release(), imageEmbedder.release()]);
+    },
+  };
+}
+
+function readJson(file: string): unknown {
+  return JSON.parse(readFileSync(file, 'utf8'));
+}

@@ -1,0 +1,295 @@
+/**
+ * One Videoshop run on one block of frames: encode & normalize → invert with noise extrapolation →
+ * guided denoising conditioned on the edited frame → rescale & decode (paper Fig. 2; reference run.py).
+ * Network-agnostic: it only talks to the interfaces of models/types.ts.
+ */
+import type { VideoshopModels } from '../models/types.js';
+import { Random } from '../random.js';
+import { makeSchedule } from '../schedulers/euler.js';
+import { concat, slice, type Tensor } from '../tensor.js';
+import type { Conditioning } from './conditioning.js';
+import { denoiseLatents } from './denoise.js';
+import { invertLatents, type InversionBranch } from './invert.js';
+import { countNonFinite, latentDims, type LatentShape } from './latents.js';
+import { normalizeLatents, type NormalizationStats } from './normalize.js';
+import { resolveOptions, type VideoshopNoise, type VideoshopOptions } from './options.js';
+import { imageChannelStats, rescaleLatents, type ChannelStats } from './rescale.js';
+
+export interface VideoshopInput {
+  /** Source frames [F, 3, H, W] in [-1, 1]; H and W multiples of the VAE's downscale. */
+  readonly video: Tensor;
+  /** The edited first frame [3, H, W] in [-1, 1]. For a later block, e.g. the previous block's last output frame. */
+  readonly editedFrame: Tensor;
+  /** The frame that conditions the inversion (default: video[0], as in the reference). */
+  readonly sourceFrame?: Tensor;
+  /** Conditioning computed earlier (e.g. shared by several blocks); skips those encodes. */
+  readonly conditioning?: PrecomputedConditioning;
+}
+
+export interface PrecomputedConditioning {
+  readonly inversion?: Conditioning;
+  readonly edit?: Conditioning;
+  /** Per-channel stats of scaling_factor·encode(clean edited frame). */
+  readonly rescaleTarget?: ChannelStats | null;
+}
+
+export type VideoshopStage = 'encode' | 'invert' | 'denoise' | 'decode';
+
+export interface VideoshopProgress {
+  readonly stage: VideoshopStage;
+  /** 1 … total within the stage. */
+  readonly step: number;
+  readonly total: number;
+}
+
+export interface VideoshopStats {
+  readonly normalization: NormalizationStats;
+  /** The inversion conditioning latents' normalization (null when used raw or precomputed). */
+  readonly inversionConditioning: NormalizationStats | null;
+  /** Branch of each inversion step, lowest noise level first. */
+  readonly inversionBranches: InversionBranch[];
+  /** σ the inversion reached (= the denoising's start). */
+  readonly sigmaStart: number;
+  /** First-frame per-channel stats before rescaling and the target's (null without rescaling). */
+  readonly rescale: { readonly source: ChannelStats; readonly target: ChannelStats } | null;
+  /** NaN/±∞ counts: the no-threshold ablation divides by σ = 0 on its first step. */
+  readonly nonFinite: { readonly inverted: number; readonly output: number };
+}
+
+export interface VideoshopTimings {
+  readonly encodeMs: number;
+  readonly invertMs: number;
+  readonly denoiseMs: number;
+  readonly decodeMs: number;
+  readonly totalMs: number;
+}
+
+export interface VideoshopResult {
+  /** Decoded frames [F, 3, H, W], not clamped (clamp to [-1, 1] when converting to pixels). */
+  readonly frames: Tensor;
+  /** Final latents x_out [1, F, C, h, w] (scaled; decoded after dividing by the scaling factor). */
+  readonly latents: Tensor;
+  /** Denoised latents x0 before rescaling. */
+  readonly denoisedLatents: Tensor;
+  /** x̂ at σ_start after inversion. */
+  readonly invertedLatents: Tensor;
+  /** The conditioning used, reusable through `input.conditioning` for another block. */
+  readonly conditioning: { readonly inversion: Conditioning; readonly edit: Conditioning; readonly rescaleTarget: ChannelStats | null };
+  readonly stats: VideoshopStats;
+  readonly timings: VideoshopTimings;
+  /** Human-readable problems (non-finite latents, more frames than the network was trained on). */
+  readonly warnings: string[];
+}
+
+/** Frames per VAE encode call, as the reference's vae_encode: 14 when the block fits, else 10. */
+export function encodeChunkSize(frames: number): number {
+  return frames <= 14 ? 14 : 10;
+}
+
+export async function runVideoshop(
+  models: VideoshopModels,
+  input: VideoshopInput,
+  partialOptions: Partial<VideoshopOptions> = {},
+  onProgress?: (p: VideoshopProgress) => void,
+): Promise<VideoshopResult> {
+  const options = resolveOptions(partialOptions);
+  const { denoiser, vae } = models;
+  const t0 = performance.now();
+  const { frames, height: H, width: W } = checkVideo(input, vae.downscale);
+  if (denoiser.latentChannels !== vae.latentChannels) {
+    throw new RangeError(`denoiser has ${denoiser.latentChannels} latent channels but the VAE ${vae.latentChannels}`);
+  }
+  const shape: LatentShape = { frames, channels: vae.latentChannels, height: H / vae.downscale, width: W / vae.downscale };
+  const sourceFrame = input.sourceFrame ?? reshape3(slice(input.video, 0, 0, 1));
+  const noise = drawNoise(options.seed, options.noise, [3, H, W], latentDims(shape));
+  const sf = vae.scalingFactor;
+  const timeIds: [number, number, number] = [options.fps - 1, options.motionBucket, options.noiseAug];
+  const pre = input.conditioning ?? {};
+  const warnings: string[] = [];
+  if (frames > denoiser.numFrames) warnings.push(`${frames} frames in one block; the denoiser was trained on ${denoiser.numFrames}`);
+
+  // 1. Encode & normalize.
+  const chunk = encodeChunkSize(frames);
+  const chunks = Math.ceil(frames / chunk);
+  const encodeTotal = chunks + (pre.inversion ? 0 : 2) + (pre.edit ? 0 : 2) + (options.rescale && !pre.rescaleTarget ? 1 : 0);
+  let encodeStep = 0;
+  const tick = () => onProgress?.({ stage: 'encode', step: ++encodeStep, total: encodeTotal });
+  const parts: Tensor[] = [];
+  for (let start = 0; start < frames; start += chunk) {
+    const part = slice(input.video, 0, start, Math.min(start + chunk, frames));
+    parts.push(checkLatents(await vae.encode(part), part.dims[0], shape));
+    tick();
+  }
+  const encoded = concat(parts, 0);
+  const scaled: Tensor = { data: encoded.data.map((v) => v * sf), dims: latentDims(shape) };
+  const { latents: x0, stats: normalization } = normalizeLatents(scaled, options.normalization);
+
+  let inversionConditioningStats: NormalizationStats | null = null;
+  let inversionCond = pre.inversion;
+  if (!inversionCond) {
+    const z = checkLatents(await vae.encode(augment(sourceFrame, noise.sourceImage, options.noiseAug)), 1, shape);
+    tick();
+    let latents: Tensor = { data: z.data, dims: [shape.channels, shape.height, shape.width] };
+    if (options.normalizeInversionConditioning && options.normalization !== 'none') {
+      // Reference: the single frame normalized like the video latents, then divided by the scaling factor.
+      const n = normalizeLatents({ data: z.data, dims: [1, 1, shape.channels, shape.height, shape.width] }, options.normalization);
+      inversionConditioningStats = n.stats;
+      latents = { data: n.latents.data.map((v) => v / sf), dims: latents.dims };
+    }
+    inversionCond = { embedding: await embed(models, sourceFrame), latents, addedTimeIds: timeIds };
+    tick();
+  }
+  let editCond = pre.edit;
+  if (!editCond) {
+    const z = checkLatents(await vae.encode(augment(input.editedFrame, noise.editedImage, options.noiseAug)), 1, shape);
+    tick();
+    // Reference: raw (unscaled, unnormalized) latents of the noise-augmented edited frame.
+    editCond = { embedding: await embed(models, input.editedFrame), latents: { data: z.data, dims: [shape.channels, shape.height, shape.width] }, addedTimeIds: timeIds };
+    tick();
+  }
+  let rescaleTarget: ChannelStats | null = null;
+  if (options.rescale) {
+    rescaleTarget = pre.rescaleTarget ?? null;
+    if (!rescaleTarget) {
+      const z = checkLatents(await vae.encode(withBatch(input.editedFrame)), 1, shape);
+      rescaleTarget = imageChannelStats({ data: z.data.map((v) => v * sf), dims: [shape.channels, shape.height, shape.width] });
+      tick();
+    }
+  }
+  const t1 = performance.now();
+
+  // 2. Invert with noise extrapolation, no guidance.
+  const schedule = makeSchedule(options.scheduler, options.steps, options.strength);
+  const prediction = options.scheduler.predictionType;
+  const inverted = await invertLatents({
+    denoiser,
+    schedule,
+    prediction,
+    x0,
+    noise: noise.inversion,
+    conditioning: inversionCond,
+    settings: { mode: options.inversion, threshold: options.threshold, thresholdNoise: options.thresholdNoise },
+    onStep: (step, total) => onProgress?.({ stage: 'invert', step, total }),
+  });
+  const invertedNonFinite = countNonFinite(inverted.latents.data);
+  if (invertedNonFinite > 0) {
+    warnings.push(
+      `inversion produced ${invertedNonFinite} non-finite values (NaN/±∞) of ${inverted.latents.data.length}` +
+        (options.threshold === null && options.inversion === 'extrapolated'
+          ? ': without a noise threshold the first step extrapolates from σ = 0 (0/0), as the paper\'s Table 5 "− Threshold" reports'
+          : ''),
+    );
+  }
+  const t2 = performance.now();
+
+  // 3. Denoise conditioned on the edited frame, with guidance.
+  const denoised = await denoiseLatents({
+    denoiser,
+    schedule,
+    prediction,
+    start: inverted.latents,
+    conditioning: editCond,
+    minGuidance: options.minGuidance,
+    maxGuidance: options.maxGuidance,
+    onStep: (step, total) => onProgress?.({ stage: 'denoise', step, total }),
+  });
+  const t3 = performance.now();
+
+  // 4. Rescale & decode (one call for the whole block: the temporal decoder mixes frames).
+  const rescaled = rescaleTarget ? rescaleLatents(denoised, rescaleTarget, options.rescaleFormula) : null;
+  const latents = rescaled ? rescaled.latents : denoised;
+  const decoded = await vae.decode({ data: latents.data.map((v) => v / sf), dims: [frames, shape.channels, shape.height, shape.width] }, frames);
+  if (decoded.dims.length !== 4 || decoded.dims[0] !== frames || decoded.dims[1] !== 3 || decoded.dims[2] !== H || decoded.dims[3] !== W) {
+    throw new Error(`VAE decode returned [${decoded.dims.join(', ')}], expected [${frames}, 3, ${H}, ${W}]`);
+  }
+  onProgress?.({ stage: 'decode', step: 1, total: 1 });
+  const outputNonFinite = countNonFinite(latents.data);
+  if (outputNonFinite > 0 && invertedNonFinite === 0) warnings.push(`denoising produced ${outputNonFinite} non-finite latent values`);
+  const t4 = performance.now();
+
+  return {
+    frames: decoded,
+    latents,
+    denoisedLatents: denoised,
+    invertedLatents: inverted.latents,
+    conditioning: { inversion: inversionCond, edit: editCond, rescaleTarget },
+    stats: {
+      normalization,
+      inversionConditioning: inversionConditioningStats,
+      inversionBranches: inverted.branches,
+      sigmaStart: schedule.sigmas[schedule.startIndex],
+      rescale: rescaled && rescaleTarget ? { source: rescaled.source, target: rescaleTarget } : null,
+      nonFinite: { inverted: invertedNonFinite, output: outputNonFinite },
+    },
+    timings: { encodeMs: t1 - t0, invertMs: t2 - t1, denoiseMs: t3 - t2, decodeMs: t4 - t3, totalMs: t4 - t0 },
+    warnings,
+  };
+}
+
+/** The three random tensors, positional in one seeded stream (see VideoshopNoise). */
+export function drawNoise(
+  seed: number,
+  given: VideoshopNoise | undefined,
+  imageDims: readonly number[],
+  latentDimsList: readonly number[],
+): { sourceImage: Tensor; inversion: Tensor; editedImage: Tensor } {
+  const rng = new Random(seed);
+  const slot = (name: keyof VideoshopNoise, dims: readonly number[]): Tensor => {
+    const n = dims.reduce((a, b) => a * b, 1);
+    const fixed = given?.[name];
+    if (!fixed) return { data: rng.normals(n), dims: [...dims] };
+    if (fixed.data.length !== n) {
+      throw new RangeError(`noise.${name} must have shape [${dims.join(', ')}], got [${fixed.dims.join(', ')}]`);
+    }
+    for (let i = 0; i < n; i++) rng.normal();
+    return { data: fixed.data, dims: [...dims] };
+  };
+  const sourceImage = slot('sourceImage', imageDims);
+  const inversion = slot('inversion', latentDimsList);
+  const editedImage = slot('editedImage', imageDims);
+  return { sourceImage, inversion, editedImage };
+}
+
+function checkVideo(input: VideoshopInput, downscale: number): { frames: number; height: number; width: number } {
+  const d = input.video.dims;
+  if (d.length !== 4 || d[1] !== 3 || d[0] < 1) throw new RangeError(`video must be [frames, 3, H, W], got [${d.join(', ')}]`);
+  const [frames, , height, width] = d;
+  if (height % downscale !== 0 || width % downscale !== 0) {
+    throw new RangeError(`video size ${width}×${height} must be a multiple of ${downscale} on both sides`);
+  }
+  for (const [name, t] of [['editedFrame', input.editedFrame], ['sourceFrame', input.sourceFrame]] as const) {
+    if (t && (t.dims.length !== 3 || t.dims[0] !== 3 || t.dims[1] !== height || t.dims[2] !== width)) {
+      throw new RangeError(`${name} must be [3, ${height}, ${width}] like the video's frames, got [${t.dims.join(', ')}]`);
+    }
+  }
+  return { frames, height, width };
+}
+
+function checkLatents(z: Tensor, n: number, s: LatentShape): Tensor {
+  const want = [n, s.channels, s.height, s.width];
+  if (z.dims.length !== 4 || z.dims.some((d, i) => d !== want[i])) {
+    throw new Error(`VAE encode returned [${z.dims.join(', ')}], expected [${want.join(', ')}]`);
+  }
+  return z;
+}
+
+function reshape3(frame: Tensor): Tensor {
+  return { data: frame.data, dims: frame.dims.slice(1) };
+}
+
+function withBatch(image: Tensor): Tensor {
+  return { data: image.data, dims: [1, ...image.dims] };
+}
+
+/** image + strength·noise, as a batch of one [1, 3, H, W]. */
+function augment(image: Tensor, noise: Tensor, strength: number): Tensor {
+  return { data: image.data.map((v, i) => v + strength * noise.data[i]), dims: [1, ...image.dims] };
+}
+
+async function embed(models: VideoshopModels, image: Tensor): Promise<Float32Array> {
+  const e = await models.imageEmbedder.embed(image);
+  if (e.length !== models.imageEmbedder.embedDim) {
+    throw new Error(`image embedder returned ${e.length} values, expected ${models.imageEmbedder.embedDim}`);
+  }
+  return e;
+}

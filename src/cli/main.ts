@@ -1,30 +1,18 @@
 /** The `videoshop` command line. Each command lives in its own module; this file only wires them up. */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { parseIntArg, parseNumberArg } from './args.js';
+import { addEditCommand } from './edit.js';
 import { isUserFacing } from './errors.js';
 import { scheduleCommand } from './schedule.js';
 import { createTinyModel } from '../models/tiny.js';
-
-export function parseIntArg(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be an integer.`);
-    return n;
-  };
-}
-
-export function parseNumberArg(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number.`);
-    return n;
-  };
-}
 
 export function buildProgram(print: (line: string) => void): Command {
   const program = new Command('videoshop')
     .description('Edit the first frame of a video in any image editor; Videoshop propagates the edit to every frame.')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+
+  addEditCommand(program, print);
 
   program
     .command('schedule')

@@ -1,0 +1,143 @@
+/** `videoshop edit`: the main job, for a person at a terminal (progress, Ctrl-C) or a script (--json). */
+import { Option, type Command } from 'commander';
+import { editVideo, type EditProgress } from '../edit/edit-video.js';
+import type { EditOptions } from '../edit/options.js';
+import { DEFAULT_MODEL } from '../models/svd.js';
+import { DEFAULT_OPTIONS, type VideoshopOptions } from '../pipeline/options.js';
+import { UserError } from './errors.js';
+import { parseIntArg, parseNumberArg } from './args.js';
+import { createProgress } from './progress.js';
+
+interface EditFlags {
+  editedFrame: string;
+  output: string;
+  model: string;
+  strength?: number;
+  steps?: number;
+  guidance?: number;
+  minGuidance?: number;
+  maxGuidance?: number;
+  seed?: number;
+  noiseAug?: number;
+  motionBucket?: number;
+  fpsCond?: number;
+  threshold?: number | false;
+  naiveInversion: boolean;
+  normalization?: VideoshopOptions['normalization'];
+  rescale: boolean;
+  device: 'cpu' | 'cuda' | 'webgpu';
+  dtype?: 'float32' | 'float16';
+  size?: { width: number; height: number };
+  fit?: 'crop' | 'pad';
+  blockFrames?: number;
+  blockOverlap?: number;
+  framesDir?: string;
+  force: boolean;
+  quiet: boolean;
+  json: boolean;
+}
+
+function parseSize(value: string): { width: number; height: number } {
+  const m = /^(\d+)[x×](\d+)$/.exec(value);
+  if (!m) throw new UserError(`--size must look like 1024x576, got "${value}"`);
+  return { width: Number(m[1]), height: Number(m[2]) };
+}
+
+export function addEditCommand(program: Command, print: (line: string) => void): void {
+  const d = DEFAULT_OPTIONS;
+  program
+    .command('edit')
+    .description('propagate an edit of the first frame to the whole video')
+    .argument('<video>', 'source video (any format ffmpeg reads: mp4, mov, webm, avi, gif…)')
+    .requiredOption('-e, --edited-frame <image>', 'the first frame, edited in any image editor (png, jpg, webp…)')
+    .requiredOption('-o, --output <file.mp4>', 'where to write the edited video (H.264 MP4, source size, fps and audio)')
+    .option('--model <id|folder>', 'Hugging Face repo id or local diffusers folder', DEFAULT_MODEL)
+    .option('--strength <s>', `fraction of the noise schedule inverted and re-denoised, (0, 1] (default ${d.strength})`, parseNumberArg('--strength'))
+    .option('--steps <n>', `steps of the full schedule (default ${d.steps}; ⌊steps·strength⌋ run)`, parseIntArg('--steps'))
+    .option('--guidance <g>', 'classifier-free guidance for every frame (sets min and max)', parseNumberArg('--guidance'))
+    .option('--min-guidance <g>', `guidance on the first frame, ramping linearly to --max-guidance (default ${d.minGuidance})`, parseNumberArg('--min-guidance'))
+    .option('--max-guidance <g>', `guidance on the last frame (default ${d.maxGuidance}; ≤ 1 turns guidance off)`, parseNumberArg('--max-guidance'))
+    .option('--seed <n>', `seed of every random draw (default ${d.seed})`, parseIntArg('--seed'))
+    .option('--noise-aug <a>', `noise added to the conditioning frame (default ${d.noiseAug})`, parseNumberArg('--noise-aug'))
+    .option('--motion-bucket <n>', `SVD motion bucket id (default ${d.motionBucket})`, parseIntArg('--motion-bucket'))
+    .option('--fps-cond <n>', `frame rate SVD is conditioned on (default ${d.fps}, as the reference)`, parseNumberArg('--fps-cond'))
+    .option('--threshold <sigma>', `noise level Σ below which inversion uses fresh noise instead of extrapolating (default ${d.threshold})`, parseNumberArg('--threshold'))
+    .option('--no-threshold', 'ablation: always extrapolate (divides by σ = 0: NaN, as the paper\'s Table 5)')
+    .option('--naive-inversion', 'ablation: invert without noise extrapolation (paper Eq. 5)', false)
+    .addOption(new Option('--normalization <mode>', `latent normalization before inversion (default ${d.normalization}: the reference's; per-channel: the paper's; none: ablation)`)
+      .choices(['per-frame-centered', 'per-channel', 'none']))
+    .option('--no-rescale', 'ablation: do not rescale the output latents to the edited frame\'s statistics')
+    .addOption(new Option('--device <device>', 'where the networks run').choices(['cpu', 'cuda', 'webgpu']).default('cpu'))
+    .addOption(new Option('--dtype <type>', 'compute precision (default float32 on cpu, float16 on GPUs)').choices(['float32', 'float16']))
+    .option('--size <WxH>', 'processing size, sides multiples of 64 for SVD (default: the source\'s aspect ratio at about the model\'s native 1024×576 area)', parseSize)
+    .addOption(new Option('--fit <mode>', 'when the edited frame\'s aspect ratio differs from the video\'s by > 1%: crop or pad it (default: refuse)').choices(['crop', 'pad']))
+    .option('--block-frames <n>', 'frames per block for long videos (default: the model\'s, 14 for SVD)', parseIntArg('--block-frames'))
+    .option('--block-overlap <n>', 'frames shared and cross-faded by consecutive blocks (default 4)', parseIntArg('--block-overlap'))
+    .option('--frames-dir <dir>', 'also write every output frame as PNG into this folder')
+    .option('--force', 'replace the output file if it exists', false)
+    .option('-q, --quiet', 'no progress output', false)
+    .option('--json', 'print a JSON result (timings per stage) on stdout', false)
+    .action(async (video: string, flags: EditFlags) => {
+      await runEdit(video, flags, print);
+    });
+}
+
+async function runEdit(video: string, flags: EditFlags, print: (line: string) => void): Promise<void> {
+  const method: EditOptions['method'] = {
+    steps: flags.steps,
+    strength: flags.strength,
+    minGuidance: flags.guidance ?? flags.minGuidance,
+    maxGuidance: flags.guidance ?? flags.maxGuidance,
+    seed: flags.seed,
+    noiseAug: flags.noiseAug,
+    motionBucket: flags.motionBucket,
+    fps: flags.fpsCond,
+    threshold: flags.threshold === false ? null : flags.threshold,
+    inversion: flags.naiveInversion ? 'naive' : undefined,
+    normalization: flags.normalization,
+    rescale: flags.rescale,
+  };
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once('SIGINT', onSigint);
+  const bar = createProgress({ quiet: flags.quiet });
+  const warn = (m: string) => {
+    bar.done();
+    if (!flags.quiet) process.stderr.write(`warning: ${m}\n`);
+  };
+  try {
+    const result = await editVideo({
+      video, editedFrame: flags.editedFrame, output: flags.output, model: flags.model, device: flags.device,
+      dtype: flags.dtype, size: flags.size, fit: flags.fit, force: flags.force, framesDir: flags.framesDir,
+      blockFrames: flags.blockFrames, blockOverlap: flags.blockOverlap, method, signal: controller.signal,
+    }, {
+      onProgress: (p: EditProgress) => bar.update({ stage: stageLabel(p), step: p.step, total: p.total, unit: p.unit }),
+      onWarning: warn,
+    });
+    bar.done();
+    if (flags.json) print(JSON.stringify(result));
+    else if (!flags.quiet) {
+      process.stderr.write(`wrote ${result.output}: ${result.frames} frames, ${result.width}×${result.height}, ` +
+        `${result.fps.toFixed(3).replace(/\.?0+$/, '')} fps, audio ${result.audio}, in ${(result.timings.total / 1000).toFixed(1)} s\n`);
+    }
+  } catch (err) {
+    bar.done();
+    if (controller.signal.aborted) throw new UserError('stopped (Ctrl-C): no output was written', 130);
+    throw explainRuntimeError(err);
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+}
+
+function stageLabel(p: EditProgress): string {
+  return p.blocks && p.blocks > 1 ? `${p.stage} ${p.block}/${p.blocks}` : p.stage;
+}
+
+/** ONNX Runtime's allocation failures become one actionable line. */
+function explainRuntimeError(err: unknown): unknown {
+  const message = err instanceof Error ? err.message : String(err);
+  if (/bad_alloc|Failed to allocate|out of memory|ENOMEM|Cannot allocate memory/i.test(message)) {
+    return new UserError('out of memory: try a smaller --size, fewer --block-frames, or a GPU (--device cuda)');
+  }
+  return err;
+}

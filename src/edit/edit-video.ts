@@ -1,0 +1,234 @@
+/**
+ * The main job: a video and its edited first frame in, the edited video out (paper §3, long videos in blocks as §4.2).
+ * Streams one block at a time, so memory stays bounded by a block whatever the video's length.
+ */
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { resizeImage } from '../image/resize.js';
+import { DEFAULT_MODEL, loadSvd, type SvdModel } from '../models/svd.js';
+import { blendFrames, crossfadeWeight, planBlocks, type Block } from '../pipeline/blocks.js';
+import { resolveOptions } from '../pipeline/options.js';
+import { runVideoshop, type VideoshopProgress } from '../pipeline/videoshop.js';
+import { slice, tensor, type Tensor } from '../tensor.js';
+import { fitImage, readImage } from '../video/image.js';
+import { probeVideo, type VideoInfo } from '../video/probe.js';
+import { readFrames } from '../video/read.js';
+import { aspectMismatch, processingSize } from '../video/size.js';
+import { assertNotInput, writeVideo, type WriteResult } from '../video/write.js';
+import { writeFramesPng } from '../video/frames-png.js';
+import { EditError } from './errors.js';
+import { ASPECT_TOLERANCE, DEFAULT_BLOCK_OVERLAP, type EditOptions } from './options.js';
+
+export type EditStage = 'download' | 'load' | 'read' | 'encode' | 'invert' | 'denoise' | 'decode' | 'write';
+
+export interface EditProgress {
+  readonly stage: EditStage;
+  readonly step: number;
+  readonly total: number;
+  /** 1-based block index and block count, for the per-block stages. */
+  readonly block?: number;
+  readonly blocks?: number;
+  readonly unit?: string;
+}
+
+export interface EditResult {
+  readonly output: string;
+  readonly frames: number;
+  readonly fps: number;
+  readonly width: number;
+  readonly height: number;
+  readonly processing: { readonly width: number; readonly height: number };
+  readonly blocks: readonly Block[];
+  readonly audio: WriteResult['audio'];
+  readonly model: string;
+  readonly device: string;
+  readonly dtype: string;
+  /** Milliseconds per stage (summed over blocks) and in total. */
+  readonly timings: Record<'load' | 'read' | 'encode' | 'invert' | 'denoise' | 'decode' | 'write' | 'total', number>;
+  readonly warnings: readonly string[];
+}
+
+export interface EditHooks {
+  onProgress?: (p: EditProgress) => void;
+  /** Things the user should know that don't stop the edit. */
+  onWarning?: (message: string) => void;
+  /** An already loaded model (e.g. analytic stand-ins in tests, or reuse across edits). */
+  model?: SvdModel;
+}
+
+export async function editVideo(opts: EditOptions, hooks: EditHooks = {}): Promise<EditResult> {
+  const t0 = performance.now();
+  const warnings: string[] = [];
+  const warn = (m: string) => {
+    warnings.push(m);
+    hooks.onWarning?.(m);
+  };
+  const progress = hooks.onProgress ?? (() => {});
+  checkPaths(opts);
+  const info = await probeVideo(opts.video);
+  const edited = await readImage(opts.editedFrame);
+  if (edited.hadTransparency) warn(`${opts.editedFrame} has transparent pixels; the alpha channel is ignored`);
+  const mismatch = aspectMismatch(edited, info);
+  if (mismatch > ASPECT_TOLERANCE && !opts.fit) {
+    throw new EditError(`the edited frame is ${edited.width}×${edited.height} but the video is ${info.width}×${info.height} ` +
+      `(aspect ratios differ by ${(mismatch * 100).toFixed(1)}%): export the frame at the video's size, or pass --fit crop or --fit pad`);
+  }
+
+  const tLoad = performance.now();
+  const svd = hooks.model ?? await loadSvd(opts.model ?? DEFAULT_MODEL, {
+    device: opts.device, dtype: opts.dtype, variant: opts.variant, cacheDir: opts.cacheDir, threads: opts.threads,
+    onNotice: warn,
+    hub: { onProgress: (p) => progress({ stage: 'download', step: Math.round(p.bytes / 1e6), total: Math.round(p.totalBytes / 1e6), unit: 'MB' }) },
+  });
+  const loadMs = performance.now() - tLoad;
+  try {
+    return await editWithModel(opts, svd, info, edited, { progress, warn, warnings, t0, loadMs });
+  } finally {
+    if (!hooks.model) await svd.release();
+  }
+}
+
+interface RunContext {
+  progress: (p: EditProgress) => void;
+  warn: (m: string) => void;
+  warnings: string[];
+  t0: number;
+  loadMs: number;
+}
+
+async function editWithModel(opts: EditOptions, svd: SvdModel, info: VideoInfo, edited: Tensor, ctx: RunContext): Promise<EditResult> {
+  const size = opts.size ?? processingSize(info.width, info.height, { area: svd.nativeArea, multiple: svd.sizeMultiple });
+  if (size.width % svd.sizeMultiple || size.height % svd.sizeMultiple) {
+    throw new EditError(`--size ${size.width}x${size.height}: both sides must be multiples of ${svd.sizeMultiple} for this model`);
+  }
+  const method = resolveOptions({ ...opts.method, scheduler: svd.scheduler });
+  const editedFrame = fitImage(edited, size.width, size.height, opts.fit ?? 'stretch');
+  const blockFrames = opts.blockFrames ?? svd.numFrames;
+  const blocks = planBlocks(info.frameCount, blockFrames, Math.min(opts.blockOverlap ?? DEFAULT_BLOCK_OVERLAP, blockFrames - 1));
+  for await (const first of readFrames(opts.video, { width: size.width, height: size.height, count: 1, info, signal: opts.signal })) {
+    if (meanAbsDiff(first, editedFrame) < 0.5 / 255) {
+      ctx.warn("the edited frame is identical to the video's first frame: the output will only re-render the source");
+    }
+  }
+  const timings = { load: ctx.loadMs, read: 0, encode: 0, invert: 0, denoise: 0, decode: 0, write: 0, total: 0 };
+
+  // Output frames not yet handed to the writer, by absolute index (at most one block's worth).
+  const pending = new Map<number, Tensor>();
+  let written = 0;
+  const signal = opts.signal;
+
+  async function* editedFrames(): AsyncGenerator<Tensor> {
+    for (let j = 0; j < blocks.length; j++) {
+      const block = blocks[j];
+      const count = block.end - block.start;
+      signal?.throwIfAborted();
+      let t = performance.now();
+      const frames: Tensor[] = [];
+      for await (const f of readFrames(opts.video, { width: size.width, height: size.height, start: block.start, count, info, signal })) {
+        frames.push(f);
+        ctx.progress({ stage: 'read', step: frames.length, total: count, block: j + 1, blocks: blocks.length });
+      }
+      timings.read += performance.now() - t;
+      const video = stack(frames);
+      // Block 0 is conditioned on the user's edit; later blocks on their first frame as already edited.
+      const condition = j === 0 ? editedFrame : pending.get(block.start);
+      if (!condition) throw new Error(`internal: frame ${block.start} of block ${j + 1} was not edited by block ${j}`);
+      const result = await runVideoshop(svd.models, { video, editedFrame: condition },
+        { ...method, seed: method.seed + j, noise: j === 0 ? method.noise : undefined },
+        (p: VideoshopProgress) => {
+          signal?.throwIfAborted();
+          ctx.progress({ stage: p.stage, step: p.step, total: p.total, block: j + 1, blocks: blocks.length });
+        });
+      for (const w of result.warnings) ctx.warn(`block ${j + 1}: ${w}`);
+      timings.encode += result.timings.encodeMs;
+      timings.invert += result.timings.invertMs;
+      timings.denoise += result.timings.denoiseMs;
+      timings.decode += result.timings.decodeMs;
+
+      const previousEnd = j > 0 ? blocks[j - 1].end : 0;
+      for (let k = 0; k < count; k++) {
+        const index = block.start + k;
+        const frame = clampFrame(slice(result.frames, 0, k, k + 1));
+        const before = pending.get(index);
+        pending.set(index, before ? blendTensor(before, frame, crossfadeWeight(index, block.start, previousEnd)) : frame);
+      }
+      // Frames before the next block's start are final.
+      const finalEnd = j + 1 < blocks.length ? blocks[j + 1].start : info.frameCount;
+      t = performance.now();
+      for (; written < finalEnd; written++) {
+        const frame = pending.get(written)!;
+        pending.delete(written);
+        ctx.progress({ stage: 'write', step: written + 1, total: info.frameCount });
+        yield frame;
+      }
+      timings.write += performance.now() - t;
+    }
+  }
+
+  const framesDir = opts.framesDir;
+  async function* withPngs(source: AsyncGenerator<Tensor>): AsyncGenerator<Tensor> {
+    let index = 0;
+    for await (const frame of source) {
+      if (framesDir) await writeFramesPng(framesDir, [resizeImage(frame, info.width, info.height)], { startIndex: index });
+      index++;
+      yield frame;
+    }
+  }
+
+  const out = await writeVideo(opts.output, withPngs(editedFrames()), {
+    width: info.width, height: info.height, fps: info.fps, frameWidth: size.width, frameHeight: size.height,
+    audioFrom: info.hasAudio ? opts.video : undefined, inputs: [opts.video, opts.editedFrame], signal,
+  });
+  for (const note of out.notes) ctx.warn(note);
+  timings.total = performance.now() - ctx.t0;
+  return {
+    output: out.path,
+    frames: out.frameCount,
+    fps: info.fpsValue,
+    width: out.width,
+    height: out.height,
+    processing: size,
+    blocks,
+    audio: out.audio,
+    model: svd.folder,
+    device: svd.device,
+    dtype: svd.dtype,
+    timings,
+    warnings: ctx.warnings,
+  };
+}
+
+function checkPaths(opts: EditOptions): void {
+  if (!opts.output.toLowerCase().endsWith('.mp4')) {
+    throw new EditError(`output ${opts.output} must end in .mp4 (Videoshop writes H.264 MP4)`);
+  }
+  assertNotInput(opts.output, [opts.video, opts.editedFrame]);
+  if (existsSync(opts.output) && !opts.force) {
+    throw new EditError(`${opts.output} already exists: choose another output or pass --force to replace it`);
+  }
+  const dir = path.dirname(path.resolve(opts.output));
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new EditError(`output folder ${dir} does not exist`);
+  if (opts.framesDir) mkdirSync(opts.framesDir, { recursive: true });
+}
+
+function stack(frames: readonly Tensor[]): Tensor {
+  const [c, h, w] = frames[0].dims;
+  const data = new Float32Array(frames.length * c * h * w);
+  frames.forEach((f, i) => data.set(f.data, i * c * h * w));
+  return tensor(data, [frames.length, c, h, w]);
+}
+
+function clampFrame(frame: Tensor): Tensor {
+  const [, c, h, w] = frame.dims;
+  return tensor(frame.data.map((v) => (Number.isNaN(v) ? 0 : Math.min(1, Math.max(-1, v)))), [c, h, w]);
+}
+
+function blendTensor(previous: Tensor, next: Tensor, w: number): Tensor {
+  return tensor(blendFrames(previous.data, next.data, w), next.dims);
+}
+
+function meanAbsDiff(a: Tensor, b: Tensor): number {
+  let s = 0;
+  for (let i = 0; i < a.data.length; i++) s += Math.abs(a.data[i] - b.data[i]);
+  return s / a.data.length / 2; // in units of the [0, 1] range
+}

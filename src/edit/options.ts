@@ -1,0 +1,41 @@
+/** Options of `editVideo` / `videoshop edit`, with their defaults and validation. */
+import type { WeightVariant } from '../models/repository.js';
+import type { VideoshopOptions } from '../pipeline/options.js';
+import type { Device } from '../runtime/session.js';
+import type { FitMode } from '../video/image.js';
+
+export interface EditOptions {
+  /** Source video (any format ffmpeg reads). */
+  readonly video: string;
+  /** The edited first frame (any image sharp reads). */
+  readonly editedFrame: string;
+  /** Output .mp4 path. */
+  readonly output: string;
+  /** Hub repo id or local diffusers folder (default: the paper's SVD). */
+  readonly model?: string;
+  readonly device?: Device;
+  readonly dtype?: 'float32' | 'float16';
+  readonly variant?: WeightVariant | null;
+  /** Processing size; default: the source's aspect ratio at about the model's native area, sides multiples of 64. */
+  readonly size?: { readonly width: number; readonly height: number };
+  /** What to do when the edited frame's aspect ratio differs from the video's by more than 1%; default: refuse. */
+  readonly fit?: Exclude<FitMode, 'stretch'>;
+  /** Replace an existing output file. */
+  readonly force?: boolean;
+  /** Also write every output frame as PNG here. */
+  readonly framesDir?: string;
+  /** Frames per block (default: the model's frame count, 14 for SVD). */
+  readonly blockFrames?: number;
+  /** Minimum frames shared by consecutive blocks, cross-faded (default 4). */
+  readonly blockOverlap?: number;
+  /** The method's options (steps, strength, guidance, seed, ablations…). */
+  readonly method?: Partial<Omit<VideoshopOptions, 'scheduler'>>;
+  /** Folder for compiled graphs. */
+  readonly cacheDir?: string;
+  readonly threads?: number;
+  readonly signal?: AbortSignal;
+}
+
+export const DEFAULT_BLOCK_OVERLAP = 4;
+/** Aspect ratios closer than this are stretched silently (rounding of sizes); beyond it the user must choose. */
+export const ASPECT_TOLERANCE = 0.01;

@@ -212,7 +212,10 @@ export class ModelSession {
     for (const name of Object.keys(feeds)) {
       if (!this.inputNames.includes(name)) throw new Error(`ModelSession.run: unknown input "${name}" (inputs: ${this.inputNames.join(', ')})`);
     }
+    const t = performance.now();
     const results = await this.session.run(ortFeeds);
+    runtimeStats.runs++;
+    runtimeStats.runMs += performance.now() - t;
     const out: Record<string, Tensor> = {};
     for (const name of this.outputNames) out[name] = fromOrt(name, results[name]);
     return out;
@@ -222,6 +225,12 @@ export class ModelSession {
     await this.session.release();
   }
 }
+
+/**
+ * Time spent inside ONNX Runtime's `run` across all sessions of this process, so benchmarks can report the share of
+ * wall time spent outside the networks (our own JS: scheduler math, conversions, I/O glue).
+ */
+export const runtimeStats = { runs: 0, runMs: 0 };
 
 /** ORT's node binding takes config entries as nested objects: { session: { x: '1' } } → "session.x" = "1". */
 function nest(flat: Record<string, string>): Record<string, unknown> {

@@ -2,7 +2,7 @@
  * What conditions one branch of the denoiser (image embedding, conditioning-frame latents, added time
  * ids) and the one place that turns noisy latents plus branches into a network call.
  */
-import type { Denoiser } from '../models/types.js';
+import type { Denoiser, VideoshopModels } from '../models/types.js';
 import { numel, type Tensor } from '../tensor.js';
 import type { LatentShape } from './latents.js';
 
@@ -71,4 +71,18 @@ export async function predictBranches(
     throw new Error(`denoiser returned [${out.dims.join(', ')}], expected [${expected.join(', ')}]`);
   }
   return branches.map((_, b) => out.data.slice(b * frames * frameOut, (b + 1) * frames * frameOut));
+}
+
+/** frame + strength·noise, as a batch of one [1, 3, H, W] (SVD's noise augmentation of the conditioning frame). */
+export function augment(image: Tensor, noise: Tensor, strength: number): Tensor {
+  return { data: image.data.map((v, i) => v + strength * noise.data[i]), dims: [1, ...image.dims] };
+}
+
+/** The image embedding of one frame [3, H, W], checked against the embedder's declared size. */
+export async function embedFrame(models: VideoshopModels, image: Tensor): Promise<Float32Array> {
+  const e = await models.imageEmbedder.embed(image);
+  if (e.length !== models.imageEmbedder.embedDim) {
+    throw new Error(`image embedder returned ${e.length} values, expected ${models.imageEmbedder.embedDim}`);
+  }
+  return e;
 }

@@ -7,7 +7,7 @@ import type { VideoshopModels } from '../models/types.js';
 import { Random } from '../random.js';
 import { makeSchedule } from '../schedulers/euler.js';
 import { concat, slice, type Tensor } from '../tensor.js';
-import type { Conditioning } from './conditioning.js';
+import { augment, embedFrame, type Conditioning } from './conditioning.js';
 import { denoiseLatents } from './denoise.js';
 import { invertLatents, type InversionBranch } from './invert.js';
 import { countNonFinite, latentDims, type LatentShape } from './latents.js';
@@ -136,7 +136,7 @@ export async function runVideoshop(
       inversionConditioningStats = n.stats;
       latents = { data: n.latents.data.map((v) => v / sf), dims: latents.dims };
     }
-    inversionCond = { embedding: await embed(models, sourceFrame), latents, addedTimeIds: timeIds };
+    inversionCond = { embedding: await embedFrame(models, sourceFrame), latents, addedTimeIds: timeIds };
     tick();
   }
   let editCond = pre.edit;
@@ -144,7 +144,7 @@ export async function runVideoshop(
     const z = checkLatents(await vae.encode(augment(input.editedFrame, noise.editedImage, options.noiseAug)), 1, shape);
     tick();
     // Reference: raw (unscaled, unnormalized) latents of the noise-augmented edited frame.
-    editCond = { embedding: await embed(models, input.editedFrame), latents: { data: z.data, dims: [shape.channels, shape.height, shape.width] }, addedTimeIds: timeIds };
+    editCond = { embedding: await embedFrame(models, input.editedFrame), latents: { data: z.data, dims: [shape.channels, shape.height, shape.width] }, addedTimeIds: timeIds };
     tick();
   }
   let rescaleTarget: ChannelStats | null = null;
@@ -279,17 +279,4 @@ function reshape3(frame: Tensor): Tensor {
 
 function withBatch(image: Tensor): Tensor {
   return { data: image.data, dims: [1, ...image.dims] };
-}
-
-/** image + strength·noise, as a batch of one [1, 3, H, W]. */
-function augment(image: Tensor, noise: Tensor, strength: number): Tensor {
-  return { data: image.data.map((v, i) => v + strength * noise.data[i]), dims: [1, ...image.dims] };
-}
-
-async function embed(models: VideoshopModels, image: Tensor): Promise<Float32Array> {
-  const e = await models.imageEmbedder.embed(image);
-  if (e.length !== models.imageEmbedder.embedDim) {
-    throw new Error(`image embedder returned ${e.length} values, expected ${models.imageEmbedder.embedDim}`);
-  }
-  return e;
 }

@@ -16,3 +16,10 @@ export function parseNumberArg(name: string) {
     return n;
   };
 }
+
+/** `--size 1024x576` (or 1024×576). */
+export function parseSizeArg(value: string): { width: number; height: number } {
+  const m = /^(\d+)[x×](\d+)$/.exec(value);
+  if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) throw new InvalidArgumentError(`--size must look like 1024x576, got "${value}".`);
+  return { width: Number(m[1]), height: Number(m[2]) };
+}

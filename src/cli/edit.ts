@@ -3,9 +3,9 @@ import { Option, type Command } from 'commander';
 import { editVideo, type EditProgress } from '../edit/edit-video.js';
 import type { EditOptions } from '../edit/options.js';
 import { DEFAULT_MODEL } from '../models/svd.js';
-import { DEFAULT_OPTIONS, type VideoshopOptions } from '../pipeline/options.js';
+import { DEFAULT_OPTIONS, resolveOptions, type VideoshopOptions } from '../pipeline/options.js';
 import { UserError } from './errors.js';
-import { parseIntArg, parseNumberArg } from './args.js';
+import { parseIntArg, parseNumberArg, parseSizeArg } from './args.js';
 import { createProgress } from './progress.js';
 
 interface EditFlags {
@@ -37,11 +37,6 @@ interface EditFlags {
   json: boolean;
 }
 
-function parseSize(value: string): { width: number; height: number } {
-  const m = /^(\d+)[x×](\d+)$/.exec(value);
-  if (!m) throw new UserError(`--size must look like 1024x576, got "${value}"`);
-  return { width: Number(m[1]), height: Number(m[2]) };
-}
 
 export function addEditCommand(program: Command, print: (line: string) => void): void {
   const d = DEFAULT_OPTIONS;
@@ -69,7 +64,7 @@ export function addEditCommand(program: Command, print: (line: string) => void):
     .option('--no-rescale', 'ablation: do not rescale the output latents to the edited frame\'s statistics')
     .addOption(new Option('--device <device>', 'where the networks run').choices(['cpu', 'cuda', 'webgpu']).default('cpu'))
     .addOption(new Option('--dtype <type>', 'compute precision (default float32 on cpu, float16 on GPUs)').choices(['float32', 'float16']))
-    .option('--size <WxH>', 'processing size, sides multiples of 64 for SVD (default: the source\'s aspect ratio at about the model\'s native 1024×576 area)', parseSize)
+    .option('--size <WxH>', 'processing size, sides multiples of 64 for SVD (default: the source\'s aspect ratio at about the model\'s native 1024×576 area)', parseSizeArg)
     .addOption(new Option('--fit <mode>', 'when the edited frame\'s aspect ratio differs from the video\'s by > 1%: crop or pad it (default: refuse)').choices(['crop', 'pad']))
     .option('--block-frames <n>', 'frames per block for long videos (default: the model\'s, 14 for SVD)', parseIntArg('--block-frames'))
     .option('--block-overlap <n>', 'frames shared and cross-faded by consecutive blocks (default 4)', parseIntArg('--block-overlap'))
@@ -97,6 +92,7 @@ async function runEdit(video: string, flags: EditFlags, print: (line: string) =>
     normalization: flags.normalization,
     rescale: flags.rescale,
   };
+  checkMethod(method, flags);
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);
@@ -133,10 +129,28 @@ function stageLabel(p: EditProgress): string {
   return p.blocks && p.blocks > 1 ? `${p.stage} ${p.block}/${p.blocks}` : p.stage;
 }
 
+/** The flag that sets each method option, for error messages in the user's terms. */
+const FLAG_OF: Record<string, string> = {
+  steps: '--steps', strength: '--strength', minGuidance: '--min-guidance', maxGuidance: '--max-guidance', seed: '--seed',
+  noiseAug: '--noise-aug', motionBucket: '--motion-bucket', fps: '--fps-cond', threshold: '--threshold',
+};
+
+/** Validates the method's options up front; the message names the flag ("--steps must be …"), not the API field. */
+function checkMethod(method: EditOptions['method'], flags: EditFlags): void {
+  try {
+    resolveOptions(method);
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    const named = err.message.replace(/^(\w+)/, (key) =>
+      (key === 'minGuidance' || key === 'maxGuidance') && flags.guidance !== undefined ? '--guidance' : FLAG_OF[key] ?? key);
+    throw new UserError(named);
+  }
+}
+
 /** ONNX Runtime's allocation failures become one actionable line. */
-function explainRuntimeError(err: unknown): unknown {
+export function explainRuntimeError(err: unknown): unknown {
   const message = err instanceof Error ? err.message : String(err);
-  if (/bad_alloc|Failed to allocate|out of memory|ENOMEM|Cannot allocate memory/i.test(message)) {
+  if (/bad_alloc|bad allocation|Failed to allocate|out of memory|ENOMEM|Cannot allocate memory|Available memory of \d+ is smaller than requested/i.test(message)) {
     return new UserError('out of memory: try a smaller --size, fewer --block-frames, or a GPU (--device cuda)');
   }
   return err;

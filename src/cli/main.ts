@@ -2,8 +2,10 @@
 import { Command } from 'commander';
 import { parseIntArg, parseNumberArg } from './args.js';
 import { addEditCommand } from './edit.js';
+import { addEvalCommand } from './eval.js';
 import { isUserFacing } from './errors.js';
 import { scheduleCommand } from './schedule.js';
+import { addTrajectoryCommand } from './trajectory.js';
 import { createTinyModel } from '../models/tiny.js';
 
 export function buildProgram(print: (line: string) => void): Command {
@@ -13,6 +15,8 @@ export function buildProgram(print: (line: string) => void): Command {
     .exitOverride();
 
   addEditCommand(program, print);
+  addEvalCommand(program, print);
+  addTrajectoryCommand(program, print);
 
   program
     .command('schedule')

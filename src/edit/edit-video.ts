@@ -10,6 +10,7 @@ import { blendFrames, crossfadeWeight, planBlocks, type Block } from '../pipelin
 import { resolveOptions } from '../pipeline/options.js';
 import { runVideoshop, type VideoshopProgress } from '../pipeline/videoshop.js';
 import { slice, tensor, type Tensor } from '../tensor.js';
+import { ffmpegPath } from '../video/ffmpeg.js';
 import { fitImage, readImage } from '../video/image.js';
 import { probeVideo, type VideoInfo } from '../video/probe.js';
 import { readFrames } from '../video/read.js';
@@ -65,6 +66,9 @@ export async function editVideo(opts: EditOptions, hooks: EditHooks = {}): Promi
   };
   const progress = hooks.onProgress ?? (() => {});
   checkPaths(opts);
+  // Bad options and a missing ffmpeg fail here, before a model of several GB is loaded.
+  resolveOptions(opts.method);
+  ffmpegPath();
   const info = await probeVideo(opts.video);
   const edited = await readImage(opts.editedFrame);
   if (edited.hadTransparency) warn(`${opts.editedFrame} has transparent pixels; the alpha channel is ignored`);
@@ -98,15 +102,19 @@ interface RunContext {
 
 async function editWithModel(opts: EditOptions, svd: SvdModel, info: VideoInfo, edited: Tensor, ctx: RunContext): Promise<EditResult> {
   const size = opts.size ?? processingSize(info.width, info.height, { area: svd.nativeArea, multiple: svd.sizeMultiple });
-  if (size.width % svd.sizeMultiple || size.height % svd.sizeMultiple) {
-    throw new EditError(`--size ${size.width}x${size.height}: both sides must be multiples of ${svd.sizeMultiple} for this model`);
+  if (!(size.width > 0 && size.height > 0) || size.width % svd.sizeMultiple || size.height % svd.sizeMultiple) {
+    throw new EditError(`--size ${size.width}x${size.height}: both sides must be positive multiples of ${svd.sizeMultiple} for this model`);
   }
   const method = resolveOptions({ ...opts.method, scheduler: svd.scheduler });
   const editedFrame = fitImage(edited, size.width, size.height, opts.fit ?? 'stretch');
   const blockFrames = opts.blockFrames ?? svd.numFrames;
-  const blocks = planBlocks(info.frameCount, blockFrames, Math.min(opts.blockOverlap ?? DEFAULT_BLOCK_OVERLAP, blockFrames - 1));
+  if (opts.blockOverlap !== undefined && !(opts.blockOverlap >= 1 && opts.blockOverlap <= blockFrames / 2)) {
+    throw new EditError(`--block-overlap ${opts.blockOverlap}: must be between 1 and half the block (${Math.floor(blockFrames / 2)} frames)`);
+  }
+  // The default overlap shrinks for short blocks so that consecutive blocks always advance by at least half a block.
+  const blocks = planBlocks(info.frameCount, blockFrames, opts.blockOverlap ?? Math.max(1, Math.min(DEFAULT_BLOCK_OVERLAP, Math.floor(blockFrames / 2))));
   for await (const first of readFrames(opts.video, { width: size.width, height: size.height, count: 1, info, signal: opts.signal })) {
-    if (meanAbsDiff(first, editedFrame) < 0.5 / 255) {
+    if (looksUnedited(first, editedFrame)) {
       ctx.warn("the edited frame is identical to the video's first frame: the output will only re-render the source");
     }
   }
@@ -227,8 +235,21 @@ function blendTensor(previous: Tensor, next: Tensor, w: number): Tensor {
   return tensor(blendFrames(previous.data, next.data, w), next.dims);
 }
 
-function meanAbsDiff(a: Tensor, b: Tensor): number {
-  let s = 0;
-  for (let i = 0; i < a.data.length; i++) s += Math.abs(a.data[i] - b.data[i]);
-  return s / a.data.length / 2; // in units of the [0, 1] range
+/**
+ * Whether the edited frame is the first frame as exported, unedited. Tools convert YUV to RGB differently (chroma
+ * upsampling, rounding, JPEG), which moves RGB by tens of levels at sharp colour edges but barely moves luma:
+ * exports of the same frame by ffmpeg (PNG, JPEG) differ by < 1 level of luma on average and by ≤ 28 levels
+ * anywhere, whereas an edit changes luma a lot somewhere. Both frames are [3,H,W] in [-1, 1].
+ */
+export function looksUnedited(a: Tensor, b: Tensor): boolean {
+  const plane = a.data.length / 3;
+  let sum = 0;
+  let far = 0;
+  for (let i = 0; i < plane; i++) {
+    const d = (0.299 * (a.data[i] - b.data[i]) + 0.587 * (a.data[plane + i] - b.data[plane + i])
+      + 0.114 * (a.data[2 * plane + i] - b.data[2 * plane + i])) * 127.5; // in 8-bit levels
+    sum += Math.abs(d);
+    if (Math.abs(d) > 32) far++;
+  }
+  return sum / plane < 2 && far <= plane * 0.001;
 }

@@ -1,0 +1,157 @@
+/**
+ * The library API behind `videoshop edit`: `editVideo(opts, hooks)` on the tiny model (its result object, progress
+ * and warning hooks, a model loaded once and passed in, cancellation), plus the pieces of the CLI that can't be
+ * produced honestly end to end: the out-of-memory message (there is no way to run ONNX Runtime out of memory here
+ * on purpose, so the mapping from its error texts is unit-tested) and the unedited-frame check.
+ */
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { explainRuntimeError } from '../../src/cli/edit.js';
+import { UserError } from '../../src/cli/errors.js';
+import { editVideo, looksUnedited, type EditProgress } from '../../src/edit/edit-video.js';
+import { loadSvd } from '../../src/models/svd.js';
+import { tensor } from '../../src/tensor.js';
+import { createWorkspace, decodeRgb, files, firstFrame, makeVideo, probe, type Workspace } from './fixtures.js';
+
+let ws: Workspace;
+let clip: string;
+let edited: string;
+
+before(async () => {
+  ws = createWorkspace('edit-api');
+  process.env.VIDEOSHOP_CACHE = ws.env.VIDEOSHOP_CACHE;
+  clip = await makeVideo(ws.file('clip.mp4'), { frames: 20, audio: true });
+  edited = await firstFrame(clip, ws.file('edited.png'), { box: true });
+});
+
+after(() => ws?.remove());
+
+const method = { steps: 4, seed: 3 };
+
+test('editVideo: the result object, progress per stage and block, and the file it describes', async () => {
+  const outDir = ws.outDir();
+  const output = path.join(outDir, 'out.mp4');
+  const events: EditProgress[] = [];
+  const warnings: string[] = [];
+  const r = await editVideo({ video: clip, editedFrame: edited, output, model: ws.model, method },
+    { onProgress: (p) => events.push(p), onWarning: (w) => warnings.push(w) });
+
+  assert.equal(r.output, output);
+  assert.equal(r.frames, 20);
+  assert.equal(r.fps, 12);
+  assert.deepEqual([r.width, r.height], [200, 120]);
+  assert.deepEqual(r.processing, { width: 40, height: 24 });
+  assert.deepEqual(r.blocks, [{ start: 0, end: 14 }, { start: 6, end: 20 }]);
+  assert.equal(r.audio, 'copied');
+  assert.equal(r.model, ws.model);
+  assert.deepEqual([r.device, r.dtype], ['cpu', 'float32']);
+  assert.deepEqual(r.warnings, []);
+  assert.deepEqual(warnings, []);
+  const stages = ['load', 'read', 'encode', 'invert', 'denoise', 'decode', 'write'] as const;
+  for (const s of stages) assert.ok(Number.isFinite(r.timings[s]) && r.timings[s] >= 0, `${s}: ${r.timings[s]}`);
+  const parts = stages.reduce((a, s) => a + r.timings[s], 0);
+  assert.ok(parts > 0 && parts <= r.timings.total + 1, `stages ${parts} ms within the total ${r.timings.total} ms`);
+
+  // Every per-block stage reports each block, in order, and runs to its end; the writer counts to the frame count.
+  for (const stage of ['read', 'encode', 'invert', 'denoise', 'decode'] as const) {
+    for (const block of [1, 2]) {
+      const of = events.filter((e) => e.stage === stage && e.block === block);
+      assert.ok(of.length > 0, `${stage} of block ${block} reported`);
+      assert.ok(of.every((e) => e.blocks === 2));
+      assert.equal(of.at(-1)?.step, of.at(-1)?.total, `${stage} of block ${block} finishes`);
+    }
+  }
+  // ⌊4·0.55⌋ = 2 steps each way.
+  assert.equal(events.find((e) => e.stage === 'invert')?.total, 2);
+  const writes = events.filter((e) => e.stage === 'write').map((e) => e.step);
+  assert.deepEqual(writes, Array.from({ length: 20 }, (_, i) => i + 1));
+
+  const p = await probe(output);
+  assert.deepEqual([p.frames, p.fps, p.width, p.height, p.audio], [20, '12/1', 200, 120, true]);
+  assert.deepEqual(files(outDir), ['out.mp4']);
+});
+
+test('a model loaded once and passed in gives the same frames as loading it by folder, and is left open', async () => {
+  const svd = await loadSvd(ws.model);
+  try {
+    const outDir = ws.outDir();
+    const a = path.join(outDir, 'a.mp4');
+    const b = path.join(outDir, 'b.mp4');
+    const short = await makeVideo(ws.file('short.mp4'), { frames: 8 });
+    const ra = await editVideo({ video: short, editedFrame: edited, output: a, method }, { model: svd });
+    // Still usable after the first edit (editVideo releases only what it loaded itself).
+    await editVideo({ video: short, editedFrame: edited, output: b, method }, { model: svd });
+    assert.equal(ra.model, ws.model);
+    assert.ok((await decodeRgb(a)).equals(await decodeRgb(b)), 'same seed, same model: identical output');
+    const c = path.join(outDir, 'c.mp4');
+    await editVideo({ video: short, editedFrame: edited, output: c, model: ws.model, method });
+    assert.ok((await decodeRgb(a)).equals(await decodeRgb(c)), 'a model passed in == the model loaded from its folder');
+  } finally {
+    await svd.release();
+  }
+});
+
+test('an aborted signal stops editVideo with nothing written', async () => {
+  const outDir = ws.outDir();
+  const controller = new AbortController();
+  let aborted = false;
+  await assert.rejects(
+    editVideo({ video: clip, editedFrame: edited, output: path.join(outDir, 'out.mp4'), model: ws.model, method, signal: controller.signal },
+      {
+        onProgress: (p) => {
+          if (p.stage === 'invert' && !aborted) {
+            aborted = true;
+            controller.abort();
+          }
+        },
+      }),
+  );
+  assert.ok(aborted);
+  assert.deepEqual(files(outDir), []);
+});
+
+test('bad method options are refused before any model is loaded', async () => {
+  const outDir = ws.outDir();
+  await assert.rejects(
+    editVideo({ video: clip, editedFrame: edited, output: path.join(outDir, 'out.mp4'), model: ws.file('no-model-here'), method: { steps: 0 } }),
+    /^RangeError: steps must be an integer in \[1, 1000\], got 0$/,
+  );
+});
+
+test('out of memory (ONNX Runtime / allocator texts) becomes one actionable line; other errors pass through', () => {
+  const oom = [
+    'std::bad_alloc',
+    "Non-zero status code returned while running Conv node. Name:'/conv' Status Message: Failed to allocate memory for requested buffer of size 4294967296",
+    '/onnxruntime/core/framework/bfc_arena.cc:359 void* onnxruntime::BFCArena::AllocateRawInternal(size_t, bool, Stream*) Available memory of 0 is smaller than requested bytes of 1073741824',
+    'CUDA failure 2: out of memory ; GPU=0',
+    'ENOMEM: not enough memory, read',
+  ];
+  for (const text of oom) {
+    const mapped = explainRuntimeError(new Error(text));
+    assert.ok(mapped instanceof UserError, text);
+    assert.equal(mapped.message, 'out of memory: try a smaller --size, fewer --block-frames, or a GPU (--device cuda)');
+    assert.equal(mapped.exitCode, 2);
+  }
+  const other = new Error('Non-zero status code returned while running MatMul node: shape mismatch');
+  assert.equal(explainRuntimeError(other), other);
+  assert.equal(explainRuntimeError('std::bad_alloc') instanceof UserError, true, 'a thrown string is recognised too');
+});
+
+test('looksUnedited: export differences are not an edit, a small real edit is', () => {
+  const w = 100;
+  const h = 60;
+  const plane = w * h;
+  const base = new Float32Array(3 * plane);
+  for (let i = 0; i < base.length; i++) base[i] = Math.sin(i * 0.37) * 0.8; // busy content
+  const frame = (f: (v: number, i: number) => number) => tensor(base.map(f), [3, h, w]);
+  const same = frame((v) => v);
+  assert.equal(looksUnedited(same, frame((v) => v)), true);
+  // ±1 level everywhere plus a few pixels of chroma bleeding at edges: a different decoder, not an edit.
+  assert.equal(looksUnedited(same, frame((v, i) => v + ((i % 2) * 2 - 1) / 127.5 + (i % plane < 4 ? 0.5 : 0))), true);
+  // A 10×6 patch made white (1% of the frame): an edit.
+  const patch = frame((v, i) => ((i % plane) % w < 10 && Math.floor((i % plane) / w) < 6 ? 1 : v));
+  assert.equal(looksUnedited(same, patch), false);
+  // A global brightness change: an edit.
+  assert.equal(looksUnedited(same, frame((v) => v + 0.1)), false);
+});

@@ -6,7 +6,7 @@ import { DEFAULT_MODEL } from '../models/svd.js';
 import { DEFAULT_OPTIONS, resolveOptions, type VideoshopOptions } from '../pipeline/options.js';
 import { UserError } from './errors.js';
 import { parseIntArg, parseNumberArg, parseSizeArg } from './args.js';
-import { createProgress } from './progress.js';
+import { createProgress, messagePrinter } from './progress.js';
 
 interface EditFlags {
   editedFrame: string;
@@ -97,10 +97,7 @@ async function runEdit(video: string, flags: EditFlags, print: (line: string) =>
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);
   const bar = createProgress({ quiet: flags.quiet });
-  const warn = (m: string) => {
-    bar.done();
-    if (!flags.quiet) process.stderr.write(`warning: ${m}\n`);
-  };
+  const warn = messagePrinter(bar, flags.quiet, 'warning');
   try {
     const result = await editVideo({
       video, editedFrame: flags.editedFrame, output: flags.output, model: flags.model, device: flags.device,

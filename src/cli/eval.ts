@@ -5,7 +5,7 @@ import { FLOW_METHOD, metricsToJson, type EditMetrics } from '../eval/index.js';
 import { evaluateVideos, type EvalProgress, type EvalVideosResult } from '../eval/run-eval.js';
 import { DEFAULT_MODEL } from '../models/svd.js';
 import { explainRuntimeError } from './edit.js';
-import { createProgress } from './progress.js';
+import { createProgress, messagePrinter } from './progress.js';
 
 interface EvalFlags {
   source: string;
@@ -63,10 +63,7 @@ async function runEval(flags: EvalFlags, print: (line: string) => void): Promise
       size: flags.size, flow: flags.flow,
     }, {
       onProgress: (p: EvalProgress) => bar.update(p),
-      onNotice: (m) => {
-        bar.done();
-        if (!flags.quiet) process.stderr.write(`note: ${m}\n`);
-      },
+      onNotice: messagePrinter(bar, flags.quiet, 'note'),
     });
   } catch (err) {
     throw explainRuntimeError(err);

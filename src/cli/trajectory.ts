@@ -11,7 +11,7 @@ import { assertNotInput } from '../video/write.js';
 import { parseIntArg, parseSizeArg } from './args.js';
 import { explainRuntimeError } from './edit.js';
 import { UserError } from './errors.js';
-import { createProgress } from './progress.js';
+import { createProgress, messagePrinter } from './progress.js';
 
 interface TrajectoryFlags {
   model: string;
@@ -63,10 +63,7 @@ async function runTrajectory(video: string, flags: TrajectoryFlags, print: (line
       device: flags.device, dtype: flags.dtype,
     }, {
       onProgress: (p) => bar.update(p),
-      onNotice: (m) => {
-        bar.done();
-        if (!flags.quiet) process.stderr.write(`note: ${m}\n`);
-      },
+      onNotice: messagePrinter(bar, flags.quiet, 'note'),
     });
   } catch (err) {
     throw explainRuntimeError(err);

@@ -2,11 +2,10 @@
  * Stable Video Diffusion as Videoshop uses it: a diffusers folder (or Hub id) → the three networks on ONNX Runtime,
  * the scheduler config, and the geometry the pipeline needs (native area, size multiple, frames per block).
  */
-import { readFileSync } from 'node:fs';
 import { resolveModel, type ResolveOptions } from '../hub/download.js';
 import type { Device } from '../runtime/session.js';
 import { parseEulerSchedulerConfig, type EulerSchedulerConfig } from '../schedulers/euler.js';
-import { asObject, int } from '../util/config.js';
+import { asObject, int, readJsonConfig } from '../util/config.js';
 import { loadClip, type ClipImageEmbedder } from './clip/index.js';
 import { openModelRepository, type WeightVariant } from './repository.js';
 import type { VideoshopModels } from './types.js';
@@ -53,8 +52,8 @@ export async function loadSvd(model: string, opts: SvdLoadOptions = {}): Promise
   const repo = await openModelRepository(folder, { variant });
   for (const notice of repo.notices) opts.onNotice?.(notice);
 
-  const scheduler = parseEulerSchedulerConfig(readJson(repo.scheduler.config), repo.scheduler.config);
-  const unetJson = asObject(readJson(repo.unet.config), repo.unet.config);
+  const scheduler = parseEulerSchedulerConfig(readJsonConfig(repo.scheduler.config), repo.scheduler.config);
+  const unetJson = asObject(readJsonConfig(repo.unet.config), repo.unet.config);
   const sampleSize = int(unetJson, 'sample_size', repo.unet.config, 96);
   // The fused attention op keeps memory linear in tokens on cpu/cuda; WebGPU runs the plain ops.
   const attention = device === 'webgpu' ? 'matmul' : 'mha';
@@ -77,8 +76,4 @@ export async function loadSvd(model: string, opts: SvdLoadOptions = {}): Promise
       await Promise.all([unet.release(), vae.release(), imageEmbedder.release()]);
     },
   };
-}
-
-function readJson(file: string): unknown {
-  return JSON.parse(readFileSync(file, 'utf8'));
 }

@@ -1,4 +1,6 @@
 /** Small validators for config.json files: each failure names the file and the field. */
+import { readFileSync } from 'node:fs';
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -73,4 +75,19 @@ export function strings(obj: Json, key: string, where: string, fallback?: string
     throw new ConfigError(`${where}: "${key}" must be a list of strings, got ${JSON.stringify(obj[key])}`);
   }
   return v as string[];
+}
+
+/** Reads and parses a JSON config file; unreadable or malformed files become one ConfigError line. */
+export function readJsonConfig(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`cannot read ${file}: ${(e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`${file} is not JSON: ${(e as Error).message}`);
+  }
 }

@@ -2,9 +2,8 @@
  * transformers' CLIPVisionConfig, as read from an image_encoder/config.json (model_type "clip_vision_model").
  * Defaults for missing keys are transformers' (configuration_clip.py).
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError, asObject, int, num, str } from '../../util/config.js';
+import { ConfigError, asObject, int, num, str, readJsonConfig } from '../../util/config.js';
 
 /** The activations of transformers' ACT2FN that we build: "gelu" is the exact erf GELU, the two tanh names are
  *  torch's tanh approximation, "quick_gelu" is x·σ(1.702x) (OpenAI CLIP). */
@@ -75,11 +74,5 @@ export function parseClipVisionConfig(json: unknown, where = 'image_encoder/conf
 
 export function readClipVisionConfig(folder: string): ClipVisionConfig {
   const file = path.join(folder, 'config.json');
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new ConfigError(`${file}: cannot read JSON (${(e as Error).message})`);
-  }
-  return parseClipVisionConfig(json, file);
+  return parseClipVisionConfig(readJsonConfig(file), file);
 }

@@ -3,9 +3,8 @@
  * Missing keys take diffusers' constructor defaults; per-block fields given as one int are broadcast to every block,
  * as diffusers does. Anything our graph would compute differently from the class is rejected here, field named.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError, asObject, int, intOrInts, ints, strings, type Json } from '../../util/config.js';
+import { ConfigError, asObject, int, intOrInts, ints, strings, type Json, readJsonConfig } from '../../util/config.js';
 
 /** GroupNorm groups: hard-coded to 32 in every norm of this class and of its blocks. */
 export const UNET_NORM_GROUPS = 32;
@@ -139,17 +138,5 @@ export function parseUnetConfig(json: unknown, where = 'unet config.json'): Unet
 
 export function readUnetConfig(folder: string): UnetConfig {
   const file = path.join(folder, 'config.json');
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new ConfigError(`cannot read ${file}: ${(e as Error).message}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new ConfigError(`${file} is not JSON: ${(e as Error).message}`);
-  }
-  return parseUnetConfig(json, file);
+  return parseUnetConfig(readJsonConfig(file), file);
 }

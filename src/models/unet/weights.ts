@@ -1,3 +1,4 @@
+import { ShapeList, type WeightShape } from '../weight-shapes.js';
 /**
  * Every parameter of diffusers' UNetSpatioTemporalConditionModel, with its state-dict name and shape, derived from
  * the config alone. Used to write random tiny models and checked in tests against what save_pretrained wrote.
@@ -5,28 +6,7 @@
 import type { UnetConfig } from './config.js';
 import { unetPlan, type ResnetPlan, type TransformerPlan } from './layout.js';
 
-export interface WeightShape {
-  name: string;
-  shape: number[];
-}
-
-class ShapeList {
-  readonly items: WeightShape[] = [];
-  add(name: string, shape: number[]): void {
-    this.items.push({ name, shape });
-  }
-  norm(prefix: string, c: number): void {
-    this.add(`${prefix}.weight`, [c]);
-    this.add(`${prefix}.bias`, [c]);
-  }
-  conv(prefix: string, cout: number, cin: number, kernel: number[]): void {
-    this.add(`${prefix}.weight`, [cout, cin, ...kernel]);
-    this.add(`${prefix}.bias`, [cout]);
-  }
-  linear(prefix: string, cout: number, cin: number, bias = true): void {
-    this.add(`${prefix}.weight`, [cout, cin]);
-    if (bias) this.add(`${prefix}.bias`, [cout]);
-  }
+class UnetShapes extends ShapeList {
   timestepEmbedding(prefix: string, cin: number, hidden: number, cout: number): void {
     this.linear(`${prefix}.linear_1`, hidden, cin);
     this.linear(`${prefix}.linear_2`, cout, hidden);
@@ -90,8 +70,10 @@ class ShapeList {
   }
 }
 
+export type { WeightShape };
+
 export function unetWeightShapes(config: UnetConfig): WeightShape[] {
-  const s = new ShapeList();
+  const s = new UnetShapes();
   const plan = unetPlan(config);
   const ch = config.blockOutChannels;
   const temb = config.timeEmbedDim;

@@ -3,9 +3,8 @@
  * Missing keys take diffusers' constructor defaults; anything the class would build differently from what
  * our graphs implement is rejected here, with the field named.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError, asObject, bool, int, ints, num, strings, type Json } from '../../util/config.js';
+import { ConfigError, asObject, bool, int, ints, num, strings, type Json, readJsonConfig } from '../../util/config.js';
 
 /** GroupNorm groups: hard-coded to 32 in every norm of this class (Encoder's norm_num_groups is not passed). */
 export const VAE_NORM_GROUPS = 32;
@@ -66,17 +65,5 @@ export function parseVaeConfig(json: unknown, where = 'vae config.json'): VaeCon
 
 export function readVaeConfig(folder: string): VaeConfig {
   const file = path.join(folder, 'config.json');
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new ConfigError(`cannot read ${file}: ${(e as Error).message}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new ConfigError(`${file} is not JSON: ${(e as Error).message}`);
-  }
-  return parseVaeConfig(json, file);
+  return parseVaeConfig(readJsonConfig(file), file);
 }

@@ -1,31 +1,11 @@
+import { ShapeList, type WeightShape } from '../weight-shapes.js';
 /**
  * Every parameter of diffusers' AutoencoderKLTemporalDecoder, with its state-dict name and shape, derived from the
  * config alone. Used to write random tiny models and checked in tests against what save_pretrained wrote.
  */
 import type { VaeConfig } from './config.js';
 
-export interface WeightShape {
-  name: string;
-  shape: number[];
-}
-
-class ShapeList {
-  readonly items: WeightShape[] = [];
-  add(name: string, shape: number[]): void {
-    this.items.push({ name, shape });
-  }
-  norm(prefix: string, c: number): void {
-    this.add(`${prefix}.weight`, [c]);
-    this.add(`${prefix}.bias`, [c]);
-  }
-  conv(prefix: string, cout: number, cin: number, kernel: number[]): void {
-    this.add(`${prefix}.weight`, [cout, cin, ...kernel]);
-    this.add(`${prefix}.bias`, [cout]);
-  }
-  linear(prefix: string, cout: number, cin: number): void {
-    this.add(`${prefix}.weight`, [cout, cin]);
-    this.add(`${prefix}.bias`, [cout]);
-  }
+class VaeShapes extends ShapeList {
   /** diffusers ResnetBlock2D without a time embedding. */
   resnet2d(prefix: string, cin: number, cout: number): void {
     this.norm(`${prefix}.norm1`, cin);
@@ -51,8 +31,10 @@ class ShapeList {
   }
 }
 
+export type { WeightShape };
+
 export function vaeWeightShapes(config: VaeConfig): WeightShape[] {
-  const s = new ShapeList();
+  const s = new VaeShapes();
   const ch = config.blockOutChannels;
   const last = ch[ch.length - 1];
   const L = config.latentChannels;

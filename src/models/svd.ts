@@ -55,8 +55,10 @@ export async function loadSvd(model: string, opts: SvdLoadOptions = {}): Promise
   const scheduler = parseEulerSchedulerConfig(readJsonConfig(repo.scheduler.config), repo.scheduler.config);
   const unetJson = asObject(readJsonConfig(repo.unet.config), repo.unet.config);
   const sampleSize = int(unetJson, 'sample_size', repo.unet.config, 96);
-  // The fused attention op keeps memory linear in tokens on cpu/cuda; WebGPU runs the plain ops.
-  const attention = device === 'webgpu' ? 'matmul' : 'mha';
+  // The fused attention op keeps memory linear in tokens: the plain ops would hold [B·F, heads, L, L] scores, ~47 GB
+  // for SVD's UNet at 576×1024. It is used on WebGPU too (SwiftShader's 4-lane subgroups break its flash kernel from
+  // 32 tokens on — see docs/webgpu.md — real GPUs have 8 to 64 lanes).
+  const attention = 'mha';
   const common = { device, dtype, cacheDir: opts.cacheDir, threads: opts.threads, attention } as const;
   const unet: OnnxDenoiser = await loadUnet(repo.unet.folder, { ...common, variant: repo.unet.weights.variant ?? undefined });
   const vae: OnnxVideoAutoencoder = await loadVae(repo.vae.folder, { ...common, variant: repo.vae.weights.variant ?? undefined });

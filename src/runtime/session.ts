@@ -111,6 +111,9 @@ function explainDeviceFailure(device: Device, e: unknown): Error {
     return new Error(`could not start the CUDA execution provider (${msg}); it needs an NVIDIA driver, CUDA 12 and cuDNN 9 ` +
       'libraries on LD_LIBRARY_PATH, and the provider from `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node`');
   }
+  if (device === 'webgpu' && /requires f16/.test(msg)) {
+    return new Error(`this GPU's WebGPU adapter has no float16 shaders (${msg}); run with --dtype float32`);
+  }
   if (device === 'webgpu') {
     return new Error(`could not start the WebGPU execution provider (${msg}); it needs a GPU with Vulkan (Linux), Metal (macOS) ` +
       'or D3D12 (Windows) drivers; use --device cpu otherwise');

@@ -23,11 +23,11 @@ import { Random } from '../../src/random.js';
 import { ModelSession } from '../../src/runtime/session.js';
 import type { Tensor } from '../../src/tensor.js';
 
-/** Observed: ≈ 6e-5 on SwiftShader (outputs ≈ 1.5 in size). */
+/** Observed on SwiftShader: ≈ 3–4e-5 (outputs ≈ 2 in size). */
 const TOL = 1e-3;
 const REQUIRED = process.env.VIDEOSHOP_REQUIRE_WEBGPU === '1';
 /** [batch, frames, height, width] of the latents. */
-const SHAPE = process.env.VIDEOSHOP_WEBGPU_FULL === '1' ? [2, 14, 12, 20] : [2, 2, 4, 6];
+const SHAPE = process.env.VIDEOSHOP_WEBGPU_FULL === '1' ? [2, 14, 12, 20] : [2, 2, 4, 8];
 
 /** Where distributions put SwiftShader's Vulkan ICD (Debian/Ubuntu chromium, snap, Google Chrome). */
 const SWIFTSHADER_ICDS = [
@@ -62,28 +62,40 @@ function hasVulkanLoader(): boolean {
 }
 
 const driver = chooseVulkanDriver();
+const onSwiftShader = process.platform === 'linux' &&
+  /swiftshader/i.test(process.env.VK_DRIVER_FILES ?? process.env.VK_ICD_FILENAMES ?? '');
 const root = mkdtempSync(path.join(tmpdir(), 'videoshop-webgpu-test-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 const cacheDir = path.join(root, 'graphs');
+
+/**
+ * Sessions stay open until the end: ORT keeps compiled WebGPU programs in a context shared by the open sessions, so a
+ * second UNet session reuses most shaders (measured: first run 6 s instead of 15 s when the first session is kept).
+ */
+const open: { release(): Promise<void> }[] = [];
+after(async () => {
+  for (const s of open) await s.release();
+});
 
 /** Opens a one-node session on webgpu; resolves to why WebGPU cannot run here, or undefined when it can. */
 async function probeWebGpu(): Promise<string | undefined> {
   const g = new Graph({ name: 'webgpu_probe' });
   g.output(g.op('Relu', [g.input('x', 'float32', [2])]), 'y', 'float32', [2]);
+  let s: ModelSession;
   try {
-    const s = await ModelSession.create(g, { device: 'webgpu', cacheDir });
-    const { y } = await s.run({ x: { data: Float32Array.of(-1, 2), dims: [2] } });
-    await s.release();
-    assert.deepEqual([...y.data], [0, 2], 'webgpu probe: Relu([-1, 2])');
-    return undefined;
+    s = await ModelSession.create(g, { device: 'webgpu', cacheDir });
   } catch (e) {
     const hints = process.platform !== 'linux' ? '' : [
       hasVulkanLoader() ? '' : ' The Vulkan loader libvulkan.so.1 is missing (Debian: libvulkan1).',
-      driver.startsWith('SwiftShader') ? '' : ' No GPU driver worked; for a software one install SwiftShader ' +
+      onSwiftShader ? '' : ' No GPU driver worked; for a software one install SwiftShader ' +
         '(Debian: apt-get install --no-install-recommends chromium).',
     ].join('');
     return `no WebGPU adapter with ${driver}: ${(e as Error).message.split('\n')[0]}.${hints} See docs/webgpu.md.`;
   }
+  open.push(s);
+  const { y } = await s.run({ x: { data: Float32Array.of(-1, 2), dims: [2] } });
+  assert.deepEqual([...y.data], [0, 2], 'webgpu probe: Relu([-1, 2])');
+  return undefined;
 }
 
 const webgpu = probeWebGpu();
@@ -92,11 +104,8 @@ createTinyModel(modelDir, { seed: 3 });
 
 async function predict(opts: UnetLoadOptions, input: DenoiserInput): Promise<Tensor> {
   const unet = await loadUnet(path.join(modelDir, 'unet'), { cacheDir, ...opts });
-  try {
-    return await unet.predict(input);
-  } finally {
-    await unet.release();
-  }
+  open.push(unet);
+  return unet.predict(input);
 }
 
 /** Batch items with different conditioning, several frames, non-square latents; the same for cpu and webgpu. */
@@ -147,5 +156,14 @@ async function compareWithCpu(t: TestContext, shape: readonly number[], attentio
 
 test('UNet on webgpu matches cpu (the attention kernel loadUnet picks for webgpu)', (t) => compareWithCpu(t, SHAPE));
 
-// The other attention kernel, on the smallest input that still has a batch, frames and a spatial grid.
-test('UNet on webgpu matches cpu with com.microsoft MultiHeadAttention', (t) => compareWithCpu(t, [1, 2, 2, 4], 'mha'));
+/**
+ * ORT's WebGPU MultiHeadAttention runs its FlashAttention kernel from 32 query positions on (below that, a decode
+ * kernel that is right here too). Measured on SwiftShader, the op alone at L ≥ 32 is off by 1.4–3 on outputs ≈ 10,
+ * and this UNet by 8e-2. Our reading of flash_attention.wgsl.template: it steps through the keys by the subgroup size
+ * but consumes 8 keys per step, which is wrong below 8 lanes; SwiftShader's subgroups have 4 (desktop GPUs 8–64).
+ * Hence 4×8 latents (32 positions in the first level): on SwiftShader this documents the bug instead of hiding it.
+ */
+test('UNet on webgpu matches cpu with com.microsoft MultiHeadAttention', (t) => {
+  if (onSwiftShader) t.todo('ORT FlashAttention needs subgroups of ≥ 8 lanes; SwiftShader has 4');
+  return compareWithCpu(t, [1, 2, 4, 8], 'mha');
+});

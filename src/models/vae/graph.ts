@@ -26,7 +26,7 @@ const TEMPORAL_EPS = 1e-5;
 
 export interface VaeGraphOptions {
   computeType?: 'float32' | 'float16';
-  /** The mid blocks' single-head attention over H·W/64 positions: 'matmul' (default) or the fused 'mha' contrib op. */
+  /** The mid blocks' single-head attention over H·W/64 positions: the fused 'mha' contrib op (default, via nn.ts) or 'matmul'. */
   attention?: AttentionOptions['impl'];
 }
 

@@ -29,7 +29,7 @@ export interface VaeLoadOptions {
   variant?: string;
   cacheDir?: string;
   threads?: number;
-  /** Attention implementation of the mid blocks (see VaeGraphOptions); default 'matmul'. */
+  /** Attention implementation of the mid blocks (see VaeGraphOptions); default 'mha' (the fused op; see src/onnx/nn.ts attention). */
   attention?: VaeGraphOptions['attention'];
 }
 

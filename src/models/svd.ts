@@ -60,7 +60,11 @@ export async function loadSvd(model: string, opts: SvdLoadOptions = {}): Promise
   // 32 tokens on — see docs/webgpu.md — real GPUs have 8 to 64 lanes).
   const attention = 'mha';
   const common = { device, dtype, cacheDir: opts.cacheDir, threads: opts.threads, attention } as const;
-  const unet: OnnxDenoiser = await loadUnet(repo.unet.folder, { ...common, variant: repo.unet.weights.variant ?? undefined });
+  // On CPU the UNet's conv weights stay memory-mapped at level 'extended': full-size SVD from fp16 files peaks at
+  // 6.2 GiB (1.09× its fp32 weights) instead of 8.2 GiB at 'all', for ~5–10% slower convolutions (bench/README.md).
+  const unet: OnnxDenoiser = await loadUnet(repo.unet.folder, {
+    ...common, variant: repo.unet.weights.variant ?? undefined, optimization: device === 'cpu' ? 'extended' : undefined,
+  });
   const vae: OnnxVideoAutoencoder = await loadVae(repo.vae.folder, { ...common, variant: repo.vae.weights.variant ?? undefined });
   const imageEmbedder: ClipImageEmbedder = await loadClip(repo.image_encoder.folder,
     { ...common, variant: repo.image_encoder.weights.variant ?? undefined });

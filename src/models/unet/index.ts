@@ -6,7 +6,7 @@
  *
  * The session is built on first use. Batch, frames and latent size may change from call to call.
  */
-import { ModelSession, type Device } from '../../runtime/session.js';
+import { ModelSession, type Device, type SessionOptions } from '../../runtime/session.js';
 import { WeightStore } from '../../safetensors/read.js';
 import { type Tensor, tensor } from '../../tensor.js';
 import type { Denoiser, DenoiserInput } from '../types.js';
@@ -27,6 +27,8 @@ export interface UnetLoadOptions {
   attention?: 'matmul' | 'mha';
   cacheDir?: string;
   threads?: number;
+  /** ORT graph optimization level (see SessionOptions: memory vs speed); default 'all'. */
+  optimization?: SessionOptions['optimization'];
 }
 
 export class OnnxDenoiser implements Denoiser {
@@ -47,7 +49,7 @@ export class OnnxDenoiser implements Denoiser {
     const attention = this.opts.attention ?? (this.opts.device === 'webgpu' ? 'matmul' : 'mha');
     this.session ??= ModelSession.create(
       buildUnetGraph(this.config, this.weights, { computeType: this.opts.dtype ?? 'float32', attention }),
-      { device: this.opts.device, cacheDir: this.opts.cacheDir, threads: this.opts.threads },
+      { device: this.opts.device, cacheDir: this.opts.cacheDir, threads: this.opts.threads, optimization: this.opts.optimization },
     );
     return this.session;
   }

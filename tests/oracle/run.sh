@@ -12,7 +12,7 @@ fi
 mkdir -p "$here/out"
 for script in "$here"/*.py; do
   name="$(basename "$script" .py)"
-  [[ "$name" == _* ]] && continue
+  [[ "$name" == _* || "$name" == bench_* ]] && continue   # bench_*.py belong to bench/, not parity
   out="$here/out/$name"
   if [[ -f "$out/DONE" && "$out/DONE" -nt "$script" && ( ! -f "$here/_common.py" || "$out/DONE" -nt "$here/_common.py" ) ]]; then
     continue

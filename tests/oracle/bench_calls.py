@@ -2,35 +2,46 @@
 our ONNX graphs, one network call at a time, and saves the outputs so the bench can check both computed the same thing.
 
 argv[1] is a work folder that bench/pipeline.ts fills with
-  request.json          {"model": <diffusers SVD folder>, "threads": n, "warmups": n, "repeats": n, "device": "cpu" | "cuda",
-                         "dtypes": {"unet" | "vae" | "clip": "float32" | "float16"}, "calls": {name: spec}}
+  request.json          {"model": <diffusers SVD folder>, "threads": n, "warmups": n, "repeats": n, "serve": bool,
+                         "device": "cpu" | "cuda", "dtypes": {"unet" | "vae" | "clip": "float32" | "float16"},
+                         "calls": {name: spec}}
   inputs.safetensors    the inputs named in the specs
 and this script writes there
-  outputs.safetensors   each call's output, named like the call
+  outputs.safetensors   each call's output (from its first run), named like the call
   results.json          torch version, threads, peak RSS, per network the load time, per call every timed run in ms
 A spec is {"network": "unet" | "vae_encode" | "vae_decode" | "clip", "inputs": {arg: tensor name}, "num_frames"?: n}.
-Each call runs `warmups` times untimed (the first one's time is reported as first_ms), then is timed `repeats` times (fast calls: as often as fits in 1 s, at most 50),
-in torch.inference_mode with torch.set_num_threads(threads).
-Networks load one at a time (and are freed before the next) so the full-size ones fit beside the machine's other work.
+Calls run in torch.inference_mode with torch.set_num_threads(threads); one network is loaded at a time (the previous
+one freed), so the full-size ones fit beside the machine's other work.
+- Batch mode: each call runs `warmups` times untimed (the first one's time is reported as first_ms), then is timed
+  `repeats` times (fast calls: as often as fits in 1 s, at most 50).
+- Serve mode ("serve": true): the bench sends one JSON command per stdin line and alternates our calls with these,
+  so both sides are timed under the same load of a shared machine (see Runner and the loop at the end).
 
 Run by tests/oracle/run.sh (every oracle script is), the folder holds no request: it writes a note and exits at once.
 """
 import gc
 import json
+import os
 import resource
 import statistics
 import sys
 import time
 from pathlib import Path
 
-import torch
-from safetensors.torch import load_file, save_file
-
 work = Path(sys.argv[1])
 request_file = work / "request.json"
 if not request_file.exists():
-    (work / "README.txt").write_text("bench_calls.py runs from `npm run bench` (bench/pipeline.ts), not as a parity oracle.\n")
+    note = "bench_calls.py runs from `npm run bench` (bench/pipeline.ts), not as a parity oracle.\n"
+    (work / "README.txt").write_text(note)
     sys.exit(0)
+
+# Quiet loaders: stderr carries the bench's progress lines.
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
+
+import torch  # noqa: E402 (after the early exit: run.sh calls every oracle script, and importing torch takes seconds)
+from safetensors.torch import load_file, save_file  # noqa: E402
 
 request = json.loads(request_file.read_text())
 threads = int(request["threads"])
@@ -71,7 +82,9 @@ def load(network: str):
 
         return load_diffusers(AutoencoderKLTemporalDecoder, model_dir / "vae").eval()
     from transformers import CLIPVisionModelWithProjection
+    from transformers.utils import logging
 
+    logging.disable_progress_bar()
     return CLIPVisionModelWithProjection.from_pretrained(model_dir / "image_encoder", dtype=torch.float32).eval()
 
 
@@ -94,39 +107,85 @@ def weights_of(network: str) -> str:
 
 BUDGET_S = 1.0
 MAX_RUNS = 50
-results: dict = {"torch": torch.__version__, "threads": torch.get_num_threads(), "warmups": warmups, "repeats": repeats, "load_ms": {}, "calls": {}}
-outputs: dict[str, torch.Tensor] = {}
-calls = request["calls"]
-for weights in dict.fromkeys(weights_of(s["network"]) for s in calls.values()):
-    t = time.perf_counter()
-    model = load(weights)
-    if device.type != "cpu" or weights in dtypes and dtypes[weights] != torch.float32:
-        model = model.to(device, dtypes.get(weights, torch.float32))
-    results["load_ms"][weights] = (time.perf_counter() - t) * 1e3
-    with torch.inference_mode():
-        for name, spec in calls.items():
-            if weights_of(spec["network"]) != weights:
-                continue
-            t = time.perf_counter()
-            out = call(model, spec)
-            sync()
-            first = (time.perf_counter() - t) * 1e3
-            for _ in range(warmups - 1):
-                call(model, spec)
-            runs = []
-            start = time.perf_counter()
-            # At least `repeats` runs; fast calls repeat for up to BUDGET_S (noisy shared machine).
-            while len(runs) < repeats or (time.perf_counter() - start < BUDGET_S and len(runs) < MAX_RUNS):
-                t = time.perf_counter()
-                call(model, spec)
-                sync()
-                runs.append((time.perf_counter() - t) * 1e3)
-            outputs[name] = out.float().cpu().contiguous()
-            results["calls"][name] = {"first_ms": first, "ms": runs, "median_ms": statistics.median(runs)}
-            print(f"bench_calls: {name} median {statistics.median(runs):.1f} ms", file=sys.stderr, flush=True)
-    del model
-    gc.collect()
 
-results["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-save_file(outputs, str(work / "outputs.safetensors"))
-(work / "results.json").write_text(json.dumps(results, indent=1))
+
+class Runner:
+    """Holds one network at a time (loaded on demand, the previous one freed) and times calls of it."""
+
+    def __init__(self) -> None:
+        self.weights: str | None = None
+        self.model = None
+        self.load_ms: dict[str, float] = {}
+        self.calls: dict[str, dict] = {}
+        self.outputs: dict[str, torch.Tensor] = {}
+
+    def ensure(self, weights: str) -> None:
+        if self.weights == weights:
+            return
+        self.model = None
+        gc.collect()
+        t = time.perf_counter()
+        model = load(weights)
+        if device.type != "cpu" or weights in dtypes and dtypes[weights] != torch.float32:
+            model = model.to(device, dtypes.get(weights, torch.float32))
+        self.load_ms[weights] = self.load_ms.get(weights, 0.0) + (time.perf_counter() - t) * 1e3
+        self.model, self.weights = model, weights
+
+    def run(self, name: str, times: int, record: bool = True) -> list[float]:
+        """Runs call `name` `times` times and returns their ms, kept in the results when `record`; the first run
+        ever of a call is kept apart as first_ms, with its output."""
+        spec = calls[name]
+        self.ensure(weights_of(spec["network"]))
+        ms = []
+        with torch.inference_mode():
+            for _ in range(times):
+                t = time.perf_counter()
+                out = call(self.model, spec)
+                sync()
+                ms.append((time.perf_counter() - t) * 1e3)
+                if name not in self.outputs:
+                    self.outputs[name] = out.float().cpu().contiguous()
+                    self.calls[name] = {"first_ms": ms.pop(), "ms": []}
+        if record:
+            self.calls[name]["ms"] += ms
+        return ms
+
+    def finish(self) -> None:
+        for c in self.calls.values():
+            c["median_ms"] = statistics.median(c["ms"]) if c["ms"] else None
+        results = {
+            "torch": torch.__version__, "threads": torch.get_num_threads(), "load_ms": self.load_ms,
+            "calls": self.calls, "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        }
+        save_file(self.outputs, str(work / "outputs.safetensors"))
+        (work / "results.json").write_text(json.dumps(results, indent=1))
+
+
+calls = request["calls"]
+runner = Runner()
+if request.get("serve"):
+    # Interleaved mode: the bench alternates our calls with these, one JSON command per stdin line, so both sides
+    # see the same load on a shared machine. {"call": name, "times": n, "record": bool} → {"ms": [...]};
+    # {"finish": true} → the files, then {"done": true}.
+    print(json.dumps({"ready": True}), flush=True)
+    for line in sys.stdin:
+        command = json.loads(line)
+        if command.get("finish"):
+            runner.finish()
+            print(json.dumps({"done": True}), flush=True)
+            break
+        ms = runner.run(command["call"], int(command["times"]), bool(command.get("record", True)))
+        print(json.dumps({"ms": ms}), flush=True)
+else:
+    # Batch mode: every call in turn, `warmups` untimed runs, then at least `repeats` timed ones (fast calls: as
+    # many as fit in BUDGET_S, at most MAX_RUNS).
+    for name in sorted(calls, key=lambda n: weights_of(calls[n]["network"])):
+        runner.run(name, warmups, record=False)
+        start = time.perf_counter()
+        while len(runner.calls[name]["ms"]) < repeats or (
+            time.perf_counter() - start < BUDGET_S and len(runner.calls[name]["ms"]) < MAX_RUNS
+        ):
+            runner.run(name, 1)
+        median = statistics.median(runner.calls[name]["ms"])
+        print(f"bench_calls: {name} median {median:.1f} ms", file=sys.stderr, flush=True)
+    runner.finish()

@@ -14,6 +14,7 @@ import { parseVaeConfig } from '../../src/models/vae/config.js';
 import { vaeWeightShapes } from '../../src/models/vae/weights.js';
 import { Random } from '../../src/random.js';
 import { SVD_SCHEDULER_CONFIG } from '../../src/schedulers/svd.js';
+import { featureExtractorConfig, MODEL_INDEX } from '../../src/models/tiny.js';
 
 const POOL = 1 << 20;
 
@@ -31,25 +32,6 @@ export interface BenchConfigs {
 interface Shape {
   readonly name: string;
   readonly shape: number[];
-}
-
-const MODEL_INDEX = {
-  _class_name: 'StableVideoDiffusionPipeline',
-  _diffusers_version: '0.24.0.dev0',
-  feature_extractor: ['transformers', 'CLIPImageProcessor'],
-  image_encoder: ['transformers', 'CLIPVisionModelWithProjection'],
-  scheduler: ['diffusers', 'EulerDiscreteScheduler'],
-  unet: ['diffusers', 'UNetSpatioTemporalConditionModel'],
-  vae: ['diffusers', 'AutoencoderKLTemporalDecoder'],
-};
-
-function featureExtractorConfig(size: number) {
-  return {
-    crop_size: { height: size, width: size }, do_center_crop: true, do_convert_rgb: true, do_normalize: true,
-    do_rescale: true, do_resize: true, image_mean: [0.48145466, 0.4578275, 0.40821073],
-    image_processor_type: 'CLIPImageProcessor', image_std: [0.26862954, 0.26130258, 0.27577711], resample: 3,
-    rescale_factor: 1 / 255, size: { shortest_edge: size },
-  };
 }
 
 /** Parameter counts of the three networks of `configs`. */

@@ -61,7 +61,8 @@ export const TINY_CLIP_CONFIG = {
   projection_dim: 32,
 };
 
-const MODEL_INDEX = {
+/** model_index.json of an SVD folder in diffusers layout. */
+export const MODEL_INDEX = {
   _class_name: 'StableVideoDiffusionPipeline',
   _diffusers_version: '0.24.0.dev0',
   feature_extractor: ['transformers', 'CLIPImageProcessor'],
@@ -71,7 +72,8 @@ const MODEL_INDEX = {
   vae: ['diffusers', 'AutoencoderKLTemporalDecoder'],
 };
 
-function featureExtractorConfig(size: number) {
+/** feature_extractor/preprocessor_config.json: transformers' CLIPImageProcessor at `size`. */
+export function featureExtractorConfig(size: number) {
   return {
     crop_size: { height: size, width: size },
     do_center_crop: true,

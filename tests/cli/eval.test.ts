@@ -9,12 +9,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { buildProgram, runCli } from '../../src/cli/main.js';
+import { buildProgram } from '../../src/cli/main.js';
 import { evaluateEdit, FLOW_METHOD, maskFromFrame } from '../../src/eval/index.js';
 import { loadClip } from '../../src/models/clip/index.js';
 import { createTinyModel } from '../../src/models/tiny.js';
 import type { Tensor } from '../../src/tensor.js';
 import { fitImage, readFrames, readImage } from '../../src/video/index.js';
+import { cliInProcess, type CliRun } from '../helpers/cli-inprocess.js';
 
 const exec = promisify(execFile);
 const ffmpeg = (args: string[]) => exec('ffmpeg', ['-nostdin', '-v', 'error', '-y', ...args]);
@@ -30,33 +31,7 @@ let target: string;
 let mask: string;
 const savedEnv = { ...process.env };
 
-interface CliRun {
-  code: number;
-  out: string[];
-  err: string;
-}
-
-/** Runs the CLI in-process; stdout lines from `print`, stderr (progress and errors) captured. */
-async function cli(...args: string[]): Promise<CliRun> {
-  const out: string[] = [];
-  let err = '';
-  const write = process.stderr.write;
-  const error = console.error;
-  process.stderr.write = ((chunk: string | Uint8Array) => {
-    err += String(chunk);
-    return true;
-  }) as typeof process.stderr.write;
-  console.error = (...parts: unknown[]) => {
-    err += `${parts.join(' ')}\n`;
-  };
-  try {
-    const code = await runCli(['node', 'videoshop', ...args], (l) => out.push(l));
-    return { code, out, err };
-  } finally {
-    process.stderr.write = write;
-    console.error = error;
-  }
-}
+const cli = cliInProcess;
 
 async function evalJson(...args: string[]): Promise<Record<string, unknown>> {
   const r = await cli('eval', '--model', model, '--json', '-q', ...args);

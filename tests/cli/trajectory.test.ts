@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { runCli } from '../../src/cli/main.js';
 import { createTinyModel } from '../../src/models/tiny.js';
+import { cliInProcess, type CliRun } from '../helpers/cli-inprocess.js';
 
 const exec = promisify(execFile);
 /** Few steps keep each tiny-model run at a second or two. */
@@ -25,32 +25,7 @@ let table: string[];
 let json: Record<string, unknown>;
 const savedEnv = { ...process.env };
 
-interface CliRun {
-  code: number;
-  out: string[];
-  err: string;
-}
-
-async function cli(...args: string[]): Promise<CliRun> {
-  const out: string[] = [];
-  let err = '';
-  const write = process.stderr.write;
-  const error = console.error;
-  process.stderr.write = ((chunk: string | Uint8Array) => {
-    err += String(chunk);
-    return true;
-  }) as typeof process.stderr.write;
-  console.error = (...parts: unknown[]) => {
-    err += `${parts.join(' ')}\n`;
-  };
-  try {
-    const code = await runCli(['node', 'videoshop', ...args], (l) => out.push(l));
-    return { code, out, err };
-  } finally {
-    process.stderr.write = write;
-    console.error = error;
-  }
-}
+const cli = cliInProcess;
 
 function assertRefused(r: CliRun, message: RegExp): void {
   assert.equal(r.code, 2, r.err);

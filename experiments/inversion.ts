@@ -13,7 +13,7 @@ import { extrapolate, invertFixedPoint, invertLatents, type InversionSettings } 
 import { SVD_SCHEDULER_CONFIG } from '../src/pipeline/options.js';
 import { Random } from '../src/random.js';
 import { inverseEulerStep, makeSchedule, type Schedule } from '../src/schedulers/euler.js';
-import type { Tensor } from '../src/tensor.js';
+import { relativeError, type Tensor } from '../src/tensor.js';
 
 const SHAPE: VideoLatentShape = { frames: 14, channels: 4, height: 16, width: 16 };
 const DRAWS = 4;
@@ -60,16 +60,6 @@ function makeDraw(prior: GaussianVideoPrior, seed: number): Draw {
     noise: { data: noise, dims },
     conditioning: { embedding, latents: { data: cond, dims: [channels, height, width] }, addedTimeIds: [6, 127, 0.2] },
   };
-}
-
-function relativeError(a: Float32Array, b: Float32Array): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num += (a[i] - b[i]) ** 2;
-    den += b[i] * b[i];
-  }
-  return Math.sqrt(num / den);
 }
 
 /** Extrapolated inversion whose σ_t ≤ Σ steps evaluate F at x̂_t (naive) instead of at x̂0 + noise. */

@@ -84,3 +84,14 @@ export function reshape(t: Tensor, dims: readonly number[]): Tensor {
   }
   return { data: t.data, dims: [...dims] };
 }
+
+/** ‖a − b‖/‖b‖ (Euclidean norms). */
+export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < a.length; i++) {
+    num += (a[i] - b[i]) ** 2;
+    den += b[i] * b[i];
+  }
+  return Math.sqrt(num / den);
+}

@@ -15,7 +15,7 @@ import { loadClip } from '../../src/models/clip/index.js';
 import { createTinyModel } from '../../src/models/tiny.js';
 import type { Tensor } from '../../src/tensor.js';
 import { fitImage, readFrames, readImage } from '../../src/video/index.js';
-import { cliInProcess, type CliRun } from '../helpers/cli-inprocess.js';
+import { assertRefused, cliInProcess } from '../helpers/cli-inprocess.js';
 
 const exec = promisify(execFile);
 const ffmpeg = (args: string[]) => exec('ffmpeg', ['-nostdin', '-v', 'error', '-y', ...args]);
@@ -38,15 +38,6 @@ async function evalJson(...args: string[]): Promise<Record<string, unknown>> {
   assert.equal(r.code, 0, r.err);
   assert.equal(r.out.length, 1);
   return JSON.parse(r.out[0]) as Record<string, unknown>;
-}
-
-function assertRefused(r: CliRun, message: RegExp): void {
-  assert.equal(r.code, 2, r.err);
-  assert.deepEqual(r.out, []);
-  const lines = r.err.split('\n').filter((l) => l.trim() !== '');
-  assert.equal(lines.length, 1, `one line on stderr, got:\n${r.err}`);
-  assert.match(lines[0], /^videoshop: /);
-  assert.match(lines[0], message);
 }
 
 before(async () => {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { createTinyModel } from '../../src/models/tiny.js';
-import { cliInProcess, type CliRun } from '../helpers/cli-inprocess.js';
+import { assertRefused, cliInProcess } from '../helpers/cli-inprocess.js';
 
 const exec = promisify(execFile);
 /** Few steps keep each tiny-model run at a second or two. */
@@ -26,15 +26,6 @@ let json: Record<string, unknown>;
 const savedEnv = { ...process.env };
 
 const cli = cliInProcess;
-
-function assertRefused(r: CliRun, message: RegExp): void {
-  assert.equal(r.code, 2, r.err);
-  assert.deepEqual(r.out, []);
-  const lines = r.err.split('\n').filter((l) => l.trim() !== '');
-  assert.equal(lines.length, 1, `one line on stderr, got:\n${r.err}`);
-  assert.match(lines[0], /^videoshop: /);
-  assert.match(lines[0], message);
-}
 
 before(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'videoshop-trajectory-'));

@@ -1,4 +1,5 @@
 /** Runs the CLI inside the test process (fast): stdout lines from `print`, stderr (progress, errors) captured. */
+import assert from 'node:assert/strict';
 import { runCli } from '../../src/cli/main.js';
 
 export interface CliRun {
@@ -26,4 +27,14 @@ export async function cliInProcess(...args: string[]): Promise<CliRun> {
     process.stderr.write = write;
     console.error = error;
   }
+}
+
+/** A refused run: exit 2, nothing on stdout, exactly one `videoshop: …` line on stderr matching `message`. */
+export function assertRefused(r: CliRun, message: RegExp): void {
+  assert.equal(r.code, 2, r.err);
+  assert.deepEqual(r.out, []);
+  const lines = r.err.split('\n').filter((l) => l.trim() !== '');
+  assert.equal(lines.length, 1, `one line on stderr, got:\n${r.err}`);
+  assert.match(lines[0], /^videoshop: /);
+  assert.match(lines[0], message);
 }

@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 import torch
+from _common import perturb
 from diffusers import UNetSpatioTemporalConditionModel
 from safetensors.torch import save_file
 
@@ -65,21 +66,6 @@ RUNS = {
     "r1": (-1, None, 0.25 * math.log(700.0), [[5, 30, 0.02], [7, 200, 0.1]], 1, True),
     "r2": (1, "odd", 0.25 * math.log(0.5), [[6, 127, 0.0], [3, 60, 1.0]], 3, False),
 }
-
-
-def perturb(model: torch.nn.Module, gen: torch.Generator) -> None:
-    """No parameter keeps its init value: norms get random scales, every bias and mix factor becomes random."""
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            noise = torch.randn(p.shape, generator=gen)
-            if name.endswith("mix_factor"):
-                p.copy_(noise)
-            elif name.endswith(".bias"):
-                p.copy_(0.1 * noise)
-            elif "norm" in name.split(".")[-2]:
-                p.copy_(1.0 + 0.3 * noise)
-            else:
-                p.add_(0.1 * p.std() * noise)
 
 
 # Non-square latent sizes divisible by 2^(blocks-1), per case.

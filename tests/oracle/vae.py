@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 import torch
+from _common import perturb
 from diffusers import AutoencoderKLTemporalDecoder
 from diffusers.models.downsampling import Downsample2D
 from diffusers.models.resnet import AlphaBlender, ResnetBlock2D, SpatioTemporalResBlock
@@ -49,21 +50,6 @@ CASES = {
     # layers 3: diffusers' mid block zips resnets[1:] with one attention, so resnets[2] exists but never runs.
     "d": dict(block_out_channels=(32, 32), layers_per_block=3, latent_channels=3),
 }
-
-
-def perturb(model: torch.nn.Module, gen: torch.Generator) -> None:
-    """No parameter keeps its init value: norms get random scales, every bias and mix factor becomes random."""
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            noise = torch.randn(p.shape, generator=gen)
-            if name.endswith("mix_factor"):
-                p.copy_(noise)
-            elif name.endswith(".bias"):
-                p.copy_(0.1 * noise)
-            elif "norm" in name.split(".")[-2]:
-                p.copy_(1.0 + 0.3 * noise)
-            else:
-                p.add_(0.1 * p.std() * noise)
 
 
 def run_case(name: str, kwargs: dict, seed: int) -> dict:

@@ -1,6 +1,7 @@
 /** Shared inputs and probes for the pipeline tests. */
 import type { Denoiser, DenoiserInput, VideoAutoencoder } from '../../src/models/types.js';
 import type { Tensor } from '../../src/tensor.js';
+export { relativeError } from '../../src/tensor.js';
 
 /**
  * A smooth video [F, 3, H, W] constant on 8×8 blocks (so the linear VAE round-trips it exactly) whose
@@ -43,17 +44,6 @@ export function frame(video: Tensor, f: number): Tensor {
   const [, c, h, w] = video.dims;
   const n = c * h * w;
   return { data: video.data.slice(f * n, (f + 1) * n), dims: [c, h, w] };
-}
-
-/** ‖a − b‖/‖b‖. */
-export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num += (a[i] - b[i]) ** 2;
-    den += b[i] * b[i];
-  }
-  return Math.sqrt(num / den);
 }
 
 /** Root-mean-square distance. */

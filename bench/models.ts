@@ -34,7 +34,7 @@ import { WeightStore } from '../src/safetensors/read.js';
 import { writeSafetensors, type TensorToWrite } from '../src/safetensors/write.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const DEFAULT_CONFIGS = path.resolve(REPO, '..', 'shared', 'svd-configs', 'stable-video-diffusion-img2vid');
+const DEFAULT_CONFIGS = path.resolve(REPO, 'configs', 'stable-video-diffusion-img2vid');
 const PYTHON = path.join(REPO, 'tests', 'oracle', '.venv', 'bin', 'python');
 const TORCH_SCRIPT = path.join(REPO, 'tests', 'oracle', 'bench_forward.py');
 const RESULT_TAG = 'BENCH_RESULT ';

@@ -19,7 +19,7 @@ export const BENCH_MODELS: readonly BenchModelName[] = ['tiny', 'mid', 'full'];
 /** Width factor of the default mid model: a full edit plus PyTorch's calls in a few minutes on 2 shared cores. */
 export const DEFAULT_MID_WIDTH = 0.4;
 
-export const SVD_CONFIGS_DIR = path.resolve(import.meta.dirname, '..', '..', '..', 'shared', 'svd-configs', 'stable-video-diffusion-img2vid');
+export const SVD_CONFIGS_DIR = path.resolve(import.meta.dirname, '..', '..', 'configs', 'stable-video-diffusion-img2vid');
 
 export interface BenchModelSpec {
   readonly name: BenchModelName;

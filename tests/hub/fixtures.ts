@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
-const SVD = '/work/shared/svd-configs/stable-video-diffusion-img2vid';
+const SVD = path.resolve(import.meta.dirname, '..', '..', 'configs', 'stable-video-diffusion-img2vid');
 
 const PREPROCESSOR = JSON.stringify({
   crop_size: { height: 224, width: 224 },

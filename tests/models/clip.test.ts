@@ -78,7 +78,7 @@ after(() => {
 
 describe('CLIP config', () => {
   test('the real SVD image encoder config', () => {
-    const c = readClipVisionConfig('/work/shared/svd-configs/stable-video-diffusion-img2vid/image_encoder');
+    const c = readClipVisionConfig(path.resolve(import.meta.dirname, '..', '..', 'configs', 'stable-video-diffusion-img2vid', 'image_encoder'));
     assert.deepEqual(c, {
       hiddenSize: 1280, intermediateSize: 5120, projectionDim: 1024, numHiddenLayers: 32, numAttentionHeads: 16,
       numChannels: 3, imageSize: 224, patchSize: 14, hiddenAct: 'gelu', layerNormEps: 1e-5,

@@ -17,7 +17,7 @@ from diffusers import EulerDiscreteScheduler
 
 out = Path(sys.argv[1])
 repo = Path(__file__).resolve().parents[2]
-svd_config_path = repo.parent / "shared" / "svd-configs" / "stable-video-diffusion-img2vid" / "scheduler" / "scheduler_config.json"
+svd_config_path = repo / "configs" / "stable-video-diffusion-img2vid" / "scheduler" / "scheduler_config.json"
 shutil.copyfile(svd_config_path, out / "svd_scheduler_config.json")
 svd = json.loads(svd_config_path.read_text())
 

@@ -29,7 +29,7 @@ from safetensors.torch import save_file
 
 out = Path(sys.argv[1])
 repo = Path(__file__).resolve().parents[2]
-svd_config_path = repo.parent / "shared" / "svd-configs" / "stable-video-diffusion-img2vid" / "vae" / "config.json"
+svd_config_path = repo / "configs" / "stable-video-diffusion-img2vid" / "vae" / "config.json"
 shutil.copyfile(svd_config_path, out / "svd_vae_config.json")
 
 svd_config = {k: v for k, v in json.loads(svd_config_path.read_text()).items() if not k.startswith("_")}

@@ -32,7 +32,7 @@ test('the default scheduler is SVD\'s: 25 steps at strength 0.55 run 13 steps fr
   assert.equal(s.startIndex, 12);
   assert.ok(Math.abs(s.sigmas[12] - 15.59) < 0.01, `σ_start = ${s.sigmas[12]}`);
   assert.equal(s.sigmas[25], 0);
-  const file = path.join(repoRoot, '..', 'shared', 'svd-configs', 'stable-video-diffusion-img2vid', 'scheduler', 'scheduler_config.json');
+  const file = path.join(repoRoot, 'configs', 'stable-video-diffusion-img2vid', 'scheduler', 'scheduler_config.json');
   if (existsSync(file)) assert.deepEqual(SVD_SCHEDULER_CONFIG, parseEulerSchedulerConfig(JSON.parse(readFileSync(file, 'utf8'))));
 });
 

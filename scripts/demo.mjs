@@ -17,9 +17,10 @@ function run(cmd, args) {
 }
 
 if (!existsSync(path.join(demo, 'source.mp4'))) {
-  run('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=200x120:rate=12', '-f', 'lavfi', '-i',
-    'sine=frequency=440:sample_rate=44100', '-frames:v', '20', '-t', '1.6667', '-c:v', 'libx264', '-pix_fmt', 'yuv420p',
-    '-c:a', 'aac', 'source.mp4']);
+  // Durations on the sources themselves: with `-frames:v` on the output, ffmpeg stops after 23 ms of audio.
+  run('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=200x120:rate=12:duration=1.6666667',
+    '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100:duration=1.6666667', '-c:v', 'libx264',
+    '-pix_fmt', 'yuv420p', '-c:a', 'aac', 'source.mp4']);
   run('ffmpeg', ['-loglevel', 'error', '-y', '-i', 'source.mp4', '-frames:v', '1', '-vf',
     'drawbox=x=70:y=35:w=60:h=40:color=red:t=fill', 'edited-first-frame.png']);
 }

@@ -18,7 +18,8 @@ import { aspectMismatch, processingSize } from '../video/size.js';
 import { assertNotInput, writeVideo, type WriteResult } from '../video/write.js';
 import { writeFramesPng } from '../video/frames-png.js';
 import { EditError } from './errors.js';
-import { ASPECT_TOLERANCE, DEFAULT_BLOCK_OVERLAP, type EditOptions } from './options.js';
+import { overallTracker, type OverallProgress } from './progress.js';
+import { ASPECT_TOLERANCE, DEFAULT_BLOCK_OVERLAP, PREVIEW_AREA, type EditOptions } from './options.js';
 
 export type EditStage = 'download' | 'load' | 'read' | 'encode' | 'invert' | 'denoise' | 'decode' | 'write';
 
@@ -30,6 +31,8 @@ export interface EditProgress {
   readonly block?: number;
   readonly blocks?: number;
   readonly unit?: string;
+  /** The whole video's progress and ETA (across blocks), on every event. */
+  readonly overall?: OverallProgress;
 }
 
 export interface EditResult {
@@ -64,7 +67,8 @@ export async function editVideo(opts: EditOptions, hooks: EditHooks = {}): Promi
     warnings.push(m);
     hooks.onWarning?.(m);
   };
-  const progress = hooks.onProgress ?? (() => {});
+  const track = overallTracker();
+  const progress = (p: EditProgress) => hooks.onProgress?.({ ...p, overall: track(p) });
   checkPaths(opts);
   // Bad options and a missing ffmpeg fail here, before a model of several GB is loaded.
   resolveOptions(opts.method);
@@ -101,7 +105,8 @@ interface RunContext {
 }
 
 async function editWithModel(opts: EditOptions, svd: SvdModel, info: VideoInfo, edited: Tensor, ctx: RunContext): Promise<EditResult> {
-  const size = opts.size ?? processingSize(info.width, info.height, { area: svd.nativeArea, multiple: svd.sizeMultiple });
+  const area = svd.nativeArea * (opts.preview ? PREVIEW_AREA : 1);
+  const size = opts.size ?? processingSize(info.width, info.height, { area, multiple: svd.sizeMultiple });
   if (!(size.width > 0 && size.height > 0) || size.width % svd.sizeMultiple || size.height % svd.sizeMultiple) {
     throw new EditError(`--size ${size.width}x${size.height}: both sides must be positive multiples of ${svd.sizeMultiple} for this model`);
   }

@@ -17,6 +17,7 @@ import { readFrames } from '../video/read.js';
 import { aspectMismatch, processingSize } from '../video/size.js';
 import { assertNotInput, writeVideo, type WriteResult } from '../video/write.js';
 import { writeFramesPng } from '../video/frames-png.js';
+import { framesInBlocks } from './block-frames.js';
 import { EditError } from './errors.js';
 import { overallTracker, type OverallProgress } from './progress.js';
 import { ASPECT_TOLERANCE, DEFAULT_BLOCK_OVERLAP, PREVIEW_AREA, type EditOptions } from './options.js';
@@ -131,50 +132,56 @@ async function editWithModel(opts: EditOptions, svd: SvdModel, info: VideoInfo, 
   const signal = opts.signal;
 
   async function* editedFrames(): AsyncGenerator<Tensor> {
-    for (let j = 0; j < blocks.length; j++) {
-      const block = blocks[j];
-      const count = block.end - block.start;
-      signal?.throwIfAborted();
-      let t = performance.now();
-      const frames: Tensor[] = [];
-      for await (const f of readFrames(opts.video, { width: size.width, height: size.height, start: block.start, count, info, signal })) {
-        frames.push(f);
-        ctx.progress({ stage: 'read', step: frames.length, total: count, block: j + 1, blocks: blocks.length });
-      }
-      timings.read += performance.now() - t;
-      const video = stack(frames);
-      // Block 0 is conditioned on the user's edit; later blocks on their first frame as already edited.
-      const condition = j === 0 ? editedFrame : pending.get(block.start);
-      if (!condition) throw new Error(`internal: frame ${block.start} of block ${j + 1} was not edited by block ${j}`);
-      const result = await runVideoshop(svd.models, { video, editedFrame: condition },
-        { ...method, seed: method.seed + j, noise: j === 0 ? method.noise : undefined },
-        (p: VideoshopProgress) => {
-          signal?.throwIfAborted();
-          ctx.progress({ stage: p.stage, step: p.step, total: p.total, block: j + 1, blocks: blocks.length });
-        });
-      for (const w of result.warnings) ctx.warn(`block ${j + 1}: ${w}`);
-      timings.encode += result.timings.encodeMs;
-      timings.invert += result.timings.invertMs;
-      timings.denoise += result.timings.denoiseMs;
-      timings.decode += result.timings.decodeMs;
+    // One decoding pass over the whole video; framesInBlocks keeps the overlap for the next block.
+    const source = readFrames(opts.video, { width: size.width, height: size.height, info, signal });
+    const reader = framesInBlocks(source, blocks)[Symbol.asyncIterator]();
+    try {
+      for (let j = 0; j < blocks.length; j++) {
+        const block = blocks[j];
+        const count = block.end - block.start;
+        signal?.throwIfAborted();
+        let t = performance.now();
+        const next = await reader.next();
+        if (next.done) throw new Error(`internal: no frames for block ${j + 1}`);
+        const frames = next.value;
+        ctx.progress({ stage: 'read', step: count, total: count, block: j + 1, blocks: blocks.length });
+        timings.read += performance.now() - t;
+        const video = stack(frames);
+        // Block 0 is conditioned on the user's edit; later blocks on their first frame as already edited.
+        const condition = j === 0 ? editedFrame : pending.get(block.start);
+        if (!condition) throw new Error(`internal: frame ${block.start} of block ${j + 1} was not edited by block ${j}`);
+        const result = await runVideoshop(svd.models, { video, editedFrame: condition },
+          { ...method, seed: method.seed + j, noise: j === 0 ? method.noise : undefined },
+          (p: VideoshopProgress) => {
+            signal?.throwIfAborted();
+            ctx.progress({ stage: p.stage, step: p.step, total: p.total, block: j + 1, blocks: blocks.length });
+          });
+        for (const w of result.warnings) ctx.warn(`block ${j + 1}: ${w}`);
+        timings.encode += result.timings.encodeMs;
+        timings.invert += result.timings.invertMs;
+        timings.denoise += result.timings.denoiseMs;
+        timings.decode += result.timings.decodeMs;
 
-      const previousEnd = j > 0 ? blocks[j - 1].end : 0;
-      for (let k = 0; k < count; k++) {
-        const index = block.start + k;
-        const frame = clampFrame(slice(result.frames, 0, k, k + 1));
-        const before = pending.get(index);
-        pending.set(index, before ? blendTensor(before, frame, crossfadeWeight(index, block.start, previousEnd)) : frame);
+        const previousEnd = j > 0 ? blocks[j - 1].end : 0;
+        for (let k = 0; k < count; k++) {
+          const index = block.start + k;
+          const frame = clampFrame(slice(result.frames, 0, k, k + 1));
+          const before = pending.get(index);
+          pending.set(index, before ? blendTensor(before, frame, crossfadeWeight(index, block.start, previousEnd)) : frame);
+        }
+        // Frames before the next block's start are final.
+        const finalEnd = j + 1 < blocks.length ? blocks[j + 1].start : info.frameCount;
+        t = performance.now();
+        for (; written < finalEnd; written++) {
+          const frame = pending.get(written)!;
+          pending.delete(written);
+          ctx.progress({ stage: 'write', step: written + 1, total: info.frameCount });
+          yield frame;
+        }
+        timings.write += performance.now() - t;
       }
-      // Frames before the next block's start are final.
-      const finalEnd = j + 1 < blocks.length ? blocks[j + 1].start : info.frameCount;
-      t = performance.now();
-      for (; written < finalEnd; written++) {
-        const frame = pending.get(written)!;
-        pending.delete(written);
-        ctx.progress({ stage: 'write', step: written + 1, total: info.frameCount });
-        yield frame;
-      }
-      timings.write += performance.now() - t;
+    } finally {
+      await reader.return?.(undefined);
     }
   }
 

@@ -14,7 +14,7 @@
 import { spawn } from 'node:child_process';
 import type { Tensor } from '../tensor.js';
 import { VideoError } from './errors.js';
-import { StderrTail, ffmpegPath, lastErrorLine, passthroughArgs } from './ffmpeg.js';
+import { StderrTail, ffmpegPath, fileArg, lastErrorLine, passthroughArgs } from './ffmpeg.js';
 import { rgb16ToChw } from './pixels.js';
 import { probeVideo, type VideoInfo } from './probe.js';
 import { resizeImage } from '../image/resize.js';
@@ -117,7 +117,7 @@ async function* decodeRaw(
   filters.push(`format=${pixFmt}`);
   const args = [
     '-nostdin', '-hide_banner', '-v', 'error',
-    '-i', file,
+    '-i', fileArg(file),
     '-map', `0:${info.streamIndex}`, '-an', '-sn', '-dn',
     '-vf', filters.join(','),
     ...(await passthroughArgs()),

@@ -104,8 +104,13 @@ async function runEdit(video: string, flags: EditFlags, print: (line: string) =>
   checkMethod(method, flags);
   if (flags.threads !== undefined && !(flags.threads >= 1 && flags.threads <= 1024)) throw new UserError('--threads must be between 1 and 1024');
   const controller = new AbortController();
-  const onSigint = () => controller.abort();
-  process.once('SIGINT', onSigint);
+  // SIGTERM (kill, systemd, docker stop) and SIGHUP (terminal closed) clean up exactly like Ctrl-C.
+  let stoppedBy: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    stoppedBy ??= signal;
+    controller.abort();
+  };
+  for (const s of STOP_SIGNALS) process.once(s, onSignal);
   const bar = flags.quiet ? { update() {}, done() {} } : flags.verbose ? verboseDisplay() : createEditDisplay();
   const warn = messagePrinter(bar, flags.quiet, 'warning');
   try {
@@ -127,11 +132,32 @@ async function runEdit(video: string, flags: EditFlags, print: (line: string) =>
     }
   } catch (err) {
     bar.done();
-    if (controller.signal.aborted) throw new UserError('stopped (Ctrl-C): no output was written', 130);
-    throw explainRuntimeError(err);
+    if (controller.signal.aborted) {
+      const why = stoppedBy === 'SIGINT' || !stoppedBy ? 'Ctrl-C' : stoppedBy;
+      throw new UserError(`stopped (${why}): no output was written`, 128 + (STOP_SIGNALS_NUMBER[stoppedBy ?? 'SIGINT'] ?? 2));
+    }
+    throw withFlagHint(explainRuntimeError(err), flags);
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    for (const s of STOP_SIGNALS) process.removeListener(s, onSignal);
   }
+}
+
+const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+const STOP_SIGNALS_NUMBER: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
+
+/** Library errors say what is wrong in API terms (error `code`); here the flag that changes it is named. */
+function withFlagHint(err: unknown, flags: EditFlags): unknown {
+  const code = (err as { code?: unknown }).code;
+  if (!(err instanceof Error) || typeof code !== 'string') return err;
+  if (code === 'output-exists') {
+    const appeared = /appeared while/.test(err.message);
+    return new UserError(appeared
+      ? `${flags.output} appeared while this edit ran: it was not replaced and this result was discarded; choose another output or pass --force to replace it`
+      : `${flags.output} already exists: choose another output or pass --force to replace it`);
+  }
+  if (code === 'too-large') return new UserError(`${err.message.replace(/: choose .*$/, '')}: choose a smaller --size or fewer --block-frames`);
+  if (code === 'frames-dir-not-empty') return new UserError(`--frames-dir ${err.message.replace(/^frames folder /, '')}`);
+  return err;
 }
 
 function stageLabel(p: EditProgress): string {

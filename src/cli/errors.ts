@@ -24,7 +24,7 @@ export function isUserFacing(err: unknown): err is Error {
 export function errorCode(err: unknown): string {
   if (!(err instanceof Error)) return 'internal';
   const own = (err as { code?: unknown }).code;
-  if (typeof own === 'string' && /^[a-z][a-z0-9_]*$/.test(own)) return own;
+  if (typeof own === 'string' && /^[a-z][a-z0-9_-]*$/.test(own)) return own.replace(/-/g, '_');
   if (typeof own === 'string' && own.startsWith('commander.')) return 'usage';
   const kind = (err as { kind?: unknown }).kind;
   switch (err.name) {

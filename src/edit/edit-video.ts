@@ -2,8 +2,6 @@
  * The main job: a video and its edited first frame in, the edited video out (paper §3, long videos in blocks as §4.2).
  * Streams one block at a time, so memory stays bounded by a block whatever the video's length.
  */
-import { existsSync, mkdirSync, statSync } from 'node:fs';
-import path from 'node:path';
 import { resizeImage } from '../image/resize.js';
 import { DEFAULT_MODEL, loadSvd, type SvdModel } from '../models/svd.js';
 import { blendFrames, crossfadeWeight, planBlocks, type Block } from '../pipeline/blocks.js';
@@ -16,11 +14,17 @@ import { probeVideo, type VideoInfo } from '../video/probe.js';
 import { readFrames } from '../video/read.js';
 import { aspectMismatch, processingSize } from '../video/size.js';
 import { assertNotInput, writeVideo, type WriteResult } from '../video/write.js';
-import { writeFramesPng } from '../video/frames-png.js';
+import { checkDecodable } from '../video/decode-check.js';
+import { FramesPngWriter } from '../video/frames-png.js';
+import { checkOutputTarget } from '../video/output-file.js';
 import { framesInBlocks } from './block-frames.js';
 import { EditError } from './errors.js';
+import { checkEditMemory } from './memory.js';
 import { overallTracker, type OverallProgress } from './progress.js';
 import { ASPECT_TOLERANCE, DEFAULT_BLOCK_OVERLAP, PREVIEW_AREA, type EditOptions } from './options.js';
+
+/** SVD's frames per block, for the memory check before the model (and its own frame count) is known. */
+const DEFAULT_BLOCK_FRAMES = 14;
 
 export type EditStage = 'download' | 'load' | 'read' | 'encode' | 'invert' | 'denoise' | 'decode' | 'write';
 
@@ -75,6 +79,11 @@ export async function editVideo(opts: EditOptions, hooks: EditHooks = {}): Promi
   resolveOptions(opts.method);
   ffmpegPath();
   const info = await probeVideo(opts.video);
+  // Every frame decodes (a corrupt packet mid-video fails now, not after the blocks before it).
+  const decoded = await checkDecodable(info, { signal: opts.signal });
+  if (decoded.damage) warn(`${opts.video} has damaged frames that ffmpeg conceals (${decoded.damage})`);
+  if (opts.size) checkEditMemory(opts.size, opts.blockFrames ?? DEFAULT_BLOCK_FRAMES);
+  const framesPng = opts.framesDir ? new FramesPngWriter(opts.framesDir, info.frameCount) : undefined;
   const edited = await readImage(opts.editedFrame);
   if (edited.hadTransparency) warn(`${opts.editedFrame} has transparent pixels; the alpha channel is ignored`);
   const mismatch = aspectMismatch(edited, info);
@@ -87,11 +96,14 @@ export async function editVideo(opts: EditOptions, hooks: EditHooks = {}): Promi
   const svd = hooks.model ?? await loadSvd(opts.model ?? DEFAULT_MODEL, {
     device: opts.device, dtype: opts.dtype, variant: opts.variant, cacheDir: opts.cacheDir, threads: opts.threads,
     onNotice: warn,
-    hub: { onProgress: (p) => progress({ stage: 'download', step: Math.round(p.bytes / 1e6), total: Math.round(p.totalBytes / 1e6), unit: 'MB' }) },
+    hub: { signal: opts.signal, onProgress: (p) => progress({ stage: 'download', step: Math.round(p.bytes / 1e6), total: Math.round(p.totalBytes / 1e6), unit: 'MB' }) },
   });
   const loadMs = performance.now() - tLoad;
   try {
-    return await editWithModel(opts, svd, info, edited, { progress, warn, warnings, t0, loadMs });
+    return await editWithModel(opts, svd, info, edited, { progress, warn, warnings, t0, loadMs, framesPng });
+  } catch (err) {
+    framesPng?.cleanup();
+    throw err;
   } finally {
     if (!hooks.model) await svd.release();
   }
@@ -103,6 +115,7 @@ interface RunContext {
   warnings: string[];
   t0: number;
   loadMs: number;
+  framesPng: FramesPngWriter | undefined;
 }
 
 async function editWithModel(opts: EditOptions, svd: SvdModel, info: VideoInfo, edited: Tensor, ctx: RunContext): Promise<EditResult> {
@@ -114,6 +127,7 @@ async function editWithModel(opts: EditOptions, svd: SvdModel, info: VideoInfo, 
   const method = resolveOptions({ ...opts.method, scheduler: svd.scheduler });
   const editedFrame = fitImage(edited, size.width, size.height, opts.fit ?? 'stretch');
   const blockFrames = opts.blockFrames ?? svd.numFrames;
+  checkEditMemory(size, blockFrames);
   if (opts.blockOverlap !== undefined && !(opts.blockOverlap >= 1 && opts.blockOverlap <= blockFrames / 2)) {
     throw new EditError(`--block-overlap ${opts.blockOverlap}: must be between 1 and half the block (${Math.floor(blockFrames / 2)} frames)`);
   }
@@ -162,6 +176,11 @@ async function editWithModel(opts: EditOptions, svd: SvdModel, info: VideoInfo, 
         timings.denoise += result.timings.denoiseMs;
         timings.decode += result.timings.decodeMs;
 
+        if (method.threshold !== null && !allFinite(result.frames)) {
+          // NaN/Inf weights, or an overflow: clamping would write a grey video and call it a success.
+          throw new EditError(`the model produced non-finite values (NaN or infinity) in block ${j + 1}: its weights are damaged ` +
+            `or the precision overflowed; check the model files, or compute in float32`, 'non-finite');
+        }
         const previousEnd = j > 0 ? blocks[j - 1].end : 0;
         for (let k = 0; k < count; k++) {
           const index = block.start + k;
@@ -185,11 +204,11 @@ async function editWithModel(opts: EditOptions, svd: SvdModel, info: VideoInfo, 
     }
   }
 
-  const framesDir = opts.framesDir;
+  const framesPng = ctx.framesPng;
   async function* withPngs(source: AsyncGenerator<Tensor>): AsyncGenerator<Tensor> {
     let index = 0;
     for await (const frame of source) {
-      if (framesDir) await writeFramesPng(framesDir, [resizeImage(frame, info.width, info.height)], { startIndex: index });
+      if (framesPng) await framesPng.write(resizeImage(frame, info.width, info.height), index);
       index++;
       yield frame;
     }
@@ -197,7 +216,7 @@ async function editWithModel(opts: EditOptions, svd: SvdModel, info: VideoInfo, 
 
   const out = await writeVideo(opts.output, withPngs(editedFrames()), {
     width: info.width, height: info.height, fps: info.fps, frameWidth: size.width, frameHeight: size.height,
-    audioFrom: info.hasAudio ? opts.video : undefined, inputs: [opts.video, opts.editedFrame], signal,
+    audioFrom: info.hasAudio ? opts.video : undefined, inputs: [opts.video, opts.editedFrame], overwrite: opts.force, signal,
   });
   for (const note of out.notes) ctx.warn(note);
   timings.total = performance.now() - ctx.t0;
@@ -223,12 +242,14 @@ function checkPaths(opts: EditOptions): void {
     throw new EditError(`output ${opts.output} must end in .mp4 (Videoshop writes H.264 MP4)`);
   }
   assertNotInput(opts.output, [opts.video, opts.editedFrame]);
-  if (existsSync(opts.output) && !opts.force) {
-    throw new EditError(`${opts.output} already exists: choose another output or pass --force to replace it`);
-  }
-  const dir = path.dirname(path.resolve(opts.output));
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new EditError(`output folder ${dir} does not exist`);
-  if (opts.framesDir) mkdirSync(opts.framesDir, { recursive: true });
+  // Folder writable, name short enough, an existing output only with `force`; stale temp files of dead runs go.
+  checkOutputTarget(opts.output, { overwrite: opts.force });
+}
+
+function allFinite(t: Tensor): boolean {
+  const d = t.data;
+  for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) return false;
+  return true;
 }
 
 function stack(frames: readonly Tensor[]): Tensor {

@@ -1,7 +1,7 @@
 /** What a video holds, from ffprobe: display size, rotation, exact frame rate and frame count, audio. */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { VideoError } from './errors.js';
-import { ffprobePath, lastErrorLine, runTool } from './ffmpeg.js';
+import { fileArg, ffprobePath, lastErrorLine, runTool } from './ffmpeg.js';
 
 export interface Rational {
   num: number;
@@ -141,7 +141,9 @@ function checkReadable(file: string): void {
   let size: number;
   try {
     const st = statSync(file);
-    if (st.isDirectory()) throw new VideoError(`not a video file: ${file} is a directory`);
+    if (st.isDirectory()) throw new VideoError(`not a video file: ${file} is a directory`, 'not-a-file');
+    // Opening a FIFO blocks until a writer comes, a device never ends: only regular files are read.
+    if (!st.isFile()) throw new VideoError(`not a video file: ${file} is a FIFO, socket or device; give a regular file`, 'not-a-file');
     size = st.size;
   } catch (err) {
     if (err instanceof VideoError) throw err;
@@ -163,10 +165,10 @@ export async function probeVideo(file: string): Promise<VideoInfo> {
   checkReadable(file);
   // -count_packets demuxes the whole file (cheap, no decoding): an exact frame count where the container has
   // none, and a truncation check where it has one.
-  const args = ['-v', 'error', '-count_packets', '-show_streams', '-show_format', '-of', 'json', file];
+  const args = ['-v', 'error', '-count_packets', '-show_streams', '-show_format', '-of', 'json', fileArg(file)];
   const { code, stdout, stderr } = await runTool(ffprobePath(), args);
   if (code !== 0) {
-    const reason = lastErrorLine(stderr).replace(`${file}: `, '');
+    const reason = lastErrorLine(stderr).replace(`${fileArg(file)}: `, '').replace(`${file}: `, '');
     if (/moov atom not found/.test(stderr) && looksLikeIsoMedia(file)) {
       throw new VideoError(`video is truncated or incomplete (its MP4 index is missing): ${file}`);
     }
@@ -265,9 +267,9 @@ function isVariableRate(pts: readonly number[], fps: Rational, tb: Rational): bo
 /** Codec of the first audio stream of `file` (any media file), or undefined when it has none. */
 export async function probeAudioCodec(file: string): Promise<string | undefined> {
   checkReadable(file);
-  const args = ['-v', 'error', '-select_streams', 'a:0', '-show_entries', 'stream=codec_name', '-of', 'json', file];
+  const args = ['-v', 'error', '-select_streams', 'a:0', '-show_entries', 'stream=codec_name', '-of', 'json', fileArg(file)];
   const { code, stdout, stderr } = await runTool(ffprobePath(), args);
-  if (code !== 0) throw new VideoError(`cannot read audio from ${file}: ${lastErrorLine(stderr).replace(`${file}: `, '')}`);
+  if (code !== 0) throw new VideoError(`cannot read audio from ${file}: ${lastErrorLine(stderr).replace(`${fileArg(file)}: `, '').replace(`${file}: `, '')}`);
   const streams = (JSON.parse(stdout) as Json).streams;
   const first = Array.isArray(streams) ? (streams[0] as Json | undefined) : undefined;
   return typeof first?.codec_name === 'string' ? first.codec_name : undefined;

@@ -17,7 +17,7 @@ import { spawn } from 'node:child_process';
 import type { Tensor } from '../tensor.js';
 import { readsDeep, rgb48FullScale, toRgbFilter } from './colour.js';
 import { VideoError } from './errors.js';
-import { StderrTail, ffmpegPath, lastErrorLine, passthroughArgs } from './ffmpeg.js';
+import { StderrTail, ffmpegPath, fileArg, lastErrorLine, passthroughArgs } from './ffmpeg.js';
 import { rgb16ToChw, rgb8ToChw } from './pixels.js';
 import { probeVideo, type VideoInfo } from './probe.js';
 import { resizeImage } from '../image/resize.js';
@@ -140,7 +140,7 @@ async function* decodeRaw(file: string, opts: FrameRange, filter: string, frameB
   const args = [
     '-nostdin', '-hide_banner', '-v', 'error',
     ...(seek !== undefined ? ['-ss', seek.toFixed(6)] : []),
-    '-i', file,
+    '-i', fileArg(file),
     '-map', `0:${info.streamIndex}`, '-an', '-sn', '-dn',
     '-vf', filters.join(','),
     ...(await passthroughArgs()),

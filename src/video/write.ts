@@ -1,14 +1,16 @@
 /**
  * Encoding frames into an H.264 (yuv420p) MP4 with ffmpeg: exact frame rate and count, the source's audio,
- * written atomically (temp file + rename) so a failed or cancelled run never leaves a half-written output.
+ * written into a hidden temp file that counts only once verified, then installed without replacing what the caller
+ * did not allow (output-file.ts), so a failed or cancelled run never leaves a half-written output.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { existsSync, realpathSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import type { Tensor } from '../tensor.js';
 import { VideoError } from './errors.js';
-import { StderrTail, ffmpegPath, lastErrorLine, passthroughArgs, runTool } from './ffmpeg.js';
+import { StderrTail, ffmpegPath, fileArg, passthroughArgs, runTool } from './ffmpeg.js';
+import { checkFfmpegRun, checkOutputTarget, installFile, nextRun, removeQuietly, tempPathFor, verifyVideoFile } from './output-file.js';
 import { chwToRgb8 } from './pixels.js';
 import { probeAudioCodec, type Rational } from './probe.js';
 
@@ -33,6 +35,8 @@ export interface WriteOptions {
   preset?: string;
   /** Files the output must not overwrite (the input video); `audioFrom` is always included. */
   inputs?: string[];
+  /** Replace an existing output (default: refuse, also when it appears while encoding). */
+  overwrite?: boolean;
   signal?: AbortSignal;
 }
 
@@ -78,19 +82,6 @@ export function assertNotInput(outPath: string, inputs: readonly string[]): void
   }
 }
 
-export function tempPathFor(outPath: string, tag = ''): string {
-  const abs = path.resolve(outPath);
-  return path.join(path.dirname(abs), `.${path.basename(abs)}.tmp-${process.pid}${tag}.mp4`);
-}
-
-function removeQuietly(file: string): void {
-  try {
-    unlinkSync(file);
-  } catch {
-    // already gone
-  }
-}
-
 function checkOptions(opts: WriteOptions): void {
   const { width, height, fps } = opts;
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
@@ -112,8 +103,7 @@ export async function writeVideo(
   checkOptions(opts);
   const inputs = [...(opts.inputs ?? []), ...(opts.audioFrom ? [opts.audioFrom] : [])];
   assertNotInput(outPath, inputs);
-  const outDir = path.dirname(path.resolve(outPath));
-  if (!existsSync(outDir)) throw new VideoError(`output folder does not exist: ${outDir}`);
+  checkOutputTarget(outPath, { overwrite: opts.overwrite });
   if (opts.signal?.aborted) throw abortError(outPath);
 
   const notes: string[] = [];
@@ -125,18 +115,20 @@ export async function writeVideo(
   const audio = audioCodec === undefined ? 'none' : MP4_AUDIO.has(audioCodec) ? 'copied' : 'aac';
   if (audio === 'aac') notes.push(`the source's ${audioCodec} audio does not fit MP4: re-encoded to AAC`);
 
-  const finalTemp = tempPathFor(outPath);
+  const run = nextRun();
+  const finalTemp = tempPathFor(outPath, run);
   // With audio, the video is encoded first and muxed with the audio trimmed to its exact length afterwards
   // (the frame count is only known once the frame stream ends).
-  const videoTemp = audio === 'none' ? finalTemp : tempPathFor(outPath, '-video');
+  const videoTemp = audio === 'none' ? finalTemp : tempPathFor(outPath, run, '-video');
   try {
-    const frameCount = await encodeFrames(videoTemp, frames, size, opts, audio === 'none');
+    const frameCount = await encodeFrames(videoTemp, frames, size, opts, audio === 'none', outPath);
     if (audio !== 'none') {
-      await muxAudio(videoTemp, opts.audioFrom as string, finalTemp, frameCount, audio, opts);
+      await muxAudio(videoTemp, opts.audioFrom as string, finalTemp, frameCount, audio, opts, outPath);
       removeQuietly(videoTemp);
     }
+    await verifyVideoFile(finalTemp, path.resolve(outPath), { ...size, frameCount, fps: opts.fps, audio: audio !== 'none' });
     opts.signal?.throwIfAborted();
-    renameSync(finalTemp, path.resolve(outPath));
+    installFile(finalTemp, outPath, opts.overwrite ?? false);
     return { path: path.resolve(outPath), ...size, frameCount, audio, notes };
   } catch (err) {
     removeQuietly(videoTemp);
@@ -147,7 +139,7 @@ export async function writeVideo(
 }
 
 function abortError(outPath: string): VideoError {
-  const err = new VideoError(`writing ${outPath} was cancelled; nothing was written`);
+  const err = new VideoError(`writing ${outPath} was cancelled; nothing was written`, 'cancelled');
   err.name = 'AbortError';
   return err;
 }
@@ -160,6 +152,7 @@ async function encodeFrames(
   size: { width: number; height: number },
   opts: WriteOptions,
   faststart: boolean,
+  outPath: string,
 ): Promise<number> {
   const iterator = Symbol.asyncIterator in frames ? frames[Symbol.asyncIterator]() : frames[Symbol.iterator]();
   const first = await iterator.next();
@@ -184,7 +177,7 @@ async function encodeFrames(
     '-c:v', 'libx264', '-preset', opts.preset ?? 'medium', '-crf', String(opts.crf ?? 18), '-pix_fmt', 'yuv420p',
     '-colorspace', 'bt709', '-color_primaries', 'bt709', '-color_trc', 'bt709', '-color_range', 'tv',
     ...(faststart ? ['-movflags', '+faststart'] : []),
-    '-f', 'mp4', target,
+    '-f', 'mp4', fileArg(target),
   ];
   const child: Encoder = spawn(ffmpegPath(), args, { stdio: ['pipe', 'ignore', 'pipe'], signal: opts.signal });
   const stderr = new StderrTail();
@@ -211,7 +204,7 @@ async function encodeFrames(
     child.stdin.end();
     const code = await exited;
     opts.signal?.throwIfAborted();
-    if (code !== 0) throw new VideoError(`ffmpeg could not encode ${target}: ${lastErrorLine(stderr.toString())}`);
+    checkFfmpegRun(code, stderr.toString(), path.resolve(outPath), `encode ${outPath}`);
     return count;
   } finally {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -247,18 +240,19 @@ async function muxAudio(
   frameCount: number,
   audio: 'copied' | 'aac',
   opts: WriteOptions,
+  outPath: string,
 ): Promise<void> {
   const seconds = (frameCount * opts.fps.den) / opts.fps.num;
   const start = opts.audioStartSeconds ?? 0;
   const args = [
     '-nostdin', '-hide_banner', '-v', 'error', '-y',
-    '-i', videoFile,
-    ...(start > 0 ? ['-ss', start.toFixed(6)] : []), '-t', seconds.toFixed(6), '-i', audioFile,
+    '-i', fileArg(videoFile),
+    ...(start > 0 ? ['-ss', start.toFixed(6)] : []), '-t', seconds.toFixed(6), '-i', fileArg(audioFile),
     '-map', '0:v:0', '-map', '1:a:0',
     '-c:v', 'copy',
     ...(audio === 'copied' ? ['-c:a', 'copy'] : ['-c:a', 'aac', '-b:a', '192k']),
-    '-movflags', '+faststart', '-f', 'mp4', target,
+    '-movflags', '+faststart', '-f', 'mp4', fileArg(target),
   ];
   const { code, stderr } = await runTool(ffmpegPath(), args, opts.signal);
-  if (code !== 0) throw new VideoError(`ffmpeg could not add the audio of ${audioFile}: ${lastErrorLine(stderr)}`);
+  checkFfmpegRun(code, stderr, path.resolve(outPath), `add the audio of ${audioFile}`);
 }

@@ -57,7 +57,7 @@ test('SIGINT once the writer has started (block 2): the temp files are removed',
     seen = readdirSync(outDir);
     if (seen.length === 0) await sleep(25);
   }
-  assert.match(seen.join(','), /^\.out\.mp4\.tmp-\d+(-video)?\.mp4$/, 'the encoder was writing its temp file');
+  assert.match(seen.join(','), /^\.out\.mp4\.tmp-\d+-\d+(-video)?\.mp4$/, 'the encoder was writing its temp file');
   cli.child.kill('SIGINT');
   assertStopped(await cli.done, outDir);
 });

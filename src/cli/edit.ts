@@ -8,7 +8,7 @@ import { UserError } from './errors.js';
 import { parseIntArg, parseNumberArg, parseSizeArg } from './args.js';
 import { createProgress, messagePrinter } from './progress.js';
 
-interface EditFlags {
+export interface EditFlags {
   editedFrame: string;
   output: string;
   model: string;
@@ -78,32 +78,14 @@ export function addEditCommand(program: Command, print: (line: string) => void):
 }
 
 async function runEdit(video: string, flags: EditFlags, print: (line: string) => void): Promise<void> {
-  const method: EditOptions['method'] = {
-    steps: flags.steps,
-    strength: flags.strength,
-    minGuidance: flags.guidance ?? flags.minGuidance,
-    maxGuidance: flags.guidance ?? flags.maxGuidance,
-    seed: flags.seed,
-    noiseAug: flags.noiseAug,
-    motionBucket: flags.motionBucket,
-    fps: flags.fpsCond,
-    threshold: flags.threshold === false ? null : flags.threshold,
-    inversion: flags.naiveInversion ? 'naive' : undefined,
-    normalization: flags.normalization,
-    rescale: flags.rescale,
-  };
-  checkMethod(method, flags);
+  const opts = editOptionsFromFlags(video, flags);
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);
   const bar = createProgress({ quiet: flags.quiet });
   const warn = messagePrinter(bar, flags.quiet, 'warning');
   try {
-    const result = await editVideo({
-      video, editedFrame: flags.editedFrame, output: flags.output, model: flags.model, device: flags.device,
-      dtype: flags.dtype, size: flags.size, fit: flags.fit, force: flags.force, framesDir: flags.framesDir,
-      blockFrames: flags.blockFrames, blockOverlap: flags.blockOverlap, method, signal: controller.signal,
-    }, {
+    const result = await editVideo({ ...opts, signal: controller.signal }, {
       onProgress: (p: EditProgress) => bar.update({ stage: stageLabel(p), step: p.step, total: p.total, unit: p.unit }),
       onWarning: warn,
     });
@@ -122,12 +104,36 @@ async function runEdit(video: string, flags: EditFlags, print: (line: string) =>
   }
 }
 
+/** The edit's options from the command's flags (also the server's job options), validated; errors name the flag. */
+export function editOptionsFromFlags(video: string, flags: EditFlags): EditOptions {
+  const method: EditOptions['method'] = {
+    steps: flags.steps,
+    strength: flags.strength,
+    minGuidance: flags.guidance ?? flags.minGuidance,
+    maxGuidance: flags.guidance ?? flags.maxGuidance,
+    seed: flags.seed,
+    noiseAug: flags.noiseAug,
+    motionBucket: flags.motionBucket,
+    fps: flags.fpsCond,
+    threshold: flags.threshold === false ? null : flags.threshold,
+    inversion: flags.naiveInversion ? 'naive' : undefined,
+    normalization: flags.normalization,
+    rescale: flags.rescale,
+  };
+  checkMethod(method, flags);
+  return {
+    video, editedFrame: flags.editedFrame, output: flags.output, model: flags.model, device: flags.device,
+    dtype: flags.dtype, size: flags.size, fit: flags.fit, force: flags.force, framesDir: flags.framesDir,
+    blockFrames: flags.blockFrames, blockOverlap: flags.blockOverlap, method,
+  };
+}
+
 function stageLabel(p: EditProgress): string {
   return p.blocks && p.blocks > 1 ? `${p.stage} ${p.block}/${p.blocks}` : p.stage;
 }
 
 /** The flag that sets each method option, for error messages in the user's terms. */
-const FLAG_OF: Record<string, string> = {
+export const FLAG_OF: Record<string, string> = {
   steps: '--steps', strength: '--strength', minGuidance: '--min-guidance', maxGuidance: '--max-guidance', seed: '--seed',
   noiseAug: '--noise-aug', motionBucket: '--motion-bucket', fps: '--fps-cond', threshold: '--threshold',
 };

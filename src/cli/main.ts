@@ -5,6 +5,7 @@ import { addEditCommand } from './edit.js';
 import { addEvalCommand } from './eval.js';
 import { isUserFacing } from './errors.js';
 import { scheduleCommand } from './schedule.js';
+import { addServeCommand } from './serve.js';
 import { addTrajectoryCommand } from './trajectory.js';
 import { createTinyModel } from '../models/tiny.js';
 
@@ -17,6 +18,7 @@ export function buildProgram(print: (line: string) => void): Command {
   addEditCommand(program, print);
   addEvalCommand(program, print);
   addTrajectoryCommand(program, print);
+  addServeCommand(program, print);
 
   program
     .command('schedule')

@@ -10,7 +10,7 @@ import { parseIntArg, parseNumberArg, parseSizeArg } from './args.js';
 import { createEditDisplay } from './edit-progress.js';
 import { createProgress, messagePrinter } from './progress.js';
 
-interface EditFlags {
+export interface EditFlags {
   editedFrame: string;
   output: string;
   model: string;
@@ -87,22 +87,7 @@ export function addEditCommand(program: Command, print: (line: string) => void):
 }
 
 async function runEdit(video: string, flags: EditFlags, print: (line: string) => void): Promise<void> {
-  const method: EditOptions['method'] = {
-    steps: flags.steps ?? (flags.preview ? PREVIEW_STEPS : undefined),
-    strength: flags.strength,
-    minGuidance: flags.guidance ?? flags.minGuidance,
-    maxGuidance: flags.guidance ?? flags.maxGuidance,
-    seed: flags.seed,
-    noiseAug: flags.noiseAug,
-    motionBucket: flags.motionBucket,
-    fps: flags.fpsCond,
-    threshold: flags.threshold === false ? null : flags.threshold,
-    inversion: flags.naiveInversion ? 'naive' : undefined,
-    normalization: flags.normalization,
-    rescale: flags.rescale,
-  };
-  checkMethod(method, flags);
-  if (flags.threads !== undefined && !(flags.threads >= 1 && flags.threads <= 1024)) throw new UserError('--threads must be between 1 and 1024');
+  const opts = editOptionsFromFlags(video, flags);
   const controller = new AbortController();
   // SIGTERM (kill, systemd, docker stop) and SIGHUP (terminal closed) clean up exactly like Ctrl-C.
   let stoppedBy: NodeJS.Signals | undefined;
@@ -114,12 +99,7 @@ async function runEdit(video: string, flags: EditFlags, print: (line: string) =>
   const bar = flags.quiet ? { update() {}, done() {} } : flags.verbose ? verboseDisplay() : createEditDisplay();
   const warn = messagePrinter(bar, flags.quiet, 'warning');
   try {
-    const result = await editVideo({
-      video, editedFrame: flags.editedFrame, output: flags.output, model: flags.model, device: flags.device,
-      dtype: flags.dtype, size: flags.size, fit: flags.fit, force: flags.force, framesDir: flags.framesDir,
-      blockFrames: flags.blockFrames, blockOverlap: flags.blockOverlap, method, signal: controller.signal,
-      threads: flags.threads, preview: flags.preview,
-    }, {
+    const result = await editVideo({ ...opts, signal: controller.signal }, {
       onProgress: (p: EditProgress) => bar.update(p),
       onWarning: warn,
     });
@@ -160,6 +140,31 @@ function withFlagHint(err: unknown, flags: EditFlags): unknown {
   return err;
 }
 
+/** The edit's options from the command's flags (also the server's job options), validated; errors name the flag. */
+export function editOptionsFromFlags(video: string, flags: EditFlags): EditOptions {
+  const method: EditOptions['method'] = {
+    steps: flags.steps ?? (flags.preview ? PREVIEW_STEPS : undefined),
+    strength: flags.strength,
+    minGuidance: flags.guidance ?? flags.minGuidance,
+    maxGuidance: flags.guidance ?? flags.maxGuidance,
+    seed: flags.seed,
+    noiseAug: flags.noiseAug,
+    motionBucket: flags.motionBucket,
+    fps: flags.fpsCond,
+    threshold: flags.threshold === false ? null : flags.threshold,
+    inversion: flags.naiveInversion ? 'naive' : undefined,
+    normalization: flags.normalization,
+    rescale: flags.rescale,
+  };
+  checkMethod(method, flags);
+  if (flags.threads !== undefined && !(flags.threads >= 1 && flags.threads <= 1024)) throw new UserError('--threads must be between 1 and 1024');
+  return {
+    video, editedFrame: flags.editedFrame, output: flags.output, model: flags.model, device: flags.device,
+    dtype: flags.dtype, size: flags.size, fit: flags.fit, force: flags.force, framesDir: flags.framesDir,
+    blockFrames: flags.blockFrames, blockOverlap: flags.blockOverlap, method, threads: flags.threads, preview: flags.preview,
+  };
+}
+
 function stageLabel(p: EditProgress): string {
   return p.blocks && p.blocks > 1 ? `${p.stage} ${p.block}/${p.blocks}` : p.stage;
 }
@@ -171,7 +176,7 @@ function verboseDisplay(): { update(p: EditProgress): void; done(): void } {
 }
 
 /** The flag that sets each method option, for error messages in the user's terms. */
-const FLAG_OF: Record<string, string> = {
+export const FLAG_OF: Record<string, string> = {
   steps: '--steps', strength: '--strength', minGuidance: '--min-guidance', maxGuidance: '--max-guidance', seed: '--seed',
   noiseAug: '--noise-aug', motionBucket: '--motion-bucket', fps: '--fps-cond', threshold: '--threshold',
 };

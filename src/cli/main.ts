@@ -6,6 +6,7 @@ import { addEvalCommand } from './eval.js';
 import { errorCode, isUserFacing } from './errors.js';
 import { packageVersion } from './version.js';
 import { scheduleCommand } from './schedule.js';
+import { addServeCommand } from './serve.js';
 import { addTrajectoryCommand } from './trajectory.js';
 import { createTinyModel } from '../models/tiny.js';
 
@@ -19,6 +20,7 @@ export function buildProgram(print: (line: string) => void): Command {
   addEditCommand(program, print);
   addEvalCommand(program, print);
   addTrajectoryCommand(program, print);
+  addServeCommand(program, print);
 
   program
     .command('schedule')

@@ -52,7 +52,7 @@ describe('newcomer', { concurrency: 3 }, () => {
 
   test('--device cuda / webgpu where they cannot run: one line with the fix, before any download', async () => {
     // The Hub is unreachable: a download attempt would fail with "cannot reach", not with the device's message.
-    const env = { HF_ENDPOINT: 'http://127.0.0.1:9', HF_HUB_OFFLINE: undefined, VK_ICD_FILENAMES: '/nonexistent.json' };
+    const env = { HF_ENDPOINT: 'http://127.0.0.1:9', HF_HUB_OFFLINE: undefined, VK_ICD_FILENAMES: undefined, VK_DRIVER_FILES: undefined, XDG_DATA_DIRS: '/nonexistent' };
     const outDir = ws.outDir();
     let r = await run(['edit', clip, '-e', edited, '-o', path.join(outDir, 'o.mp4'), '--model', 'stabilityai/stable-video-diffusion-img2vid',
       '--device', 'cuda'], { env });
@@ -62,7 +62,9 @@ describe('newcomer', { concurrency: 3 }, () => {
     r = await run(['edit', clip, '-e', edited, '-o', path.join(outDir, 'o.mp4'), '--model', 'stabilityai/stable-video-diffusion-img2vid',
       '--device', 'webgpu'], { env });
     assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stderr, /^videoshop: could not start the WebGPU execution provider \(.*\); it needs a GPU with Vulkan/m);
+    // No GPU here, and the Vulkan loader is pointed at no driver: one line naming the missing driver.
+    assert.match(r.stderr, /^videoshop: (WebGPU needs a Vulkan driver and none is installed|could not start the WebGPU execution provider)/);
+    assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr);
     assert.doesNotMatch(r.stderr, /cannot reach|^download/m);
     r = await run(['edit', clip, '-e', edited, '-o', path.join(outDir, 'o.mp4'), '--model', 'stabilityai/stable-video-diffusion-img2vid',
       '--device', 'cuda', '--json'], { env });

@@ -3,7 +3,7 @@
  * (model_index.json + unet/ vae/ image_encoder/ scheduler/ feature_extractor/), written by our own safetensors
  * writer. Tests and new users run every loading path offline on it, exactly as on the real model.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Random } from '../random.js';
 import { SVD_SCHEDULER_CONFIG } from '../schedulers/svd.js';
@@ -142,9 +142,9 @@ function checkReplaceable(target: string, dir: string, force: boolean): void {
   if (readdirSync(target).length === 0) return;
   if (!force) throw new TinyModelError(`${dir} exists and is not empty: choose another folder or allow replacing a tiny model there`, 'not-empty');
   const foreign = foreignFiles(target);
-  let marked = false;
+  let marked: boolean;
   try {
-    marked = JSON.parse(readFileSync(path.join(target, TINY_MARKER), 'utf8')).created_by === 'videoshop create-tiny-model';
+    marked = (JSON.parse(readFileSync(path.join(target, TINY_MARKER), 'utf8')) as { created_by?: unknown }).created_by === 'videoshop create-tiny-model';
   } catch {
     marked = false;
   }

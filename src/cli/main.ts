@@ -3,12 +3,12 @@ import { Command } from 'commander';
 import { parseIntArg, parseNumberArg } from './args.js';
 import { addEditCommand } from './edit.js';
 import { addEvalCommand } from './eval.js';
-import { errorCode, isUserFacing } from './errors.js';
+import { errorCode, isUserFacing, UserError } from './errors.js';
 import { packageVersion } from './version.js';
 import { scheduleCommand } from './schedule.js';
 import { addServeCommand } from './serve.js';
 import { addTrajectoryCommand } from './trajectory.js';
-import { createTinyModel } from '../models/tiny.js';
+import { createTinyModel, TinyModelError } from '../models/tiny.js';
 
 export function buildProgram(print: (line: string) => void): Command {
   const program = new Command('videoshop')
@@ -36,9 +36,14 @@ export function buildProgram(print: (line: string) => void): Command {
     .description('write a tiny random Stable Video Diffusion (diffusers layout) to <dir>, for tests and trying Videoshop offline')
     .argument('<dir>', 'output folder (created; must be empty or absent)')
     .option('--seed <n>', 'seed of the random weights', parseIntArg('--seed'), 0)
-    .option('--force', 'replace <dir> if it already has files', false)
+    .option('--force', 'replace <dir> if it holds a tiny model written by this command (nothing else is ever deleted)', false)
     .action((dir: string, opts: { seed: number; force: boolean }) => {
-      createTinyModel(dir, { seed: opts.seed, force: opts.force });
+      try {
+        createTinyModel(dir, { seed: opts.seed, force: opts.force });
+      } catch (err) {
+        if (err instanceof TinyModelError && err.code === 'not-empty') throw new UserError(`${dir} exists and is not empty: choose another folder, or pass --force to replace a tiny model there`);
+        throw err;
+      }
       print(`wrote a tiny random SVD to ${dir} (seed ${opts.seed})`);
     });
 

@@ -149,6 +149,8 @@ export interface ExpectedVideo {
   height: number;
   frameCount: number;
   fps: Rational;
+  /** Expected duration when the frames carry their own timestamps (VFR); default frameCount / fps. */
+  seconds?: number;
   audio: boolean;
 }
 
@@ -175,7 +177,7 @@ export async function verifyVideoFile(file: string, outPath: string, want: Expec
   if (Number(v.width) !== want.width || Number(v.height) !== want.height) fail(`${v.width}×${v.height}, expected ${want.width}×${want.height}`);
   const packets = Number(v.nb_read_packets);
   if (packets !== want.frameCount) fail(`${packets} frames, expected ${want.frameCount}`);
-  const expected = (want.frameCount * want.fps.den) / want.fps.num;
+  const expected = want.seconds ?? (want.frameCount * want.fps.den) / want.fps.num;
   const duration = Number(v.duration);
   const frame = want.fps.den / want.fps.num;
   if (!(Math.abs(duration - expected) <= 1.5 * frame + 0.01)) fail(`lasts ${duration} s, expected ${expected.toFixed(3)} s`);

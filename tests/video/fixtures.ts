@@ -93,6 +93,12 @@ export const fixtures = {
   vfr: () =>
     once('vfr.mp4', (f) => ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=s=128x72:r=20', '-f', 'lavfi', '-i', 'sine=f=440:r=48000:d=1.5',
       '-vf', "trim=end_frame=20,setpts='if(lt(N,10),N*0.1,1+(N-10)*0.05)/TB'", ...FPS_VFR, ...H264, '-c:a', 'aac', '-shortest', f])),
+  /** Non-square pixels: 128×72 stored, SAR 4:3. */
+  sar: () => once('sar.mp4', (f) => ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=s=128x72:r=12', '-frames:v', '6', '-vf', 'setsar=4/3', ...H264, f])),
+  /** Small BT.601 full-range clip, tagged. */
+  smallPc: () => once('small-pc.mp4', (f) => ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=s=160x96:r=12', '-frames:v', '6',
+    '-vf', 'scale=out_color_matrix=bt601:out_range=pc,format=yuvj420p', '-c:v', 'libx264', '-preset', 'ultrafast',
+    '-colorspace', 'smpte170m', '-color_primaries', 'smpte170m', '-color_trc', 'smpte170m', '-color_range', 'pc', f])),
   audioOnly: () => once('tone.mp3', (f) => ffmpeg(['-f', 'lavfi', '-i', 'sine=d=1', '-c:a', 'libmp3lame', f])),
   /** First half of the bytes of an mp4 whose index sits at the end. */
   truncatedNoIndex: () => once('truncated-noindex.mp4', async (f) => halfOf(await fixtures.mp4(), f)),

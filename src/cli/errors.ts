@@ -24,8 +24,13 @@ export function isUserFacing(err: unknown): err is Error {
 export function errorCode(err: unknown): string {
   if (!(err instanceof Error)) return 'internal';
   const own = (err as { code?: unknown }).code;
-  if (typeof own === 'string' && /^[a-z][a-z0-9_-]*$/.test(own)) return own.replace(/-/g, '_');
   if (typeof own === 'string' && own.startsWith('commander.')) return 'usage';
+  // Our error classes' own codes (output-exists, verify-failed, HUB_STALLED…), in one spelling; the generic
+  // defaults of VideoError/EditError are plain bad input.
+  if (typeof own === 'string' && isUserFacing(err) && /^[A-Za-z][A-Za-z0-9_-]*$/.test(own)) {
+    const code = own.toLowerCase().replace(/-/g, '_');
+    return code === 'video' ? 'bad_input' : code;
+  }
   const kind = (err as { kind?: unknown }).kind;
   switch (err.name) {
     case 'UserError': return (err as UserError).exitCode === 130 ? 'interrupted' : 'bad_input';

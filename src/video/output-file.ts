@@ -165,7 +165,7 @@ export async function verifyVideoFile(file: string, outPath: string, want: Expec
   if (code !== 0) fail(lastErrorLine(stderr));
   if (stderr.trim()) fail(lastErrorLine(stderr));
   let streams: Record<string, unknown>[];
-  let formatSeconds = NaN;
+  let formatSeconds: number;
   try {
     const probed = JSON.parse(stdout) as { streams?: Record<string, unknown>[]; format?: { duration?: unknown } };
     streams = probed.streams ?? [];

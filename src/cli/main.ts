@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { parseIntArg, parseNumberArg } from './args.js';
 import { addEditCommand } from './edit.js';
 import { addEvalCommand } from './eval.js';
+import { addFrameCommand } from './frame.js';
 import { isUserFacing } from './errors.js';
 import { scheduleCommand } from './schedule.js';
 import { addTrajectoryCommand } from './trajectory.js';
@@ -16,6 +17,7 @@ export function buildProgram(print: (line: string) => void): Command {
 
   addEditCommand(program, print);
   addEvalCommand(program, print);
+  addFrameCommand(program, print);
   addTrajectoryCommand(program, print);
 
   program

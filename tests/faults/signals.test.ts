@@ -4,7 +4,7 @@
  * is removed by the next run that targets the same output. (SIGINT at invert 1 and block 2: tests/edit/cli-interrupt.)
  */
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
@@ -32,18 +32,21 @@ function assertStopped(r: CliResult, signal: string, code: number, outDir: strin
   assert.deepEqual(files(outDir), [], 'no output and no temp file');
 }
 
-async function stopAt(stage: RegExp, signal: NodeJS.Signals, label: string, code: number, steps = '8'): Promise<void> {
+async function stopAt(stage: RegExp, signal: NodeJS.Signals, label: string, code: number, framesDir?: string): Promise<void> {
   const outDir = ws.outDir();
-  const cli = spawnVideoshop(['edit', clip, '-e', edited, '-o', path.join(outDir, 'out.mp4'), '--model', ws.model, '--steps', steps], { env: ws.env });
+  const cli = spawnVideoshop(['edit', clip, '-e', edited, '-o', path.join(outDir, 'out.mp4'), '--model', ws.model, '--steps', '8',
+    ...(framesDir ? ['--frames-dir', framesDir] : [])], { env: ws.env });
   await cli.waitForStderr(stage);
+  if (framesDir) assert.ok(existsSync(framesDir) && readdirSync(framesDir).length > 0, 'block 1 wrote its PNGs');
   cli.child.kill(signal);
   assertStopped(await cli.done, label, code, outDir);
+  if (framesDir) assert.ok(!existsSync(framesDir), 'the PNGs of the stopped run and the folder it created are gone');
 }
 
 describe('SIGTERM and SIGHUP at each stage', { concurrency: 2 }, () => {
   test('SIGTERM while encoding the first block', () => stopAt(/^encode 1\/6 /m, 'SIGTERM', 'SIGTERM', 143));
   test('SIGTERM while decoding the first block', () => stopAt(/^decode 1\/6 /m, 'SIGTERM', 'SIGTERM', 143));
-  test('SIGHUP once the writer has started (block 2)', () => stopAt(/^invert 2\/6 /m, 'SIGHUP', 'SIGHUP', 129));
+  test('SIGHUP once the writer has started (block 2), with --frames-dir', () => stopAt(/^invert 2\/6 /m, 'SIGHUP', 'SIGHUP', 129, ws.file('frames-hup')));
   test('SIGINT while denoising block 2', () => stopAt(/^denoise 2\/6 /m, 'SIGINT', 'Ctrl-C', 130));
 });
 

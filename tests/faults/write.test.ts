@@ -145,6 +145,13 @@ test('stale temp files of dead runs are removed when a later run targets the sam
   assert.deepEqual(listing(dir), [...kept, 'out.mp4'].sort());
 });
 
+test('an output path that is a folder is refused, also with overwrite', async () => {
+  const dir = fresh();
+  mkdirSync(path.join(dir, 'out.mp4'));
+  await rejectsCode(writeVideo(path.join(dir, 'out.mp4'), [solid(32, 32, 0)], { width: 32, height: 32, fps, overwrite: true }), 'output-not-file', /is not a regular file/);
+  assert.deepEqual(listing(dir), ['out.mp4']);
+});
+
 test('a too-long output name is refused before any frame is encoded', async () => {
   const dir = fresh();
   await rejectsCode(writeVideo(path.join(dir, `${'x'.repeat(240)}.mp4`), [solid(32, 32, 0)], { width: 32, height: 32, fps }), 'name-too-long', /is 244 bytes long: at most \d+ fit/);

@@ -1,14 +1,16 @@
 /** `videoshop edit`: the main job, for a person at a terminal (progress, Ctrl-C) or a script (--json). */
 import { Option, type Command } from 'commander';
 import { editVideo, type EditProgress } from '../edit/edit-video.js';
+import { PREVIEW_STEPS } from '../edit/options.js';
 import type { EditOptions } from '../edit/options.js';
 import { DEFAULT_MODEL } from '../models/svd.js';
 import { DEFAULT_OPTIONS, resolveOptions, type VideoshopOptions } from '../pipeline/options.js';
 import { UserError } from './errors.js';
 import { parseIntArg, parseNumberArg, parseSizeArg } from './args.js';
+import { createEditDisplay } from './edit-progress.js';
 import { createProgress, messagePrinter } from './progress.js';
 
-interface EditFlags {
+export interface EditFlags {
   editedFrame: string;
   output: string;
   model: string;
@@ -34,7 +36,10 @@ interface EditFlags {
   framesDir?: string;
   force: boolean;
   quiet: boolean;
+  verbose: boolean;
   json: boolean;
+  threads?: number;
+  preview: boolean;
 }
 
 
@@ -69,30 +74,20 @@ export function addEditCommand(program: Command, print: (line: string) => void):
     .option('--block-frames <n>', 'frames per block for long videos (default: the model\'s, 14 for SVD)', parseIntArg('--block-frames'))
     .option('--block-overlap <n>', 'frames shared and cross-faded by consecutive blocks (default 4)', parseIntArg('--block-overlap'))
     .option('--frames-dir <dir>', 'also write every output frame as PNG into this folder')
+    .option('--preview', 'a fast look before the full run: a quarter of the pixels, half the steps (unless --steps), ' +
+      'the first block only; trades detail, sharpness and length for ~10× less time', false)
+    .option('--threads <n>', 'CPU threads for the networks (default: all physical cores)', parseIntArg('--threads'))
     .option('--force', 'replace the output file if it exists', false)
-    .option('-q, --quiet', 'no progress output', false)
-    .option('--json', 'print a JSON result (timings per stage) on stdout', false)
+    .option('-q, --quiet', 'print only the output path', false)
+    .option('-v, --verbose', 'one progress line per stage and block instead of one live line for the whole edit', false)
+    .option('--json', 'print a JSON result (timings per stage) on stdout; errors too, as {"error": {"code", "message"}}', false)
     .action(async (video: string, flags: EditFlags) => {
       await runEdit(video, flags, print);
     });
 }
 
 async function runEdit(video: string, flags: EditFlags, print: (line: string) => void): Promise<void> {
-  const method: EditOptions['method'] = {
-    steps: flags.steps,
-    strength: flags.strength,
-    minGuidance: flags.guidance ?? flags.minGuidance,
-    maxGuidance: flags.guidance ?? flags.maxGuidance,
-    seed: flags.seed,
-    noiseAug: flags.noiseAug,
-    motionBucket: flags.motionBucket,
-    fps: flags.fpsCond,
-    threshold: flags.threshold === false ? null : flags.threshold,
-    inversion: flags.naiveInversion ? 'naive' : undefined,
-    normalization: flags.normalization,
-    rescale: flags.rescale,
-  };
-  checkMethod(method, flags);
+  const opts = editOptionsFromFlags(video, flags);
   const controller = new AbortController();
   // SIGTERM (kill, systemd, docker stop) and SIGHUP (terminal closed) clean up exactly like Ctrl-C.
   let stoppedBy: NodeJS.Signals | undefined;
@@ -101,20 +96,17 @@ async function runEdit(video: string, flags: EditFlags, print: (line: string) =>
     controller.abort();
   };
   for (const s of STOP_SIGNALS) process.once(s, onSignal);
-  const bar = createProgress({ quiet: flags.quiet });
+  const bar = flags.quiet ? { update() {}, done() {} } : flags.verbose ? verboseDisplay() : createEditDisplay();
   const warn = messagePrinter(bar, flags.quiet, 'warning');
   try {
-    const result = await editVideo({
-      video, editedFrame: flags.editedFrame, output: flags.output, model: flags.model, device: flags.device,
-      dtype: flags.dtype, size: flags.size, fit: flags.fit, force: flags.force, framesDir: flags.framesDir,
-      blockFrames: flags.blockFrames, blockOverlap: flags.blockOverlap, method, signal: controller.signal,
-    }, {
-      onProgress: (p: EditProgress) => bar.update({ stage: stageLabel(p), step: p.step, total: p.total, unit: p.unit }),
+    const result = await editVideo({ ...opts, signal: controller.signal }, {
+      onProgress: (p: EditProgress) => bar.update(p),
       onWarning: warn,
     });
     bar.done();
     if (flags.json) print(JSON.stringify(result));
-    else if (!flags.quiet) {
+    else if (flags.quiet) print(result.output);
+    else {
       process.stderr.write(`wrote ${result.output}: ${result.frames} frames, ${result.width}×${result.height}, ` +
         `${result.fps.toFixed(3).replace(/\.?0+$/, '')} fps, audio ${result.audio}, in ${(result.timings.total / 1000).toFixed(1)} s\n`);
     }
@@ -151,12 +143,43 @@ function withFlagHint(err: unknown, flags: EditFlags): unknown {
   return err;
 }
 
+/** The edit's options from the command's flags (also the server's job options), validated; errors name the flag. */
+export function editOptionsFromFlags(video: string, flags: EditFlags): EditOptions {
+  const method: EditOptions['method'] = {
+    steps: flags.steps ?? (flags.preview ? PREVIEW_STEPS : undefined),
+    strength: flags.strength,
+    minGuidance: flags.guidance ?? flags.minGuidance,
+    maxGuidance: flags.guidance ?? flags.maxGuidance,
+    seed: flags.seed,
+    noiseAug: flags.noiseAug,
+    motionBucket: flags.motionBucket,
+    fps: flags.fpsCond,
+    threshold: flags.threshold === false ? null : flags.threshold,
+    inversion: flags.naiveInversion ? 'naive' : undefined,
+    normalization: flags.normalization,
+    rescale: flags.rescale,
+  };
+  checkMethod(method, flags);
+  if (flags.threads !== undefined && !(flags.threads >= 1 && flags.threads <= 1024)) throw new UserError('--threads must be between 1 and 1024');
+  return {
+    video, editedFrame: flags.editedFrame, output: flags.output, model: flags.model, device: flags.device,
+    dtype: flags.dtype, size: flags.size, fit: flags.fit, force: flags.force, framesDir: flags.framesDir,
+    blockFrames: flags.blockFrames, blockOverlap: flags.blockOverlap, method, threads: flags.threads, preview: flags.preview,
+  };
+}
+
 function stageLabel(p: EditProgress): string {
   return p.blocks && p.blocks > 1 ? `${p.stage} ${p.block}/${p.blocks}` : p.stage;
 }
 
+/** --verbose: a line (bar, k/N, ETA of the stage) per stage and block. */
+function verboseDisplay(): { update(p: EditProgress): void; done(): void } {
+  const sink = createProgress();
+  return { update: (p) => sink.update({ stage: stageLabel(p), step: p.step, total: p.total, unit: p.unit }), done: () => sink.done() };
+}
+
 /** The flag that sets each method option, for error messages in the user's terms. */
-const FLAG_OF: Record<string, string> = {
+export const FLAG_OF: Record<string, string> = {
   steps: '--steps', strength: '--strength', minGuidance: '--min-guidance', maxGuidance: '--max-guidance', seed: '--seed',
   noiseAug: '--noise-aug', motionBucket: '--motion-bucket', fps: '--fps-cond', threshold: '--threshold',
 };
@@ -177,7 +200,7 @@ function checkMethod(method: EditOptions['method'], flags: EditFlags): void {
 export function explainRuntimeError(err: unknown): unknown {
   const message = err instanceof Error ? err.message : String(err);
   if (/bad_alloc|bad allocation|Failed to allocate|out of memory|ENOMEM|Cannot allocate memory|Available memory of \d+ is smaller than requested/i.test(message)) {
-    return new UserError('out of memory: try a smaller --size, fewer --block-frames, or a GPU (--device cuda)');
+    return new UserError('out of memory: try a smaller --size, fewer --block-frames, or a GPU (--device cuda)', 2, 'out_of_memory');
   }
   return err;
 }

@@ -3,20 +3,24 @@ import { Command } from 'commander';
 import { parseIntArg, parseNumberArg } from './args.js';
 import { addEditCommand } from './edit.js';
 import { addEvalCommand } from './eval.js';
-import { isUserFacing, UserError } from './errors.js';
+import { errorCode, isUserFacing, UserError } from './errors.js';
+import { packageVersion } from './version.js';
 import { scheduleCommand } from './schedule.js';
+import { addServeCommand } from './serve.js';
 import { addTrajectoryCommand } from './trajectory.js';
 import { createTinyModel, TinyModelError } from '../models/tiny.js';
 
 export function buildProgram(print: (line: string) => void): Command {
   const program = new Command('videoshop')
     .description('Edit the first frame of a video in any image editor; Videoshop propagates the edit to every frame.')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
   addEditCommand(program, print);
   addEvalCommand(program, print);
   addTrajectoryCommand(program, print);
+  addServeCommand(program, print);
 
   program
     .command('schedule')
@@ -46,21 +50,42 @@ export function buildProgram(print: (line: string) => void): Command {
   return program;
 }
 
-/** Runs the CLI; returns the process exit code. */
+/**
+ * Runs the CLI; returns the process exit code. With `--json` anywhere on the command line every failure is also
+ * printed as JSON on stdout, `{"error": {"code", "message"}}` (codes: see errorCode), so scripts never parse prose.
+ */
 export async function runCli(argv: string[], print: (line: string) => void = console.log): Promise<number> {
+  const json = argv.slice(2).includes('--json');
   const program = buildProgram(print);
+  let usage = '';
+  if (json) {
+    // commander's own usage errors: keep their text for the JSON instead of printing it.
+    const capture = (str: string) => { usage += str; };
+    program.configureOutput({ writeErr: capture, outputError: capture });
+    for (const cmd of program.commands) cmd.configureOutput({ writeErr: capture, outputError: capture });
+  }
+  const fail = (code: string, message: string, exitCode: number): number => {
+    if (json) print(JSON.stringify({ error: { code, message } }));
+    else console.error(`videoshop: ${message}`);
+    return exitCode;
+  };
   try {
     await program.parseAsync(argv);
     return 0;
   } catch (err) {
     const code = (err as { code?: string; exitCode?: number }).code;
     if (typeof code === 'string' && code.startsWith('commander.')) {
-      // commander already printed help or the usage error.
-      return code === 'commander.helpDisplayed' || code === 'commander.version' ? 0 : ((err as { exitCode?: number }).exitCode ?? 2);
+      if (code === 'commander.helpDisplayed' || code === 'commander.version') return 0;
+      const exit = 2; // bad usage is bad input (commander says 1)
+      // Without --json commander already printed the usage error.
+      if (json) print(JSON.stringify({ error: { code: 'usage', message: (usage.split('\n')[0] || (err as Error).message).replace(/^error: /, '') } }));
+      return exit;
     }
-    if (isUserFacing(err)) {
-      console.error(`videoshop: ${err.message}`);
-      return (err as { exitCode?: number }).exitCode ?? 2;
+    if (isUserFacing(err)) return fail(errorCode(err), err.message, (err as { exitCode?: number }).exitCode ?? 2);
+    if (json) {
+      print(JSON.stringify({ error: { code: 'internal', message: (err as Error)?.message ?? String(err) } }));
+      console.error(err);
+      return 1;
     }
     throw err;
   }

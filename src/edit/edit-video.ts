@@ -17,9 +17,11 @@ import { assertNotInput, writeVideo, type WriteResult } from '../video/write.js'
 import { checkDecodable } from '../video/decode-check.js';
 import { FramesPngWriter } from '../video/frames-png.js';
 import { checkOutputTarget } from '../video/output-file.js';
+import { framesInBlocks } from './block-frames.js';
 import { EditError } from './errors.js';
 import { checkEditMemory } from './memory.js';
-import { ASPECT_TOLERANCE, DEFAULT_BLOCK_OVERLAP, type EditOptions } from './options.js';
+import { overallTracker, type OverallProgress } from './progress.js';
+import { ASPECT_TOLERANCE, DEFAULT_BLOCK_OVERLAP, PREVIEW_AREA, type EditOptions } from './options.js';
 
 /** SVD's frames per block, for the memory check before the model (and its own frame count) is known. */
 const DEFAULT_BLOCK_FRAMES = 14;
@@ -34,6 +36,8 @@ export interface EditProgress {
   readonly block?: number;
   readonly blocks?: number;
   readonly unit?: string;
+  /** The whole video's progress and ETA (across blocks), on every event. */
+  readonly overall?: OverallProgress;
 }
 
 export interface EditResult {
@@ -68,7 +72,8 @@ export async function editVideo(opts: EditOptions, hooks: EditHooks = {}): Promi
     warnings.push(m);
     hooks.onWarning?.(m);
   };
-  const progress = hooks.onProgress ?? (() => {});
+  const track = overallTracker();
+  const progress = (p: EditProgress) => hooks.onProgress?.({ ...p, overall: track(p) });
   checkPaths(opts);
   // Bad options and a missing ffmpeg fail here, before a model of several GB is loaded.
   resolveOptions(opts.method);
@@ -114,7 +119,8 @@ interface RunContext {
 }
 
 async function editWithModel(opts: EditOptions, svd: SvdModel, info: VideoInfo, edited: Tensor, ctx: RunContext): Promise<EditResult> {
-  const size = opts.size ?? processingSize(info.width, info.height, { area: svd.nativeArea, multiple: svd.sizeMultiple });
+  const area = svd.nativeArea * (opts.preview ? PREVIEW_AREA : 1);
+  const size = opts.size ?? processingSize(info.width, info.height, { area, multiple: svd.sizeMultiple });
   if (!(size.width > 0 && size.height > 0) || size.width % svd.sizeMultiple || size.height % svd.sizeMultiple) {
     throw new EditError(`processing size ${size.width}x${size.height}: both sides must be positive multiples of ${svd.sizeMultiple} for this model`, 'bad-size');
   }
@@ -140,55 +146,61 @@ async function editWithModel(opts: EditOptions, svd: SvdModel, info: VideoInfo, 
   const signal = opts.signal;
 
   async function* editedFrames(): AsyncGenerator<Tensor> {
-    for (let j = 0; j < blocks.length; j++) {
-      const block = blocks[j];
-      const count = block.end - block.start;
-      signal?.throwIfAborted();
-      let t = performance.now();
-      const frames: Tensor[] = [];
-      for await (const f of readFrames(opts.video, { width: size.width, height: size.height, start: block.start, count, info, signal })) {
-        frames.push(f);
-        ctx.progress({ stage: 'read', step: frames.length, total: count, block: j + 1, blocks: blocks.length });
-      }
-      timings.read += performance.now() - t;
-      const video = stack(frames);
-      // Block 0 is conditioned on the user's edit; later blocks on their first frame as already edited.
-      const condition = j === 0 ? editedFrame : pending.get(block.start);
-      if (!condition) throw new Error(`internal: frame ${block.start} of block ${j + 1} was not edited by block ${j}`);
-      const result = await runVideoshop(svd.models, { video, editedFrame: condition },
-        { ...method, seed: method.seed + j, noise: j === 0 ? method.noise : undefined },
-        (p: VideoshopProgress) => {
-          signal?.throwIfAborted();
-          ctx.progress({ stage: p.stage, step: p.step, total: p.total, block: j + 1, blocks: blocks.length });
-        });
-      for (const w of result.warnings) ctx.warn(`block ${j + 1}: ${w}`);
-      timings.encode += result.timings.encodeMs;
-      timings.invert += result.timings.invertMs;
-      timings.denoise += result.timings.denoiseMs;
-      timings.decode += result.timings.decodeMs;
+    // One decoding pass over the whole video; framesInBlocks keeps the overlap for the next block.
+    const source = readFrames(opts.video, { width: size.width, height: size.height, info, signal });
+    const reader = framesInBlocks(source, blocks)[Symbol.asyncIterator]();
+    try {
+      for (let j = 0; j < blocks.length; j++) {
+        const block = blocks[j];
+        const count = block.end - block.start;
+        signal?.throwIfAborted();
+        let t = performance.now();
+        const next = await reader.next();
+        if (next.done) throw new Error(`internal: no frames for block ${j + 1}`);
+        const frames = next.value;
+        ctx.progress({ stage: 'read', step: count, total: count, block: j + 1, blocks: blocks.length });
+        timings.read += performance.now() - t;
+        const video = stack(frames);
+        // Block 0 is conditioned on the user's edit; later blocks on their first frame as already edited.
+        const condition = j === 0 ? editedFrame : pending.get(block.start);
+        if (!condition) throw new Error(`internal: frame ${block.start} of block ${j + 1} was not edited by block ${j}`);
+        const result = await runVideoshop(svd.models, { video, editedFrame: condition },
+          { ...method, seed: method.seed + j, noise: j === 0 ? method.noise : undefined },
+          (p: VideoshopProgress) => {
+            signal?.throwIfAborted();
+            ctx.progress({ stage: p.stage, step: p.step, total: p.total, block: j + 1, blocks: blocks.length });
+          });
+        for (const w of result.warnings) ctx.warn(`block ${j + 1}: ${w}`);
+        timings.encode += result.timings.encodeMs;
+        timings.invert += result.timings.invertMs;
+        timings.denoise += result.timings.denoiseMs;
+        timings.decode += result.timings.decodeMs;
 
-      if (method.threshold !== null && !allFinite(result.frames)) {
-        // NaN/Inf weights, or an overflow: clamping would write a grey video and call it a success.
-        throw new EditError(`the model produced non-finite values (NaN or infinity) in block ${j + 1}: its weights are damaged ` +
-          `or the precision overflowed; check the model files, or compute in float32`, 'non-finite');
+        if (method.threshold !== null && !allFinite(result.frames)) {
+          // NaN/Inf weights, or an overflow: clamping would write a grey video and call it a success.
+          throw new EditError(`the model produced non-finite values (NaN or infinity) in block ${j + 1}: its weights are damaged ` +
+            `or the precision overflowed; check the model files, or compute in float32`, 'non-finite');
+        }
+        const previousEnd = j > 0 ? blocks[j - 1].end : 0;
+        for (let k = 0; k < count; k++) {
+          const index = block.start + k;
+          const frame = clampFrame(slice(result.frames, 0, k, k + 1));
+          const before = pending.get(index);
+          pending.set(index, before ? blendTensor(before, frame, crossfadeWeight(index, block.start, previousEnd)) : frame);
+        }
+        // Frames before the next block's start are final.
+        const finalEnd = j + 1 < blocks.length ? blocks[j + 1].start : info.frameCount;
+        t = performance.now();
+        for (; written < finalEnd; written++) {
+          const frame = pending.get(written)!;
+          pending.delete(written);
+          ctx.progress({ stage: 'write', step: written + 1, total: info.frameCount });
+          yield frame;
+        }
+        timings.write += performance.now() - t;
       }
-      const previousEnd = j > 0 ? blocks[j - 1].end : 0;
-      for (let k = 0; k < count; k++) {
-        const index = block.start + k;
-        const frame = clampFrame(slice(result.frames, 0, k, k + 1));
-        const before = pending.get(index);
-        pending.set(index, before ? blendTensor(before, frame, crossfadeWeight(index, block.start, previousEnd)) : frame);
-      }
-      // Frames before the next block's start are final.
-      const finalEnd = j + 1 < blocks.length ? blocks[j + 1].start : info.frameCount;
-      t = performance.now();
-      for (; written < finalEnd; written++) {
-        const frame = pending.get(written)!;
-        pending.delete(written);
-        ctx.progress({ stage: 'write', step: written + 1, total: info.frameCount });
-        yield frame;
-      }
-      timings.write += performance.now() - t;
+    } finally {
+      await reader.return?.(undefined);
     }
   }
 

@@ -33,8 +33,18 @@ export interface EditOptions {
   /** Folder for compiled graphs. */
   readonly cacheDir?: string;
   readonly threads?: number;
+  /**
+   * A fast look before the full run: processing at a quarter of the default area (each side about halved) and the
+   * first block only. The CLI also halves the steps (PREVIEW_STEPS) unless they are given.
+   */
+  readonly preview?: boolean;
   readonly signal?: AbortSignal;
 }
+
+/** Steps of a preview (the full run's default is 25; ⌊13·0.55⌋ = 7 run). */
+export const PREVIEW_STEPS = 13;
+/** Share of the default processing area a preview uses. */
+export const PREVIEW_AREA = 0.25;
 
 export const DEFAULT_BLOCK_OVERLAP = 4;
 /** Aspect ratios closer than this are stretched silently (rounding of sizes); beyond it the user must choose. */

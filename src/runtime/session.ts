@@ -87,7 +87,7 @@ function ortPackageDir(): string {
 }
 
 /** Checks up front that the build can run `device`, and says what to install when it cannot. */
-function checkDevice(device: Device): void {
+export function checkDevice(device: Device): void {
   if (device === 'cpu') return;
   const backends = ort.listSupportedBackends();
   const entry = backends.find((b) => b.name === device);
@@ -104,7 +104,7 @@ function checkDevice(device: Device): void {
   }
 }
 
-function explainDeviceFailure(device: Device, e: unknown): Error {
+export function explainDeviceFailure(device: Device, e: unknown): Error {
   // ORT prefixes its messages with a source location and the failed check; keep the human part.
   const msg = ((e as Error).message ?? String(e)).split('\n')[0].replace(/^.*? was false\. /, '');
   if (device === 'cuda') {

@@ -2,7 +2,8 @@
 export { VideoError } from './errors.js';
 export { ffmpegPath, ffprobePath } from './ffmpeg.js';
 export { probeVideo, probeAudioCodec, type VideoInfo, type Rational } from './probe.js';
-export { readFrames, readFramesRGB8, SCALE_FLAGS, type ReadOptions, type FrameRange, type Rgb8Frame } from './read.js';
+export { readFrames, readFramesRGB8, SCALE_FLAGS, type ReadOptions, type ResizeMode, type FrameRange, type Rgb8Frame } from './read.js';
+export { yuvMatrix, yuvRange, toRgbFilter } from './colour.js';
 export { writeVideo, evenSize, assertNotInput, type WriteOptions, type WriteResult } from './write.js';
 export { writeFramesPng, type FramesPngOptions } from './frames-png.js';
 export { readImage, fitImage, type RgbImage, type FitMode } from './image.js';

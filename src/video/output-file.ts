@@ -149,12 +149,14 @@ export interface ExpectedVideo {
   height: number;
   frameCount: number;
   fps: Rational;
+  /** Expected duration when the frames carry their own timestamps (VFR); default frameCount / fps. */
+  seconds?: number;
   audio: boolean;
 }
 
 /** The finished temp file must hold what was encoded: one H.264 stream of the size, frame count and duration, audio. */
 export async function verifyVideoFile(file: string, outPath: string, want: ExpectedVideo): Promise<void> {
-  const args = ['-v', 'error', '-count_packets', '-show_entries', 'stream=codec_type,width,height,nb_read_packets,duration',
+  const args = ['-v', 'error', '-count_packets', '-show_entries', 'stream=codec_type,width,height,nb_read_packets,duration:format=duration',
     '-of', 'json', fileArg(file)];
   const { code, stdout, stderr } = await runTool(ffprobePath(), args);
   const fail = (why: string): never => {
@@ -163,8 +165,11 @@ export async function verifyVideoFile(file: string, outPath: string, want: Expec
   if (code !== 0) fail(lastErrorLine(stderr));
   if (stderr.trim()) fail(lastErrorLine(stderr));
   let streams: Record<string, unknown>[];
+  let formatSeconds: number;
   try {
-    streams = (JSON.parse(stdout) as { streams?: Record<string, unknown>[] }).streams ?? [];
+    const probed = JSON.parse(stdout) as { streams?: Record<string, unknown>[]; format?: { duration?: unknown } };
+    streams = probed.streams ?? [];
+    formatSeconds = Number(probed.format?.duration);
   } catch {
     return fail('ffprobe output unreadable');
   }
@@ -175,8 +180,9 @@ export async function verifyVideoFile(file: string, outPath: string, want: Expec
   if (Number(v.width) !== want.width || Number(v.height) !== want.height) fail(`${v.width}×${v.height}, expected ${want.width}×${want.height}`);
   const packets = Number(v.nb_read_packets);
   if (packets !== want.frameCount) fail(`${packets} frames, expected ${want.frameCount}`);
-  const expected = (want.frameCount * want.fps.den) / want.fps.num;
-  const duration = Number(v.duration);
+  const expected = want.seconds ?? (want.frameCount * want.fps.den) / want.fps.num;
+  // Matroska/WebM keep no per-stream duration: the container's then (audio is trimmed to the video).
+  const duration = Number.isFinite(Number(v.duration)) ? Number(v.duration) : formatSeconds;
   const frame = want.fps.den / want.fps.num;
   if (!(Math.abs(duration - expected) <= 1.5 * frame + 0.01)) fail(`lasts ${duration} s, expected ${expected.toFixed(3)} s`);
   if (want.audio !== audio.length > 0) fail(want.audio ? 'the audio stream is missing' : 'an unexpected audio stream');

@@ -29,6 +29,30 @@ export interface VideoInfo {
   /** Index of the video stream in the container (for `-map 0:<index>`). */
   streamIndex: number;
   formatName: string;
+  /** Colour tags as ffprobe names them (undefined when untagged); see colour.ts for how they are used. */
+  colour: ColourTags;
+  /** Bits per sample of the stored pixels (8 for yuv420p, 10 for yuv420p10le, 16 for rgb48le). */
+  bitDepth: number;
+  /** Sample (pixel) aspect ratio; 1:1 when unset. */
+  sar: Rational;
+  /** Time base of the stream's timestamps. */
+  timeBase: Rational;
+  /**
+   * Presentation timestamp of every frame (in `timeBase` units, ascending, as stored). Its differences are what
+   * makes a video variable-rate; `vfr` says whether they differ by more than one tick.
+   */
+  pts: number[];
+  vfr: boolean;
+  /** The container's start time in seconds (what ffmpeg's `-ss` counts from). */
+  formatStartSeconds: number;
+}
+
+export interface ColourTags {
+  space?: string;
+  range?: string;
+  primaries?: string;
+  transfer?: string;
+  chromaLocation?: string;
 }
 
 type Json = Record<string, unknown>;
@@ -42,6 +66,25 @@ function parseRational(text: unknown): Rational | undefined {
   if (num <= 0 || den <= 0) return undefined;
   const g = gcd(num, den);
   return { num: num / g, den: den / g };
+}
+
+/** `1:1`-style ratios (SAR); `0:1` and garbage mean unset. */
+function parseRatio(text: unknown): Rational | undefined {
+  return typeof text === 'string' ? parseRational(text.replace(':', '/')) : undefined;
+}
+
+/** ffprobe writes `unknown` (or nothing) for an untagged property. */
+function tag(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' && value !== 'unknown' && value !== 'unspecified' ? value : undefined;
+}
+
+/** Bits per sample from the pixel format's name: yuv420p10le → 10, p010le → 10, rgb48le → 16, gbrpf32le → 32. */
+export function pixFmtBitDepth(pixFmt: string): number {
+  const packed = /^(?:rgb|bgr)a?(48|64)|^(?:rgba|bgra)64/.exec(pixFmt);
+  if (packed) return 16;
+  const planar = /(?:p|f|gray|ya|p0)(\d{1,2})(?:le|be)$/.exec(pixFmt);
+  if (planar) return Number(planar[1]);
+  return 8;
 }
 
 function gcd(a: number, b: number): number {
@@ -161,6 +204,8 @@ export async function probeVideo(file: string): Promise<VideoInfo> {
   }
   const frameCount = packets;
 
+  const timeBase = parseRational(video.time_base) ?? { num: 1, den: 90000 };
+  const pts = await readPts(file, Number(video.index));
   const fps = chooseFps(video) ?? { num: 25, den: 1 };
   const fpsValue = fps.num / fps.den;
   // Not the container's duration: that includes audio running past the last frame.
@@ -182,7 +227,41 @@ export async function probeVideo(file: string): Promise<VideoInfo> {
     pixFmt: String(video.pix_fmt ?? 'unknown'),
     streamIndex: Number(video.index),
     formatName,
+    colour: {
+      space: tag(video.color_space),
+      range: tag(video.color_range),
+      primaries: tag(video.color_primaries),
+      transfer: tag(video.color_transfer),
+      chromaLocation: tag(video.chroma_location),
+    },
+    bitDepth: pixFmtBitDepth(String(video.pix_fmt ?? '')),
+    sar: parseRatio(video.sample_aspect_ratio) ?? { num: 1, den: 1 },
+    timeBase,
+    pts,
+    vfr: isVariableRate(pts, fps, timeBase),
+    formatStartSeconds: Number(format.start_time ?? 0) || 0,
   };
+}
+
+/**
+ * Every packet's presentation timestamp, sorted (packets come in decoding order). One more demuxing pass,
+ * no decoding. Packets without a timestamp (some AVIs) are left out; the frame count does not depend on them.
+ */
+async function readPts(file: string, streamIndex: number): Promise<number[]> {
+  const args = ['-v', 'error', '-select_streams', String(streamIndex), '-show_entries', 'packet=pts', '-of', 'csv=p=0', file];
+  const { code, stdout } = await runTool(ffprobePath(), args);
+  if (code !== 0) return [];
+  const pts = stdout.split('\n').map((l) => Number.parseInt(l, 10)).filter((n) => Number.isFinite(n));
+  return pts.sort((a, b) => a - b);
+}
+
+/** Variable-rate when some frame interval differs from the nominal 1/fps by more than one tick (and ½ ms). */
+function isVariableRate(pts: readonly number[], fps: Rational, tb: Rational): boolean {
+  if (pts.length < 3) return false;
+  const nominal = (fps.den * tb.den) / (fps.num * tb.num); // ticks per frame
+  const tolerance = Math.max(1.01, 0.0005 * tb.den / tb.num);
+  for (let i = 1; i < pts.length; i++) if (Math.abs(pts[i] - pts[i - 1] - nominal) > tolerance) return true;
+  return false;
 }
 
 /** Codec of the first audio stream of `file` (any media file), or undefined when it has none. */

@@ -24,7 +24,7 @@ before(async () => {
   const out = path.join(outDir, 'edited.mp4');
   const framesDir = ws.file('frames-seed7');
   const r = await runVideoshop(['edit', clip, '-e', edited, '-o', out, '--model', ws.model, ...FAST, '--seed', '7',
-    '--json', '--frames-dir', framesDir], { env: ws.env });
+    '--json', '--verbose', '--frames-dir', framesDir], { env: ws.env });
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.split('\n').filter((l) => l !== '');
   assert.equal(lines.length, 1, `one JSON object on stdout, got:\n${r.stdout}`);
@@ -70,7 +70,7 @@ test('--json prints one object with per-stage timings, the blocks and the proces
   const parts = stages.reduce((a, s) => a + t[s], 0);
   assert.ok(parts <= t.total + 1, `stages (${parts} ms) fit in the total (${t.total} ms)`);
 
-  // Progress: each stage of each block, on stderr; nothing else there.
+  // --verbose progress: each stage of each block, on stderr; nothing else there.
   for (const stage of ['read 1/2', 'encode 1/2', 'invert 1/2', 'denoise 1/2', 'decode 1/2', 'invert 2/2', 'denoise 2/2', 'write']) {
     assert.match(first.stderr, new RegExp(`^${stage} .* done in `, 'm'), `stage "${stage}" finished on stderr:\n${first.stderr}`);
   }
@@ -97,7 +97,7 @@ test('--frames-dir writes one PNG per frame at the source size, matching the vid
   }
 });
 
-test('--quiet prints nothing; the same seed gives identical frames, another seed different ones', async () => {
+test('--quiet prints only the output path; the same seed gives identical frames, another seed different ones', async () => {
   const outDir = ws.outDir();
   const again = path.join(outDir, 'again.mp4');
   const framesAgain = ws.file('frames-seed7-again');
@@ -105,7 +105,7 @@ test('--quiet prints nothing; the same seed gives identical frames, another seed
     '--quiet', '--frames-dir', framesAgain], { env: ws.env });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stderr, '');
-  assert.equal(r.stdout, '');
+  assert.equal(r.stdout, `${again}\n`);
 
   // Bit-identical frames: the PNGs (before H.264) and the decoded videos.
   for (const name of files(first.framesDir)) {

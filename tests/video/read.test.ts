@@ -113,7 +113,7 @@ describe('readFrames', () => {
     const [native] = await collect(readFrames(file, { width: info.width, height: info.height, count: 1 }));
     const reference = resizeImage(native, 72, 40);
     const [swscale] = await collect(readFrames(file, { width: 72, height: 40, count: 1 }));
-    const [viaJs] = await collect(readFrames(file, { width: 72, height: 40, count: 1, resampler: 'reference' }));
+    const [viaJs] = await collect(readFrames(file, { width: 72, height: 40, count: 1, resize: 'antialias' }));
     assert.deepEqual(viaJs.data, reference.data);
     const levels = meanAbsDiff(swscale.data, reference.data) * 127.5;
     assert.ok(levels < 0.6, `swscale vs reference: ${levels.toFixed(3)} 8-bit levels`);

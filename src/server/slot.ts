@@ -1,0 +1,143 @@
+/**
+ * One inference worker thread with its model loaded: runs one job at a time. A worker that dies (a crash in native
+ * code, out of memory) fails its job with the reason and is started again by its owner.
+ */
+import { EventEmitter } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import type { EditProgress } from '../edit/edit-video.js';
+import type { FromWorker, ToWorker, WorkerConfig } from './worker-protocol.js';
+
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+const WORKER_FILE = new URL(`./inference-worker${FROM_SOURCE ? '.ts' : '.js'}`, import.meta.url);
+
+/**
+ * In dist/ the worker is the compiled .js. Under tsx (tests, development) it is the .ts source, and a worker does not
+ * inherit the parent's --import hooks (Node 20), so a two-line bootstrap registers tsx in the worker first.
+ */
+function newWorker(workerData: WorkerConfig): Worker {
+  if (!FROM_SOURCE) return new Worker(WORKER_FILE, { workerData });
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const code = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_FILE.href)}); })`;
+  return new Worker(code, { eval: true, workerData });
+}
+
+export type RunOutcome =
+  | { kind: 'done'; result: Record<string, unknown>; warnings: string[] }
+  | { kind: 'failed'; message: string; warnings: string[] }
+  | { kind: 'cancelled'; warnings: string[] };
+
+export interface RunHandlers {
+  onProgress(p: EditProgress): void;
+}
+
+export type SlotState = 'loading' | 'ready' | 'busy' | 'failed' | 'stopped';
+
+export class InferenceSlot extends EventEmitter {
+  state: SlotState = 'loading';
+  loadError: string | null = null;
+  model: { folder: string; device: string; dtype: string } | null = null;
+  current: string | null = null;
+  private worker: Worker;
+  private finishRun: ((o: RunOutcome) => void) | null = null;
+  private warnings: string[] = [];
+  private handlers: RunHandlers | null = null;
+  private cancelled = false;
+
+  constructor(private readonly config: WorkerConfig) {
+    super();
+    this.worker = this.spawn();
+  }
+
+  private spawn(): Worker {
+    this.state = 'loading';
+    const worker = newWorker(this.config);
+    worker.on('message', (m: FromWorker) => this.onMessage(m));
+    worker.on('error', (err) => this.onExit(worker, `the inference worker crashed: ${err.message}`));
+    worker.on('exit', (code) => this.onExit(worker, `the inference worker stopped (exit code ${code})`));
+    return worker;
+  }
+
+  private onMessage(m: FromWorker): void {
+    switch (m.type) {
+      case 'loading':
+        this.emit('loading', m.progress);
+        break;
+      case 'ready':
+        this.state = 'ready';
+        this.model = { folder: m.folder, device: m.device, dtype: m.dtype };
+        this.emit('ready');
+        break;
+      case 'load-failed':
+        this.state = 'failed';
+        this.loadError = m.message;
+        this.emit('load-failed', m.message);
+        break;
+      case 'progress':
+        if (m.id === this.current) this.handlers?.onProgress(m.progress);
+        break;
+      case 'warning':
+        if (m.id === this.current) this.warnings.push(m.message);
+        break;
+      case 'done':
+        this.settle({ kind: 'done', result: m.result, warnings: this.warnings });
+        break;
+      case 'failed':
+        this.settle(m.cancelled || this.cancelled ? { kind: 'cancelled', warnings: this.warnings } : { kind: 'failed', message: m.message, warnings: this.warnings });
+        break;
+    }
+  }
+
+  private onExit(worker: Worker, reason: string): void {
+    // 'error' is followed by 'exit': only the first event of the current worker counts.
+    if (worker !== this.worker || this.state === 'stopped' || this.state === 'failed') return;
+    const wasCancelled = this.cancelled;
+    this.settle(wasCancelled ? { kind: 'cancelled', warnings: this.warnings } : { kind: 'failed', message: reason, warnings: this.warnings });
+    // Start a fresh worker (the model loads again) so the queue goes on.
+    this.worker.removeAllListeners();
+    this.worker = this.spawn();
+  }
+
+  private settle(outcome: RunOutcome): void {
+    const finish = this.finishRun;
+    this.finishRun = null;
+    this.current = null;
+    this.handlers = null;
+    this.cancelled = false;
+    if (this.state === 'busy') this.state = 'ready';
+    finish?.(outcome);
+  }
+
+  run(id: string, edit: Extract<ToWorker, { type: 'run' }>['edit'], handlers: RunHandlers): Promise<RunOutcome> {
+    if (this.state !== 'ready') throw new Error(`internal: slot is ${this.state}`);
+    this.state = 'busy';
+    this.current = id;
+    this.handlers = handlers;
+    this.warnings = [];
+    return new Promise((resolve) => {
+      this.finishRun = resolve;
+      this.worker.postMessage({ type: 'run', id, edit } satisfies ToWorker);
+    });
+  }
+
+  /**
+   * Asks the running edit to stop (it checks between network calls); a worker that has not stopped after
+   * `hardAfterMs` is terminated, which costs a model reload but never waits on a long UNet call.
+   */
+  cancel(id: string, hardAfterMs = 15_000): void {
+    if (this.current !== id) return;
+    this.cancelled = true;
+    this.worker.postMessage({ type: 'cancel', id } satisfies ToWorker);
+    const timer = setTimeout(() => {
+      if (this.current === id) void this.worker.terminate();
+    }, hardAfterMs);
+    timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.state = 'stopped';
+    this.worker.removeAllListeners();
+    this.worker.on('error', () => {});
+    await this.worker.terminate();
+    this.settle({ kind: 'cancelled', warnings: this.warnings });
+  }
+}

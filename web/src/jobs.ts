@@ -1,0 +1,70 @@
+/** The job list: queue and history from GET /api/jobs, live progress over each active job's event stream. */
+import { api, type Job } from './api.js';
+import { $, el } from './dom.js';
+import { statusText } from './format.js';
+
+export class JobList {
+  private readonly jobs = new Map<string, Job>();
+  private readonly streams = new Map<string, EventSource>();
+  onOpen: (job: Job) => void = () => {};
+
+  async load(): Promise<void> {
+    for (const job of (await api.jobs()).reverse()) this.upsert(job);
+  }
+
+  upsert(job: Job): void {
+    this.jobs.set(job.id, job);
+    this.render(job);
+    if ((job.status === 'queued' || job.status === 'running') && !this.streams.has(job.id)) this.follow(job.id);
+  }
+
+  private follow(id: string): void {
+    const source = new EventSource(`/api/jobs/${id}/events`);
+    this.streams.set(id, source);
+    source.addEventListener('job', (e) => this.upsert(JSON.parse((e as MessageEvent).data) as Job));
+    source.addEventListener('end', () => {
+      source.close();
+      this.streams.delete(id);
+    });
+    source.onerror = () => {
+      // The server restarted or the job was deleted: reload its state once the stream gives up.
+      if (source.readyState === EventSource.CLOSED) this.streams.delete(id);
+    };
+  }
+
+  private render(job: Job): void {
+    const list = $('job-list');
+    $('jobs-empty').hidden = true;
+    let item = document.getElementById(`job-${job.id}`);
+    if (!item) {
+      item = el('li', { id: `job-${job.id}`, className: 'job' });
+      list.prepend(item);
+    }
+    item.dataset.status = job.status;
+    const thumb = el('img', { src: job.urls.thumbnail, alt: '', className: 'thumb', loading: 'lazy' });
+    const bar = el('div', { className: 'progress small' }, el('div', { className: 'bar' }));
+    (bar.firstChild as HTMLElement).style.width = `${Math.round((job.progress?.fraction ?? (job.status === 'done' ? 1 : 0)) * 100)}%`;
+    const actions = el('div', { className: 'actions' });
+    if (job.status === 'done') actions.append(el('button', { type: 'button', className: 'open', textContent: 'Open', onclick: () => this.onOpen(job) }));
+    if (job.status === 'queued' || job.status === 'running') {
+      actions.append(el('button', { type: 'button', className: 'cancel', textContent: 'Cancel', onclick: () => void api.remove(job.id) }));
+    } else {
+      actions.append(el('button', { type: 'button', className: 'delete', textContent: 'Delete', onclick: () => void this.remove(job.id) }));
+    }
+    item.replaceChildren(
+      thumb,
+      el('div', { className: 'meta' },
+        el('strong', { textContent: job.video.name, title: job.video.name }),
+        el('span', { className: 'status', textContent: statusText(job) }),
+        ...(job.status === 'running' || job.status === 'queued' ? [bar] : []),
+        actions),
+    );
+  }
+
+  private async remove(id: string): Promise<void> {
+    await api.remove(id);
+    this.jobs.delete(id);
+    document.getElementById(`job-${id}`)?.remove();
+    $('jobs-empty').hidden = this.jobs.size > 0;
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * The settings form, generated from GET /api/options: the CLI's option names, defaults and help texts. Empty fields
+ * mean "the default"; only what the user set goes into the job's options.
+ */
+import { api, type OptionSpec, type VideoSummary } from './api.js';
+import { $, el } from './dom.js';
+import { duration } from './format.js';
+
+const PRIMARY = ['strength', 'steps', 'guidance', 'seed', 'size'];
+
+export class Settings {
+  private specs: OptionSpec[] = [];
+  private video: VideoSummary | null = null;
+  private timer = 0;
+
+  async init(): Promise<void> {
+    const { model, device, options } = await api.options();
+    this.specs = options;
+    const primary = $('primary-options');
+    const advanced = $('advanced-options');
+    primary.append(field({ name: 'model', help: `the model this server has loaded (start \`videoshop serve --model …\` for another); device ${device}`, type: 'choice' }, model));
+    for (const spec of options) (PRIMARY.includes(spec.name) ? primary : advanced).append(field(spec));
+    $('settings-form').addEventListener('input', () => this.scheduleEstimate());
+  }
+
+  setVideo(video: VideoSummary): void {
+    this.video = video;
+    this.scheduleEstimate();
+  }
+
+  /** The options JSON of the job (CLI names). */
+  values(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const spec of this.specs) {
+      const input = document.getElementById(`opt-${spec.name}`) as HTMLInputElement | HTMLSelectElement | null;
+      if (!input) continue;
+      if (spec.type === 'boolean') {
+        const checked = (input as HTMLInputElement).checked;
+        if (checked !== spec.default) out[spec.name] = checked;
+      } else if (input.value.trim() !== '') {
+        out[spec.name] = spec.type === 'number' || spec.type === 'integer' ? Number(input.value) : input.value.trim();
+      }
+    }
+    return out;
+  }
+
+  private scheduleEstimate(): void {
+    clearTimeout(this.timer);
+    this.timer = window.setTimeout(() => void this.estimate(), 250);
+  }
+
+  private async estimate(): Promise<void> {
+    const out = $('estimate');
+    if (!this.video) return;
+    try {
+      const e = await api.estimate(this.video, this.values());
+      const what = `${e.unet_steps} UNet steps in ${e.blocks} block${e.blocks > 1 ? 's' : ''}`;
+      out.textContent = e.eta_s === null ? `${what}; time estimate after the first job on this server` : `Estimated time ≈ ${duration(e.eta_s)} (${what}, ${e.basis})`;
+      out.classList.remove('error');
+    } catch (err) {
+      out.textContent = (err as Error).message;
+      out.classList.add('error');
+    }
+  }
+}
+
+function field(spec: OptionSpec, fixed?: string): HTMLElement {
+  const id = `opt-${spec.name}`;
+  let input: HTMLInputElement | HTMLSelectElement;
+  if (fixed !== undefined) {
+    input = el('input', { id, type: 'text', value: fixed, readOnly: true });
+  } else if (spec.type === 'boolean') {
+    input = el('input', { id, type: 'checkbox', checked: spec.default === true });
+  } else if (spec.type === 'choice') {
+    input = el('select', { id });
+    input.append(el('option', { value: '', textContent: spec.default ? `${spec.default} (default)` : 'default' }));
+    for (const c of spec.choices ?? []) if (c !== spec.default) input.append(el('option', { value: c, textContent: c }));
+  } else {
+    input = el('input', { id, type: spec.type === 'size' ? 'text' : 'number', placeholder: spec.default === undefined || spec.default === null ? 'auto' : String(spec.default) });
+    if (spec.type === 'integer') input.step = '1';
+    if (spec.type === 'number') input.step = 'any';
+    if (spec.type === 'size') input.placeholder = 'auto, e.g. 1024x576';
+  }
+  const label = el('label', { htmlFor: id, className: 'option-name' }, `--${spec.name}`);
+  const row = el('div', { className: `option ${spec.type === 'boolean' ? 'boolean' : ''}` }, label, input, el('small', { textContent: spec.help }));
+  row.title = spec.help;
+  return row;
+}

@@ -136,6 +136,9 @@ function withFlagHint(err: unknown, flags: EditFlags): unknown {
       ? `${flags.output} appeared while this edit ran: it was not replaced and this result was discarded; choose another output or pass --force to replace it`
       : `${flags.output} already exists: choose another output or pass --force to replace it`);
   }
+  if (code === 'aspect-mismatch') return new UserError(err.message.replace(/choose fit 'crop' or 'pad'$/, 'pass --fit crop or --fit pad'));
+  if (code === 'bad-size') return new UserError(err.message.replace(/^processing size /, '--size '));
+  if (code === 'bad-overlap') return new UserError(err.message.replace(/^block overlap /, '--block-overlap '));
   if (code === 'too-large') return new UserError(`${err.message.replace(/: choose .*$/, '')}: choose a smaller --size or fewer --block-frames`);
   if (code === 'frames-dir-not-empty') return new UserError(`--frames-dir ${err.message.replace(/^frames folder /, '')}`);
   return err;

@@ -99,7 +99,7 @@ export async function editVideo(opts: EditOptions, hooks: EditHooks = {}): Promi
   const mismatch = aspectMismatch(edited, info);
   if (mismatch > ASPECT_TOLERANCE && !opts.fit) {
     throw new EditError(`the edited frame is ${edited.width}×${edited.height} but the video is ${info.width}×${info.height} ` +
-      `(aspect ratios differ by ${(mismatch * 100).toFixed(1)}%): export the frame at the video's size, or pass --fit crop or --fit pad`);
+      `(aspect ratios differ by ${(mismatch * 100).toFixed(1)}%): export the frame at the video's size, or choose fit 'crop' or 'pad'`, 'aspect-mismatch');
   }
 
   const tLoad = performance.now();
@@ -132,14 +132,14 @@ async function editWithModel(opts: EditOptions, svd: SvdModel, info: VideoInfo, 
   const area = svd.nativeArea * (opts.preview ? PREVIEW_AREA : 1);
   const size = opts.size ?? processingSize(info.width, info.height, { area, multiple: svd.sizeMultiple });
   if (!(size.width > 0 && size.height > 0) || size.width % svd.sizeMultiple || size.height % svd.sizeMultiple) {
-    throw new EditError(`--size ${size.width}x${size.height}: both sides must be positive multiples of ${svd.sizeMultiple} for this model`);
+    throw new EditError(`processing size ${size.width}x${size.height}: both sides must be positive multiples of ${svd.sizeMultiple} for this model`, 'bad-size');
   }
   const method = resolveOptions({ ...opts.method, scheduler: svd.scheduler });
   const editedFrame = fitImage(edited, size.width, size.height, opts.fit ?? 'stretch');
   const blockFrames = opts.blockFrames ?? svd.numFrames;
   checkEditMemory(size, blockFrames);
   if (opts.blockOverlap !== undefined && !(opts.blockOverlap >= 1 && opts.blockOverlap <= blockFrames / 2)) {
-    throw new EditError(`--block-overlap ${opts.blockOverlap}: must be between 1 and half the block (${Math.floor(blockFrames / 2)} frames)`);
+    throw new EditError(`block overlap ${opts.blockOverlap}: must be between 1 and half the block (${Math.floor(blockFrames / 2)} frames)`, 'bad-overlap');
   }
   // The default overlap shrinks for short blocks so that consecutive blocks always advance by at least half a block.
   // The segment edited (--start/--duration), in frames; block indices below count from its first frame.

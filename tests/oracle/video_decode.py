@@ -4,7 +4,8 @@ Sources are made with the system ffmpeg from a lossless RGB original (testsrc2),
 
 Writes into out/video_decode/: the sources, original_<W>x<H>.rgb (rgb24, FRAMES frames), oracle_<case>.f32
 (float32 [F, H, W, 3] in [0, 1], display orientation), cases.json (per case: file, size, pixel format, matrix, range,
-frame times in seconds from the first frame, rotation, sample aspect ratio)."""
+frame times in seconds from the first frame, rotation, sample aspect ratio), pyav_rgb24_<case>.u8 (the first frame
+as PyAV's own rgb24 conversion gives it: how the reference, which reads video with imageio.v3 + PyAV, sees it)."""
 import json
 import subprocess
 import sys
@@ -83,6 +84,10 @@ def decode(name, file, kind, matrix=None, rng=None, bits=8, frames=FRAMES):
                 images.append(np.rot90(img, k=(rotation // 90) % 4))
             times.append(float(frame.time))
         sar = stream.codec_context.sample_aspect_ratio
+    # What the reference reads frames with (imageio.v3 → PyAV → rgb24 through PyAV's swscale), first frame.
+    with av.open(file) as container:
+        first = next(container.decode(video=0))
+        np.ascontiguousarray(first.to_ndarray(format="rgb24")).tofile(f"{out}/pyav_rgb24_{name}.u8")
         pix = stream.codec_context.pix_fmt
     stack = np.stack(images).astype(np.float32)
     stack.tofile(f"{out}/oracle_{name}.f32")

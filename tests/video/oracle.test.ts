@@ -104,6 +104,23 @@ describe('reader vs an independent decoder (PyAV + float64 conversion)', () => {
     });
   }
 
+  it("tagged sources: bit-identical to PyAV's rgb24 (the reference's reader); untagged HD: BT.709 where PyAV assumes BT.601", async () => {
+    for (const name of ['bt709_tv_yuv420p', 'bt601_pc_yuv444p', 'h264_bt709', 'bt709_tv_yuv444p']) {
+      const c = byName(name);
+      const pyav = readFileSync(path.join(dir, `pyav_rgb24_${name}.u8`));
+      assert.deepEqual(Buffer.from(chwToRgb8((await ours(c))[0])), pyav, name);
+    }
+    const hd = byName('untagged_hd');
+    const pyav = readFileSync(path.join(dir, 'pyav_rgb24_untagged_hd.u8'));
+    const frame = (await ours(hd))[0];
+    const mine = diff(frame, original(hd, 0), 1).mean;
+    let theirs = 0;
+    const orig = original(hd, 0);
+    for (let i = 0; i < orig.length; i++) theirs += Math.abs(pyav[i] - orig[i]);
+    theirs /= orig.length;
+    assert.ok(mine < 1 && theirs > 5, `from the original: ours ${mine.toFixed(3)}, PyAV ${theirs.toFixed(3)} levels`);
+  });
+
   it('rotation: shown turned like PyAV\'s display matrix says, SAR and VFR timestamps as PyAV reads them', async () => {
     const rotated = byName('rotated');
     const info = await probeVideo(path.join(dir, rotated.file));

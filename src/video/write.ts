@@ -1,6 +1,7 @@
 /**
  * Encoding frames with ffmpeg (container and codec from the extension, see encode-args.ts): exact frame rate
- * and count (or every frame's own timestamp), the source's audio, written atomically (temp file + rename) so a failed or cancelled run never leaves a half-written output.
+ * and count (or every frame's own timestamp), the source's audio, written atomically (temp file + rename) so a
+ * failed or cancelled run never leaves a half-written output.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { existsSync, realpathSync, renameSync, statSync, unlinkSync } from 'node:fs';
@@ -15,7 +16,7 @@ import { chwToRgb8 } from './pixels.js';
 import { probeAudioCodec, type Rational } from './probe.js';
 
 export interface WriteOptions {
-  /** Output size; odd sides become the next even size below (yuv420p needs even sides), reported in `notes`. */
+  /** Output (display) size; H.264/HEVC pad an odd side by one pixel (encode-args.ts), reported in `notes`. */
   width: number;
   height: number;
   fps: Rational;
@@ -130,7 +131,7 @@ export async function writeVideo(
 
   const finalTemp = tempPathFor(outPath);
   // With audio, the video is encoded first and muxed with the audio trimmed to its exact length afterwards
-  // (the frame count is only known once the frame stream ends).
+  // (the frame count is only known once the frame stream ends); a rotation flag also needs that second step.
   const rotation = rotationTag(plan, opts.look);
   const remux = audio !== 'none' || rotation !== undefined;
   const videoTemp = remux ? tempPathFor(outPath, '-video') : finalTemp;

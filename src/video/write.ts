@@ -12,7 +12,7 @@ import { VideoError } from './errors.js';
 import { StderrTail, ffmpegPath, lastErrorLine, passthroughArgs, runTool } from './ffmpeg.js';
 import { encodeArgs, muxArgs, planAudio, planEncode, rotationTag, type AudioChoice, type AudioResult, type EncodePlan, type SourceLook, type VideoCodec } from './encode-args.js';
 import { mkvFrame, mkvHeader } from './mkv-pipe.js';
-import { chwToRgb8 } from './pixels.js';
+import { chwToRgb48, chwToRgb8 } from './pixels.js';
 import { probeAudioCodec, type Rational } from './probe.js';
 
 export interface WriteOptions {
@@ -200,7 +200,8 @@ async function encodeFrames(
         throw new Error(`writeVideo: frame ${count} is [${frame.dims.join(', ')}], expected [3, ${fh}, ${fw}]`);
       }
       opts.signal?.throwIfAborted();
-      if (!(await writeChunk(child, framePayload(chwToRgb8(frame), count, fw, fh, opts), exited))) break;
+      const pixels = plan.depth === 16 ? chwToRgb48(frame) : chwToRgb8(frame);
+      if (!(await writeChunk(child, framePayload(pixels, count, fw, fh, plan.depth, opts), exited))) break;
       count++;
       next = await iterator.next();
     }
@@ -215,15 +216,15 @@ async function encodeFrames(
   }
 }
 
-/** Raw rgb24 bytes, or (with timestamps) a Matroska cluster holding them, the stream's header before the first. */
-function framePayload(rgb: Uint8Array, index: number, width: number, height: number, opts: WriteOptions): Buffer {
+/** Raw RGB bytes, or (with timestamps) a Matroska cluster holding them, the stream's header before the first. */
+function framePayload(rgb: Uint8Array, index: number, width: number, height: number, depth: 8 | 16, opts: WriteOptions): Buffer {
   const ts = opts.timestamps;
   if (!ts) return Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength);
   if (index >= ts.times.length) throw new Error(`writeVideo: frame ${index} has no timestamp (${ts.times.length} given)`);
   const us = (t: number): number => Math.round(t * 1e6);
   const end = index + 1 < ts.times.length ? ts.times[index + 1] : ts.end;
   const parts = mkvFrame(rgb, us(ts.times[index]), us(end) - us(ts.times[index]));
-  return Buffer.concat(index === 0 ? [mkvHeader(width, height), ...parts] : parts);
+  return Buffer.concat(index === 0 ? [mkvHeader(width, height, depth), ...parts] : parts);
 }
 
 async function iteratorReturn(it: Iterator<Tensor> | AsyncIterator<Tensor>): Promise<void> {

@@ -11,9 +11,10 @@
  * - `readFramesMs`: `readFrames` to the processing size (--to, default 1024x576), every frame turned into the
  *   pipeline's [3,H,W] float tensors in this process, `resize` fast (--resize antialias for the other one);
  * - `blocksMs`: the same through `framesInBlocks` with SVD's 14-frame blocks overlapping by 4, as editVideo reads;
- * and `readVsNull` = readFramesMs / ffmpegNullMs. Before the one-pass reader, editVideo restarted ffmpeg for each
- * block and decoded from frame 0 (quadratic): issue 10 measured 612 s of reading for 1200 1080p frames, against
- * 55 s for one pass. Timings are wall-clock on a shared machine: noisy.
+ * and `readVsNull` = readFramesMs / ffmpegNullMs. With --legacy also `legacyMs`: the reader before issue 10, which
+ * restarted ffmpeg for each block and decoded from frame 0 (`trim`), as 16-bit RGB — quadratic in length (issue 10
+ * measured 612 s of reading for 1200 1080p frames against 55 s for one pass). Timings are wall-clock: noisy on a
+ * shared machine.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
@@ -34,6 +35,7 @@ const { values } = parseArgs({
     to: { type: 'string', default: '1024x576' },
     resize: { type: 'string', default: 'fast' },
     work: { type: 'string', default: '.cache/bench-video' },
+    legacy: { type: 'boolean', default: false },
   },
 });
 
@@ -90,10 +92,24 @@ let blockCount = 0;
 const blocksMs = await timed(async () => {
   for await (const _b of framesInBlocks(readFrames(clip, { ...to, info, resize }), blocks)) blockCount++;
 });
+/** The old reader's per-block ffmpeg runs (same filters and output as before issue 10), output drained. */
+async function legacyRead(): Promise<void> {
+  const old = 'bilinear+accurate_rnd+full_chroma_int';
+  for (const b of blocks) {
+    const vf = `trim=start_frame=${b.start}:end_frame=${b.end},scale=flags=${old},format=rgb48le,scale=${to.width}:${to.height}:flags=${old},format=rgb48le`;
+    await run(['-i', clip, '-vf', vf, '-fps_mode', 'passthrough', '-frames:v', String(b.end - b.start), '-f', 'rawvideo', '-pix_fmt', 'rgb48le', '-y', '/dev/null']);
+  }
+}
+let legacyMs: number | undefined;
+if (values.legacy) {
+  log('legacy per-block reader…');
+  legacyMs = await timed(legacyRead);
+}
 const result = {
   clip: { width: src.width, height: src.height, frames: info.frameCount, codec: info.codec, pixFmt: info.pixFmt },
   to, resize, blocks: blockCount,
   ffmpegNullMs, ffmpegRgbMs, readFramesMs, blocksMs,
+  legacyMs,
   readVsNull: Number((readFramesMs / ffmpegNullMs).toFixed(2)),
   blocksVsNull: Number((blocksMs / ffmpegNullMs).toFixed(2)),
   cpus: os.cpus().length, loadAvg1: Number(os.loadavg()[0].toFixed(2)),

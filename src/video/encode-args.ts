@@ -7,6 +7,10 @@
  * chroma samples, i.e. 2 pixels), so an odd side is padded by one pixel that repeats the edge: every source pixel is
  * kept (rounding down would drop a row or column of the picture) and 4:2:0 plays everywhere, unlike 4:4:4.
  *
+ * Depth: frames are piped as rgb24, or as rgb48 for a source above 8 bits into HEVC (yuv420p10le), VP9
+ * (yuv420p10le, profile 2) or FFV1 (gbrp16le, lossless for our frames). H.264 stays 8-bit (High 10 plays in few
+ * places).
+ *
  * Rotation: frames arrive upright (ffmpeg rotates while decoding). MP4/MOV get them turned back to the source's
  * stored orientation plus the source's rotation flag, so the output is stored and shown like the input.
  * Matroska/WebM (no rotation flag in this ffmpeg's muxer) store them upright.
@@ -51,6 +55,8 @@ export interface SourceLook {
   sar?: Rational;
   /** The source's rotation as probe.ts reports it (display-matrix degrees, 0/90/180/270). */
   rotation?: number;
+  /** Bits per sample of the source: above 8, HEVC, VP9 and FFV1 are written at 10/16 bits from 16-bit frames. */
+  bitDepth?: number;
 }
 
 export interface EncodeChoice {
@@ -68,6 +74,8 @@ export interface EncodePlan {
   /** Size written (after turning back to the stored orientation and padding odd sides). */
   width: number;
   height: number;
+  /** Bits per sample of the frames piped to ffmpeg: 16 (rgb48) for deep sources into a deep codec, else 8. */
+  depth: 8 | 16;
   notes: string[];
 }
 
@@ -109,7 +117,9 @@ export function planEncode(outPath: string, width: number, height: number, choic
     w = even.w;
     h = even.h;
   }
-  return { container, codec, crf, preset, width: w, height: h, notes };
+  // H.264 stays 8-bit: High 10 plays in few places; the others carry a deep source's precision.
+  const depth = (look.bitDepth ?? 8) > 8 && codec !== 'h264' ? 16 : 8;
+  return { container, codec, crf, preset, width: w, height: h, depth, notes };
 }
 
 /** Clockwise degrees the upright frames must turn to get back to the source's stored orientation (MP4/MOV only). */
@@ -158,7 +168,8 @@ export function encodeArgs(target: string, plan: EncodePlan, input: EncodeInput,
   const flags = `${upscale ? 'lanczos' : 'bilinear'}+accurate_rnd+full_chroma_int`;
   const turn = storedTurn(plan.container, look.rotation);
   // Planar RGB between the filters, so that the one conversion to YUV below is the one with the output's matrix.
-  const filters = [`scale=${input.width}:${input.height}:flags=${flags}`, 'format=gbrp'];
+  const planar = plan.depth === 16 ? 'gbrp16le' : 'gbrp';
+  const filters = [`scale=${input.width}:${input.height}:flags=${flags}`, `format=${planar}`];
   const turnFilter = TURN_FILTER[turn];
   if (turnFilter) filters.push(turnFilter);
   const stored = turn % 180 ? { w: input.height, h: input.width } : { w: input.width, h: input.height };
@@ -167,13 +178,13 @@ export function encodeArgs(target: string, plan: EncodePlan, input: EncodeInput,
       `fillborders=right=${plan.width - stored.w}:bottom=${plan.height - stored.h}:mode=smear`);
   }
   const colour = colourOut(look);
-  const pixFmt = plan.codec === 'ffv1' ? 'gbrp' : 'yuv420p';
-  if (plan.codec !== 'ffv1') filters.push(`scale=out_color_matrix=${colour.matrix}:out_range=${colour.range}:flags=${flags}`, 'format=yuv420p');
+  const pixFmt = plan.codec === 'ffv1' ? planar : plan.depth === 16 ? 'yuv420p10le' : 'yuv420p';
+  if (plan.codec !== 'ffv1') filters.push(`scale=out_color_matrix=${colour.matrix}:out_range=${colour.range}:flags=${flags}`, `format=${pixFmt}`);
   const sar = look.sar ?? { num: 1, den: 1 };
   filters.push(`setsar=${sar.num}/${sar.den}`);
   const inputArgs = input.timestamped
     ? ['-f', 'matroska', '-i', 'pipe:0']
-    : ['-f', 'rawvideo', '-pix_fmt', 'rgb24', '-video_size', `${fw}x${fh}`, '-framerate', `${input.fps.num}/${input.fps.den}`, '-i', 'pipe:0'];
+    : ['-f', 'rawvideo', '-pix_fmt', plan.depth === 16 ? 'rgb48le' : 'rgb24', '-video_size', `${fw}x${fh}`, '-framerate', `${input.fps.num}/${input.fps.den}`, '-i', 'pipe:0'];
   const tags = plan.codec === 'ffv1'
     ? ['-color_primaries', look.colour?.primaries ?? 'bt709', '-color_trc', look.colour?.transfer ?? 'bt709']
     : colour.tags;

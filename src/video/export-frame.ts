@@ -10,7 +10,7 @@ import type { Tensor } from '../tensor.js';
 import { readsDeep } from './colour.js';
 import { VideoError } from './errors.js';
 import { ffmpegPath, lastErrorLine, StderrTail } from './ffmpeg.js';
-import { chwToRgb8 } from './pixels.js';
+import { chwToRgb48, chwToRgb8 } from './pixels.js';
 import { probeVideo, type VideoInfo } from './probe.js';
 import { readFrames } from './read.js';
 import { frameTime, segmentFrames } from './timing.js';
@@ -68,7 +68,7 @@ export async function exportFrame(video: string, outPath: string, opts: ExportFr
 
 /** PNG through ffmpeg's encoder (lossless at 8 and 16 bits) from the frame's interleaved RGB. */
 function encodePng(target: string, frame: Tensor, info: VideoInfo, deep: boolean): Promise<void> {
-  const bytes = deep ? toRgb48(frame) : Buffer.from(chwToRgb8(frame).buffer);
+  const bytes = deep ? chwToRgb48(frame) : Buffer.from(chwToRgb8(frame).buffer);
   const args = ['-nostdin', '-hide_banner', '-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', deep ? 'rgb48le' : 'rgb24',
     '-video_size', `${info.width}x${info.height}`, '-i', 'pipe:0', '-frames:v', '1', '-c:v', 'png', '-f', 'image2', target];
   return new Promise((resolve, reject) => {
@@ -80,17 +80,4 @@ function encodePng(target: string, frame: Tensor, info: VideoInfo, deep: boolean
     child.on('close', (code) => (code === 0 ? resolve() : reject(new VideoError(`ffmpeg could not write ${target}: ${lastErrorLine(stderr.toString())}`))));
     child.stdin.end(bytes);
   });
-}
-
-function toRgb48(frame: Tensor): Buffer {
-  const [, h, w] = frame.dims;
-  const plane = w * h;
-  const out = Buffer.alloc(plane * 6);
-  for (let i = 0; i < plane; i++) {
-    for (let c = 0; c < 3; c++) {
-      const v = Math.round(((frame.data[c * plane + i] + 1) / 2) * 65535);
-      out.writeUInt16LE(Math.min(65535, Math.max(0, v)), (i * 3 + c) * 2);
-    }
-  }
-  return out;
 }

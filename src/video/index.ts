@@ -10,3 +10,6 @@ export { readImage, fitImage, type RgbImage, type FitMode } from './image.js';
 export { processingSize, aspectMismatch, type ProcessingSizeOptions } from './size.js';
 export { resizeImage } from '../image/resize.js';
 export { rgb8ToChw, chwToRgb8 } from './pixels.js';
+export { planEncode, containerFor, planAudio, VIDEO_CODECS, AUDIO_CHOICES, type VideoCodec, type AudioChoice, type AudioResult, type Container } from './encode-args.js';
+export { frameTimes, segmentFrames, frameTime, type FrameTimes } from './timing.js';
+export { exportFrame, type ExportFrameOptions, type ExportedFrame } from './export-frame.js';

@@ -3,7 +3,7 @@
  *
  * Why: ffmpeg's rawvideo input can only number frames at a constant rate. To write a variable-frame-rate video
  * with every frame at its source timestamp, frames go to ffmpeg as `V_UNCOMPRESSED` Matroska blocks (ffmpeg reads
- * the fourcc `RGB\x18` as rgb24) with microsecond timestamps (TimestampScale 1000 ns) and a BlockDuration each,
+ * the fourcc `RGB\x18` as rgb24, `RGB0` as rgb48le) with microsecond timestamps (TimestampScale 1000 ns) and a BlockDuration each,
  * one frame per cluster so the 16-bit relative block timestamp is always 0. The segment's size is left unknown,
  * as live streams do, so nothing has to be patched afterwards.
  */
@@ -52,14 +52,14 @@ function text(elementId: number, value: string): Buffer {
 /** Unknown-size marker for the Segment (8-byte vint with every value bit set). */
 const UNKNOWN_SIZE = Buffer.from([0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
 
-/** EBML header + Segment start + Info + Tracks for one rgb24 video track of width×height. */
-export function mkvHeader(width: number, height: number): Buffer {
+/** EBML header + Segment start + Info + Tracks for one rgb24 (or, depth 16, rgb48le) video track of width×height. */
+export function mkvHeader(width: number, height: number, depth: 8 | 16 = 8): Buffer {
   const ebml = element(0x1a45dfa3, Buffer.concat([
     uint(0x4286, 1), uint(0x42f7, 1), uint(0x42f2, 4), uint(0x42f3, 8),
     text(0x4282, 'matroska'), uint(0x4287, 4), uint(0x4285, 2),
   ]));
   const info = element(0x1549a966, Buffer.concat([uint(0x2ad7b1, 1000), text(0x4d80, 'videoshop'), text(0x5741, 'videoshop')]));
-  const video = element(0xe0, Buffer.concat([uint(0xb0, width), uint(0xba, height), element(0x2eb524, Buffer.from([0x52, 0x47, 0x42, 24]))]));
+  const video = element(0xe0, Buffer.concat([uint(0xb0, width), uint(0xba, height), element(0x2eb524, Buffer.from([0x52, 0x47, 0x42, depth === 16 ? 48 : 24]))]));
   const track = element(0xae, Buffer.concat([
     uint(0xd7, 1), uint(0x73c5, 1), uint(0x83, 1), text(0x86, 'V_UNCOMPRESSED'), uint(0x9c, 0), video,
   ]));

@@ -49,3 +49,19 @@ function toByte(v: number): number {
   // NaN compares false both ways and ends up 0.
   return x >= 255 ? 255 : x > 0 ? Math.round(x) : 0;
 }
+
+/** [3,H,W] float in [-1, 1] → interleaved 16-bit little-endian RGB (rgb48le), clamped and rounded. */
+export function chwToRgb48(frame: Tensor): Buffer {
+  const [c, height, width] = frame.dims;
+  if (frame.dims.length !== 3 || c !== 3) throw new Error(`expected a [3,H,W] frame, got [${frame.dims.join(', ')}]`);
+  const plane = width * height;
+  const out = Buffer.alloc(plane * 6);
+  const d = frame.data;
+  for (let i = 0; i < plane; i++) {
+    for (let k = 0; k < 3; k++) {
+      const x = (d[k * plane + i] + 1) * 32767.5;
+      out.writeUInt16LE(x >= 65535 ? 65535 : x > 0 ? Math.round(x) : 0, (i * 3 + k) * 2);
+    }
+  }
+  return out;
+}

@@ -116,13 +116,18 @@ function frameWindow(info: VideoInfo, start = 0, count?: number): { start: numbe
   return { start, count: n };
 }
 
+const SEEKABLE = /mov|mp4|matroska|webm|gif/;
+
 /**
  * Where ffmpeg's `-ss` must seek to land exactly on frame `start`: halfway between its timestamp and the previous
  * frame's (so rounding can't move it), relative to the container's start (what `-ss` counts from). Undefined when
- * the timestamps are unknown or don't match the frame count: then `trim` counts decoded frames from the start.
+ * the timestamps are unknown, don't match the frame count, or the container's seeking is not exact: then `trim`
+ * counts decoded frames from the start.
  */
 export function seekSeconds(info: VideoInfo, start: number): number | undefined {
   if (start === 0 || info.pts.length !== info.frameCount) return undefined;
+  // Containers whose timestamps seek exactly (tested); AVI's (and other old formats') do not.
+  if (!SEEKABLE.test(info.formatName)) return undefined;
   const tb = info.timeBase.num / info.timeBase.den;
   return Math.max(0, ((info.pts[start - 1] + info.pts[start]) / 2) * tb - info.formatStartSeconds);
 }

@@ -1,5 +1,4 @@
 /**
-/**
  * Encoding frames with ffmpeg (container and codec from the extension, see encode-args.ts): exact frame rate and
  * count (or every frame's own timestamp), the source's audio, written into a hidden temp file that counts only once
  * verified, then installed without replacing what the caller did not allow (output-file.ts), so a failed or
@@ -15,11 +14,11 @@ import { StderrTail, ffmpegPath, fileArg, passthroughArgs, runTool } from './ffm
 import { checkFfmpegRun, checkOutputTarget, installFile, nextRun, removeQuietly, tempPathFor, verifyVideoFile } from './output-file.js';
 import { encodeArgs, muxArgs, planAudio, planEncode, rotationTag, type AudioChoice, type AudioResult, type EncodePlan, type SourceLook, type VideoCodec } from './encode-args.js';
 import { mkvFrame, mkvHeader } from './mkv-pipe.js';
-import { chwToRgb8 } from './pixels.js';
+import { chwToRgb48, chwToRgb8 } from './pixels.js';
 import { probeAudioCodec, type Rational } from './probe.js';
 
 export interface WriteOptions {
-  /** Output size; odd sides become the next even size below (yuv420p needs even sides), reported in `notes`. */
+  /** Output (display) size; H.264/HEVC pad an odd side by one pixel (encode-args.ts), reported in `notes`. */
   width: number;
   height: number;
   fps: Rational;
@@ -123,7 +122,7 @@ export async function writeVideo(
   const run = nextRun();
   const finalTemp = tempPathFor(outPath, run);
   // With audio, the video is encoded first and muxed with the audio trimmed to its exact length afterwards
-  // (the frame count is only known once the frame stream ends).
+  // (the frame count is only known once the frame stream ends); a rotation flag also needs that second step.
   const rotation = rotationTag(plan, opts.look);
   const remux = audio !== 'none' || rotation !== undefined;
   const videoTemp = remux ? tempPathFor(outPath, run, '-video') : finalTemp;
@@ -195,7 +194,8 @@ async function encodeFrames(
         throw new Error(`writeVideo: frame ${count} is [${frame.dims.join(', ')}], expected [3, ${fh}, ${fw}]`);
       }
       opts.signal?.throwIfAborted();
-      if (!(await writeChunk(child, framePayload(chwToRgb8(frame), count, fw, fh, opts), exited))) break;
+      const pixels = plan.depth === 16 ? chwToRgb48(frame) : chwToRgb8(frame);
+      if (!(await writeChunk(child, framePayload(pixels, count, fw, fh, plan.depth, opts), exited))) break;
       count++;
       next = await iterator.next();
     }
@@ -210,15 +210,15 @@ async function encodeFrames(
   }
 }
 
-/** Raw rgb24 bytes, or (with timestamps) a Matroska cluster holding them, the stream's header before the first. */
-function framePayload(rgb: Uint8Array, index: number, width: number, height: number, opts: WriteOptions): Buffer {
+/** Raw RGB bytes, or (with timestamps) a Matroska cluster holding them, the stream's header before the first. */
+function framePayload(rgb: Uint8Array, index: number, width: number, height: number, depth: 8 | 16, opts: WriteOptions): Buffer {
   const ts = opts.timestamps;
   if (!ts) return Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength);
   if (index >= ts.times.length) throw new Error(`writeVideo: frame ${index} has no timestamp (${ts.times.length} given)`);
   const us = (t: number): number => Math.round(t * 1e6);
   const end = index + 1 < ts.times.length ? ts.times[index + 1] : ts.end;
   const parts = mkvFrame(rgb, us(ts.times[index]), us(end) - us(ts.times[index]));
-  return Buffer.concat(index === 0 ? [mkvHeader(width, height), ...parts] : parts);
+  return Buffer.concat(index === 0 ? [mkvHeader(width, height, depth), ...parts] : parts);
 }
 
 async function iteratorReturn(it: Iterator<Tensor> | AsyncIterator<Tensor>): Promise<void> {

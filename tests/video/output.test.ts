@@ -68,6 +68,26 @@ describe('output formats', () => {
     }
   });
 
+  it('keeps a 10-bit source deep: FFV1 at 16 bits (also through the timestamped pipe), HEVC at 10 bits; H.264 stays 8', async () => {
+    const src = await fixtures.yuv('bt709', 'tv', 'yuv444p10le');
+    const info = await probeVideo(src);
+    const frames = await collect(readFrames(src, { width: info.width, height: info.height, info, count: 2 }));
+    for (const timestamps of [undefined, { times: [0, 0.1], end: 0.25 }]) {
+      const out = path.join(outDir(), 'deep.mkv');
+      await writeVideo(out, frames, { width: info.width, height: info.height, fps: info.fps, look: info, codec: 'ffv1', timestamps });
+      const back = await probeVideo(out);
+      assert.deepEqual([back.pixFmt, back.bitDepth], ['gbrp16le', 16]);
+      const again = await collect(readFrames(out, { width: back.width, height: back.height, info: back }));
+      let max = 0;
+      for (let i = 0; i < frames[1].data.length; i++) max = Math.max(max, Math.abs(again[1].data[i] - frames[1].data[i]));
+      assert.ok(max <= 2 / 65535 + 1e-6, `max difference ${max * 32767.5} 16-bit steps`);
+    }
+    const hevc = path.join(outDir(), 'deep.mp4');
+    await writeVideo(hevc, frames, { width: info.width, height: info.height, fps: info.fps, look: info, codec: 'hevc', preset: 'ultrafast' });
+    assert.equal((await probeVideo(hevc)).pixFmt, 'yuv420p10le');
+    assert.equal(planEncode('x.mp4', 8, 8, {}, { bitDepth: 10 }).depth, 8);
+  });
+
   it('carries colour tags and range over (BT.601 full range stays BT.601 full range) with the colours intact', async () => {
     const { back, frames } = await reencode(await fixtures.smallPc(), 'pc.mp4');
     assert.deepEqual(back.colour, { space: 'smpte170m', range: 'pc', primaries: 'smpte170m', transfer: 'smpte170m', chromaLocation: back.colour.chromaLocation });

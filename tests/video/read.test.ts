@@ -59,13 +59,17 @@ describe('readFrames', () => {
     }
   });
 
-  it('starts at an exact frame and stops after count', async () => {
-    const file = await fixtures.mp4();
-    const all = await collect(readFrames(file, { width: 48, height: 32 }));
-    const part = await collect(readFrames(file, { width: 48, height: 32, start: 5, count: 7 }));
-    assert.equal(part.length, 7);
-    for (let i = 0; i < 7; i++) assert.deepEqual(part[i].data, all[5 + i].data);
-  });
+  for (const [name, make] of [...containers, ['vfr mp4', fixtures.vfr]] as const) {
+    it(`seeks to an exact frame of a ${name} and stops after count`, async () => {
+      const file = await make();
+      const all = await collect(readFrames(file, { width: 48, height: 32 }));
+      for (const start of [1, 5, 13]) {
+        const part = await collect(readFrames(file, { width: 48, height: 32, start, count: 7 }));
+        assert.equal(part.length, 7);
+        for (let i = 0; i < 7; i++) assert.deepEqual(part[i].data, all[start + i].data, `frame ${start + i}`);
+      }
+    });
+  }
 
   it('refuses a window past the end', async () => {
     const file = await fixtures.mp4();

@@ -13,6 +13,7 @@ import { readHeader } from '../../src/safetensors/read.js';
 import { runVideoshop, type CliOptions } from '../helpers/cli.js';
 import { startMockHub, type MockHub } from '../hub/mock-hub.js';
 import { assertRefused, createWorkspace, FAST, files, firstFrame, makeVideo, probe, type Workspace } from '../edit/fixtures.js';
+import { mountTmpfs, tmpfsUnavailable } from './helpers.js';
 
 let ws: Workspace;
 let clip: string;
@@ -180,6 +181,23 @@ describe('damaged models fail with one line naming the file and the field', { co
     });
     await refused(/the model produced non-finite values \(NaN or infinity\) in block 1/, { model: m, extra: ['-q'] });
   });
+});
+
+test('a full disk with --force: one line, and the previous output survives (the reported bug)', async (t) => {
+  const why = tmpfsUnavailable();
+  if (why) return t.skip(why);
+  const dir = ws.file('full-disk');
+  const unmount = mountTmpfs(dir, '64k');
+  try {
+    const out = path.join(dir, 'out.mp4');
+    writeFileSync(out, 'the previous good result');
+    writeFileSync(path.join(dir, 'filler'), Buffer.alloc(56 * 1024)); // leaves a few KB: the encoder runs out mid-file
+    const r = await run([clip, '-e', edited, '-o', out, '--model', ws.model, ...FAST, '-q', '--force']);
+    assertRefused(r, /^videoshop: no space left on the disk of .*full-disk while writing out\.mp4: free some space or choose another output folder; nothing was written$/, dir, ['filler', 'out.mp4']);
+    assert.equal(readFileSync(out, 'utf8'), 'the previous good result');
+  } finally {
+    unmount();
+  }
 });
 
 describe('interruptions and races', () => {

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
@@ -99,6 +99,22 @@ describe('cheap checks fail before the model is loaded', { concurrency: 3 }, () 
     await refused(/output name x+… is 244 bytes long: at most \d+ fit/, { output: `${'x'.repeat(240)}.mp4`, model: noModel });
   });
 
+  test('a read-only output folder', async () => {
+    const dir = ws.file('read-only');
+    let cleanup = () => {};
+    if (tmpfsUnavailable() === undefined) cleanup = mountTmpfs(dir, '64k', true);
+    else {
+      mkdirSync(dir);
+      chmodSync(dir, 0o555);
+    }
+    try {
+      const r = await run([clip, '-e', edited, '-o', path.join(dir, 'out.mp4'), '--model', noModel, ...FAST]);
+      assertRefused(r, /cannot write into .*read-only: (the file system is read-only|permission denied); choose another output folder/, dir);
+    } finally {
+      cleanup();
+    }
+  });
+
   test('a corrupt packet in the middle of the video', async () => {
     const long = await makeVideo(ws.file('long-clean.mp4'), { frames: 30 });
     const bytes = Buffer.from(readFileSync(long));
@@ -168,6 +184,21 @@ describe('damaged models fail with one line naming the file and the field', { co
       writeFileSync(f, JSON.stringify({ ...JSON.parse(readFileSync(f, 'utf8')), intermediate_size: 96 }));
     });
     await refused(/image_encoder\/model\.safetensors: weight ".*fc1\.weight" has shape \[64, 32\] but the config implies \[96, 32\]/, { model: m });
+  });
+
+  test('weights of the wrong dtype', async () => {
+    const m = modelCopy('m-dtype', (d) => {
+      const f = path.join(d, 'image_encoder/model.safetensors');
+      const bytes = readFileSync(f);
+      const headerLen = Number(bytes.readBigUInt64LE(0));
+      const header = bytes.subarray(8, 8 + headerLen).toString('utf8');
+      // Same length, same byte size per element: only the declared dtype changes.
+      const changed = header.replace(/("vision_model\.post_layernorm\.weight":\{"dtype":")F32/, '$1I32');
+      assert.notEqual(changed, header);
+      bytes.write(changed, 8, 'utf8');
+      writeFileSync(f, bytes);
+    });
+    await refused(/image_encoder\/model\.safetensors: weight "vision_model\.post_layernorm\.weight" has dtype I32; weights must be F32, F16 or BF16/, { model: m });
   });
 
   test('NaN weights: the edit fails instead of writing a grey video', async () => {

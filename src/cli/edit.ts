@@ -9,8 +9,9 @@ import { UserError } from './errors.js';
 import { parseIntArg, parseNumberArg, parseSizeArg } from './args.js';
 import { createEditDisplay } from './edit-progress.js';
 import { createProgress, messagePrinter } from './progress.js';
+import { addVideoOptions, videoOptionsOf, type VideoFlags } from './video-options.js';
 
-export interface EditFlags {
+export interface EditFlags extends VideoFlags {
   editedFrame: string;
   output: string;
   model: string;
@@ -45,12 +46,12 @@ export interface EditFlags {
 
 export function addEditCommand(program: Command, print: (line: string) => void): void {
   const d = DEFAULT_OPTIONS;
-  program
-    .command('edit')
+  addVideoOptions(program
+    .command('edit'))
     .description('propagate an edit of the first frame to the whole video')
     .argument('<video>', 'source video (any format ffmpeg reads: mp4, mov, webm, avi, gif…)')
     .requiredOption('-e, --edited-frame <image>', 'the first frame, edited in any image editor (png, jpg, webp…)')
-    .requiredOption('-o, --output <file.mp4>', 'where to write the edited video (H.264 MP4, source size, fps and audio)')
+    .requiredOption('-o, --output <file>', 'where to write the edited video: .mp4/.mov (H.264), .mkv, .webm (VP9); source size, timing, colour and audio')
     .option('--model <id|folder>', 'Hugging Face repo id or local diffusers folder', DEFAULT_MODEL)
     .option('--strength <s>', `fraction of the noise schedule inverted and re-denoised, (0, 1] (default ${d.strength})`, parseNumberArg('--strength'))
     .option('--steps <n>', `steps of the full schedule (default ${d.steps}; ⌊steps·strength⌋ run)`, parseIntArg('--steps'))
@@ -175,6 +176,7 @@ export function editOptionsFromFlags(video: string, flags: EditFlags): EditOptio
     video, editedFrame: flags.editedFrame, output: flags.output, model: flags.model, device: flags.device,
     dtype: flags.dtype, size: flags.size, fit: flags.fit, force: flags.force, framesDir: flags.framesDir,
     blockFrames: flags.blockFrames, blockOverlap: flags.blockOverlap, method, threads: flags.threads, preview: flags.preview,
+    ...videoOptionsOf(flags),
   };
 }
 

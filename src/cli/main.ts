@@ -4,6 +4,7 @@ import { parseIntArg, parseNumberArg } from './args.js';
 import { addEditCommand } from './edit.js';
 import { addEvalCommand } from './eval.js';
 import { errorCode, isUserFacing, UserError } from './errors.js';
+import { addFrameCommand } from './frame.js';
 import { packageVersion } from './version.js';
 import { scheduleCommand } from './schedule.js';
 import { addServeCommand } from './serve.js';
@@ -19,6 +20,7 @@ export function buildProgram(print: (line: string) => void): Command {
 
   addEditCommand(program, print);
   addEvalCommand(program, print);
+  addFrameCommand(program, print);
   addTrajectoryCommand(program, print);
   addServeCommand(program, print);
 

@@ -9,10 +9,12 @@ import { resolveOptions } from '../pipeline/options.js';
 import { runVideoshop, type VideoshopProgress } from '../pipeline/videoshop.js';
 import { slice, tensor, type Tensor } from '../tensor.js';
 import { ffmpegPath } from '../video/ffmpeg.js';
-import { fitImage, readImage } from '../video/image.js';
+import { fitImage, readImage, type RgbImage } from '../video/image.js';
 import { probeVideo, type VideoInfo } from '../video/probe.js';
 import { readFrames } from '../video/read.js';
 import { aspectMismatch, processingSize } from '../video/size.js';
+import { containerFor, planEncode } from '../video/encode-args.js';
+import { frameTime, frameTimes, segmentFrames } from '../video/timing.js';
 import { assertNotInput, writeVideo, type WriteResult } from '../video/write.js';
 import { checkDecodable } from '../video/decode-check.js';
 import { FramesPngWriter } from '../video/frames-png.js';
@@ -84,6 +86,14 @@ export async function editVideo(opts: EditOptions, hooks: EditHooks = {}): Promi
   if (decoded.damage) warn(`${opts.video} has damaged frames that ffmpeg conceals (${decoded.damage})`);
   if (opts.size) checkEditMemory(opts.size, opts.blockFrames ?? DEFAULT_BLOCK_FRAMES);
   const framesPng = opts.framesDir ? new FramesPngWriter(opts.framesDir, info.frameCount) : undefined;
+  try {
+    // Bad --crf/--preset/--codec and a segment outside the video fail here too.
+    planEncode(opts.output, info.width, info.height, opts, info);
+    segmentFrames(info, opts.start, opts.duration);
+  } catch (err) {
+    if (err instanceof RangeError) throw new EditError(err.message);
+    throw err;
+  }
   const edited = await readImage(opts.editedFrame);
   if (edited.hadTransparency) warn(`${opts.editedFrame} has transparent pixels; the alpha channel is ignored`);
   const mismatch = aspectMismatch(edited, info);
@@ -118,7 +128,7 @@ interface RunContext {
   framesPng: FramesPngWriter | undefined;
 }
 
-async function editWithModel(opts: EditOptions, svd: SvdModel, info: VideoInfo, edited: Tensor, ctx: RunContext): Promise<EditResult> {
+async function editWithModel(opts: EditOptions, svd: SvdModel, info: VideoInfo, edited: RgbImage, ctx: RunContext): Promise<EditResult> {
   const area = svd.nativeArea * (opts.preview ? PREVIEW_AREA : 1);
   const size = opts.size ?? processingSize(info.width, info.height, { area, multiple: svd.sizeMultiple });
   if (!(size.width > 0 && size.height > 0) || size.width % svd.sizeMultiple || size.height % svd.sizeMultiple) {
@@ -132,12 +142,17 @@ async function editWithModel(opts: EditOptions, svd: SvdModel, info: VideoInfo, 
     throw new EditError(`block overlap ${opts.blockOverlap}: must be between 1 and half the block (${Math.floor(blockFrames / 2)} frames)`, 'bad-overlap');
   }
   // The default overlap shrinks for short blocks so that consecutive blocks always advance by at least half a block.
-  const blocks = planBlocks(info.frameCount, blockFrames, opts.blockOverlap ?? Math.max(1, Math.min(DEFAULT_BLOCK_OVERLAP, Math.floor(blockFrames / 2))));
-  for await (const first of readFrames(opts.video, { width: size.width, height: size.height, count: 1, info, signal: opts.signal })) {
-    if (looksUnedited(first, editedFrame)) {
-      ctx.warn("the edited frame is identical to the video's first frame: the output will only re-render the source");
-    }
+  // The segment edited (--start/--duration), in frames; block indices below count from its first frame.
+  const segment = segmentFrames(info, opts.start, opts.duration);
+  // A preview edits the first block only.
+  const frameCount = opts.preview ? Math.min(segment.count, blockFrames) : segment.count;
+  const blocks = planBlocks(frameCount, blockFrames, opts.blockOverlap ?? Math.max(1, Math.min(DEFAULT_BLOCK_OVERLAP, Math.floor(blockFrames / 2))));
+  // CLIP sees the first frames at their own resolution, as in the reference (it resizes the original frames to 224²).
+  let sourceNative: Tensor | undefined;
+  if (size.width !== info.width || size.height !== info.height) {
+    for await (const f of readFrames(opts.video, { width: info.width, height: info.height, start: segment.start, count: 1, info, signal: opts.signal })) sourceNative = f;
   }
+  const embeddingFrames = { source: sourceNative, edited: opts.fit ? editedFrame : edited };
   const timings = { load: ctx.loadMs, read: 0, encode: 0, invert: 0, denoise: 0, decode: 0, write: 0, total: 0 };
 
   // Output frames not yet handed to the writer, by absolute index (at most one block's worth).
@@ -147,7 +162,9 @@ async function editWithModel(opts: EditOptions, svd: SvdModel, info: VideoInfo, 
 
   async function* editedFrames(): AsyncGenerator<Tensor> {
     // One decoding pass over the whole video; framesInBlocks keeps the overlap for the next block.
-    const source = readFrames(opts.video, { width: size.width, height: size.height, info, signal });
+    const source = readFrames(opts.video, {
+      width: size.width, height: size.height, start: segment.start, count: frameCount, info, signal, resize: opts.resize,
+    });
     const reader = framesInBlocks(source, blocks)[Symbol.asyncIterator]();
     try {
       for (let j = 0; j < blocks.length; j++) {
@@ -160,11 +177,14 @@ async function editWithModel(opts: EditOptions, svd: SvdModel, info: VideoInfo, 
         const frames = next.value;
         ctx.progress({ stage: 'read', step: count, total: count, block: j + 1, blocks: blocks.length });
         timings.read += performance.now() - t;
+        if (j === 0 && looksUnedited(frames[0], editedFrame)) {
+          ctx.warn("the edited frame is identical to the video's first frame: the output will only re-render the source");
+        }
         const video = stack(frames);
         // Block 0 is conditioned on the user's edit; later blocks on their first frame as already edited.
         const condition = j === 0 ? editedFrame : pending.get(block.start);
         if (!condition) throw new Error(`internal: frame ${block.start} of block ${j + 1} was not edited by block ${j}`);
-        const result = await runVideoshop(svd.models, { video, editedFrame: condition },
+        const result = await runVideoshop(svd.models, { video, editedFrame: condition, embeddingFrames: j === 0 ? embeddingFrames : undefined },
           { ...method, seed: method.seed + j, noise: j === 0 ? method.noise : undefined },
           (p: VideoshopProgress) => {
             signal?.throwIfAborted();
@@ -189,12 +209,12 @@ async function editWithModel(opts: EditOptions, svd: SvdModel, info: VideoInfo, 
           pending.set(index, before ? blendTensor(before, frame, crossfadeWeight(index, block.start, previousEnd)) : frame);
         }
         // Frames before the next block's start are final.
-        const finalEnd = j + 1 < blocks.length ? blocks[j + 1].start : info.frameCount;
+        const finalEnd = j + 1 < blocks.length ? blocks[j + 1].start : frameCount;
         t = performance.now();
         for (; written < finalEnd; written++) {
           const frame = pending.get(written)!;
           pending.delete(written);
-          ctx.progress({ stage: 'write', step: written + 1, total: info.frameCount });
+          ctx.progress({ stage: 'write', step: written + 1, total: frameCount });
           yield frame;
         }
         timings.write += performance.now() - t;
@@ -217,6 +237,10 @@ async function editWithModel(opts: EditOptions, svd: SvdModel, info: VideoInfo, 
   const out = await writeVideo(opts.output, withPngs(editedFrames()), {
     width: info.width, height: info.height, fps: info.fps, frameWidth: size.width, frameHeight: size.height,
     audioFrom: info.hasAudio ? opts.video : undefined, inputs: [opts.video, opts.editedFrame], overwrite: opts.force, signal,
+    // The source's look (colour tags, SAR, rotation) and timing: the exact rate, or every frame's time (VFR).
+    look: info, timestamps: frameTimes(info, segment.start, frameCount),
+    audioStartSeconds: segment.start > 0 ? Math.max(0, frameTime(info, segment.start) + firstPtsSeconds(info)) : undefined,
+    codec: opts.codec, crf: opts.crf, preset: opts.preset, audio: opts.audio,
   });
   for (const note of out.notes) ctx.warn(note);
   timings.total = performance.now() - ctx.t0;
@@ -237,10 +261,13 @@ async function editWithModel(opts: EditOptions, svd: SvdModel, info: VideoInfo, 
   };
 }
 
+/** Where the first frame sits from the container's start (what `-ss` on the source counts from). */
+function firstPtsSeconds(info: VideoInfo): number {
+  return info.pts.length ? (info.pts[0] * info.timeBase.num) / info.timeBase.den - info.formatStartSeconds : 0;
+}
+
 function checkPaths(opts: EditOptions): void {
-  if (!opts.output.toLowerCase().endsWith('.mp4')) {
-    throw new EditError(`output ${opts.output} must end in .mp4 (Videoshop writes H.264 MP4)`, 'bad-output-name');
-  }
+  containerFor(opts.output);
   assertNotInput(opts.output, [opts.video, opts.editedFrame]);
   // Folder writable, name short enough, an existing output only with `force`; stale temp files of dead runs go.
   checkOutputTarget(opts.output, { overwrite: opts.force });

@@ -2,14 +2,16 @@
 import type { WeightVariant } from '../models/repository.js';
 import type { VideoshopOptions } from '../pipeline/options.js';
 import type { Device } from '../runtime/session.js';
+import type { AudioChoice, VideoCodec } from '../video/encode-args.js';
 import type { FitMode } from '../video/image.js';
+import type { ResizeMode } from '../video/read.js';
 
 export interface EditOptions {
   /** Source video (any format ffmpeg reads). */
   readonly video: string;
   /** The edited first frame (any image sharp reads). */
   readonly editedFrame: string;
-  /** Output .mp4 path. */
+  /** Output path: .mp4/.mov (H.264, or HEVC), .mkv (also FFV1, lossless), .webm (VP9 + Opus). */
   readonly output: string;
   /** Hub repo id or local diffusers folder (default: the paper's SVD). */
   readonly model?: string;
@@ -30,6 +32,17 @@ export interface EditOptions {
   readonly blockOverlap?: number;
   /** The method's options (steps, strength, guidance, seed, ablations…). */
   readonly method?: Partial<Omit<VideoshopOptions, 'scheduler'>>;
+  /** Edit only the frames from this time on (seconds; the first frame at or after it). */
+  readonly start?: number;
+  /** …and this long (seconds; default: to the end). */
+  readonly duration?: number;
+  /** How source frames are resized to the processing size (default `fast`; `antialias` is the reference's filter). */
+  readonly resize?: ResizeMode;
+  /** Output codec, quality and audio (see src/video/encode-args.ts). */
+  readonly codec?: VideoCodec;
+  readonly crf?: number;
+  readonly preset?: string;
+  readonly audio?: AudioChoice;
   /** Folder for compiled graphs. */
   readonly cacheDir?: string;
   readonly threads?: number;

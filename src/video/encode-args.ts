@@ -217,8 +217,12 @@ export function rotationTag(plan: EncodePlan, look: SourceLook = {}): number | u
   return turn ? turn : undefined;
 }
 
-/** What happens to the source's audio: kept as is, re-encoded (and why), or none. */
-export function planAudio(container: Container, sourceCodec: string | undefined, choice: AudioChoice = 'copy'): { audio: AudioResult; note?: string } {
+/**
+ * What happens to the source's audio: kept as is, re-encoded (and why), or none. `cutting`: the audio starts
+ * later than the source's (an edited segment); stream copy would keep the source's timestamps there (ffmpeg 5.1
+ * then shifts the video to match, or writes an edit list that delays the audio by the start), so it is re-encoded.
+ */
+export function planAudio(container: Container, sourceCodec: string | undefined, choice: AudioChoice = 'copy', cutting = false): { audio: AudioResult; note?: string } {
   if (!AUDIO_CHOICES.includes(choice)) throw new VideoError(`unknown audio choice ${String(choice)}: use copy, aac or none`);
   if (sourceCodec === undefined || choice === 'none') return { audio: 'none' };
   const fallback: AudioResult = container === 'webm' ? 'opus' : 'aac';
@@ -227,6 +231,7 @@ export function planAudio(container: Container, sourceCodec: string | undefined,
     return { audio: 'aac' };
   }
   const fits = AUDIO_IN[container];
+  if (cutting) return { audio: fallback, note: `the segment's audio was re-encoded to ${fallback === 'aac' ? 'AAC' : 'Opus'} to start exactly with its first frame` };
   if (fits === 'any' || fits.has(sourceCodec)) return { audio: 'copied' };
   return { audio: fallback, note: `the source's ${sourceCodec} audio does not fit .${container}: re-encoded to ${fallback === 'aac' ? 'AAC' : 'Opus'}` };
 }

@@ -23,3 +23,34 @@ export function frameTimes(info: VideoInfo, start = 0, count = info.frameCount -
     : lastIndex > 0 ? (info.pts[lastIndex] - info.pts[lastIndex - 1]) * tb : info.fps.den / info.fps.num;
   return { times, end: times[times.length - 1] + lastDuration };
 }
+
+/**
+ * The frames [start, start + count) of `startSeconds` … `startSeconds + durationSeconds` (times from the first
+ * frame): from the first frame at or after the start (1 µs of slack) to the last one that starts before the end.
+ */
+export function segmentFrames(info: VideoInfo, startSeconds = 0, durationSeconds?: number): { start: number; count: number } {
+  if (!(startSeconds >= 0) || !Number.isFinite(startSeconds)) throw new RangeError(`start must be a time ≥ 0 in seconds, got ${startSeconds}`);
+  if (durationSeconds !== undefined && !(durationSeconds > 0 && Number.isFinite(durationSeconds))) {
+    throw new RangeError(`duration must be a positive time in seconds, got ${durationSeconds}`);
+  }
+  const tb = info.timeBase.num / info.timeBase.den;
+  const times = info.pts.length === info.frameCount
+    ? info.pts.map((p) => (p - info.pts[0]) * tb)
+    : Array.from({ length: info.frameCount }, (_, i) => (i * info.fps.den) / info.fps.num);
+  const eps = 1e-6;
+  const start = times.findIndex((t) => t >= startSeconds - eps);
+  if (start < 0) throw new RangeError(`start ${startSeconds} s is past the last frame (at ${times[times.length - 1].toFixed(3)} s)`);
+  let end = times.length;
+  if (durationSeconds !== undefined) {
+    const stop = startSeconds + durationSeconds;
+    end = times.findIndex((t) => t >= stop - eps);
+    if (end < 0) end = times.length;
+  }
+  return { start, count: Math.max(1, end - start) };
+}
+
+/** The time of frame `index` in seconds from the first frame. */
+export function frameTime(info: VideoInfo, index: number): number {
+  if (info.pts.length === info.frameCount) return ((info.pts[index] - info.pts[0]) * info.timeBase.num) / info.timeBase.den;
+  return (index * info.fps.den) / info.fps.num;
+}

@@ -116,7 +116,7 @@ export async function writeVideo(
   const plan = planEncode(outPath, opts.width, opts.height, opts, opts.look);
   const notes = [...plan.notes];
   const audioCodec = opts.audioFrom && opts.audio !== 'none' ? await probeAudioCodec(opts.audioFrom) : undefined;
-  const { audio, note } = planAudio(plan.container, audioCodec, opts.audio);
+  const { audio, note } = planAudio(plan.container, audioCodec, opts.audio, (opts.audioStartSeconds ?? 0) > 0);
   if (note) notes.push(note);
   const size = { width: plan.width, height: plan.height };
 

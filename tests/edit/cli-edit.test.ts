@@ -3,9 +3,13 @@
  * video holds, --json / progress / --quiet, determinism of the seed, long videos in blocks, --frames-dir.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import { runVideoshop } from '../helpers/cli.js';
+
+const exec = promisify(execFile);
 import {
   createWorkspace, decodeRgb, FAST, files, firstFrame, makeVideo, meanAbsDiff, probe, readPng, type Workspace,
 } from './fixtures.js';
@@ -147,4 +151,28 @@ test('a 40-frame video goes through in overlapping blocks that cover every frame
   assert.equal(p.frames, 40);
   assert.equal(p.fps, '12/1');
   assert.equal(p.audio, false);
+});
+
+test('--start/--duration edit a segment (audio from there), into .mkv/.webm with the requested codec', async () => {
+  const long = await makeVideo(ws.file('segment-src.mp4'), { frames: 30, fps: 12, audio: true });
+  const outDir = ws.outDir();
+  const frameArgs = ['frame', long, '--index', '12', '-o', path.join(outDir, 'f12.png')];
+  assert.equal((await runVideoshop(frameArgs, { env: ws.env })).code, 0);
+  const mkv = path.join(outDir, 'segment.mkv');
+  const r = await runVideoshop(['edit', long, '-e', path.join(outDir, 'f12.png'), '-o', mkv, '--model', ws.model, ...FAST,
+    '--start', '1', '--duration', '0.75', '--resize', 'antialias', '--json', '-q'], { env: ws.env });
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout) as { frames: number; audio: string };
+  assert.deepEqual([j.frames, j.audio], [9, 'aac']);
+  const p = await probe(mkv);
+  assert.deepEqual([p.frames, p.codec, p.fps, p.audio], [9, 'h264', '12/1', true]);
+  // Matroska has no per-stream duration: the end of the last audio packet.
+  const packets = await exec('ffprobe', ['-v', 'error', '-select_streams', 'a:0', '-show_entries', 'packet=pts_time,duration_time', '-of', 'csv=p=0', mkv]);
+  const audioEnd = Math.max(...packets.stdout.trim().split('\n').map((l) => l.split(',').map(Number)).map(([t, d]) => t + d));
+  assert.ok(Math.abs(audioEnd - 0.75) < 0.05, `audio ends at ${audioEnd} s`);
+  const webm = path.join(outDir, 'segment.webm');
+  const w = await runVideoshop(['edit', long, '-e', path.join(outDir, 'f12.png'), '-o', webm, '--model', ws.model, ...FAST,
+    '--start', '1', '--duration', '0.5', '--preset', '8', '--crf', '40', '--audio', 'none', '-q'], { env: ws.env });
+  assert.equal(w.code, 0, w.stderr);
+  assert.deepEqual([(await probe(webm)).codec, (await probe(webm)).frames, (await probe(webm)).audio], ['vp9', 6, false]);
 });

@@ -80,7 +80,7 @@ describe('newcomer', { concurrency: 3 }, () => {
     // The tiny model's native area is 32²: the full run processes 200×120 at 40×24, the preview at 20×12 (multiples of 4).
     assert.deepEqual(j.processing, { width: 20, height: 12 });
     const p = await probe(out);
-    assert.deepEqual([p.width, p.height], [200, 120]);
+    assert.deepEqual([p.width, p.height, p.frames], [200, 120, 14], 'the first block (the tiny model\'s 14 frames) at the source size');
     const bad = await run(['edit', clip, '-e', edited, '-o', path.join(ws.outDir(), 'x.mp4'), '--model', ws.model, '--threads', '0']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--threads must be between 1 and 1024/);

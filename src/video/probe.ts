@@ -248,7 +248,7 @@ export async function probeVideo(file: string): Promise<VideoInfo> {
  * no decoding. Packets without a timestamp (some AVIs) are left out; the frame count does not depend on them.
  */
 async function readPts(file: string, streamIndex: number): Promise<number[]> {
-  const args = ['-v', 'error', '-select_streams', String(streamIndex), '-show_entries', 'packet=pts', '-of', 'csv=p=0', file];
+  const args = ['-v', 'error', '-select_streams', String(streamIndex), '-show_entries', 'packet=pts', '-of', 'csv=p=0', fileArg(file)];
   const { code, stdout } = await runTool(ffprobePath(), args);
   if (code !== 0) return [];
   const pts = stdout.split('\n').map((l) => Number.parseInt(l, 10)).filter((n) => Number.isFinite(n));

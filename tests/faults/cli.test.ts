@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
@@ -13,6 +13,7 @@ import { readHeader } from '../../src/safetensors/read.js';
 import { runVideoshop, type CliOptions } from '../helpers/cli.js';
 import { startMockHub, type MockHub } from '../hub/mock-hub.js';
 import { assertRefused, createWorkspace, FAST, files, firstFrame, makeVideo, probe, type Workspace } from '../edit/fixtures.js';
+import { mountTmpfs, tmpfsUnavailable } from './helpers.js';
 
 let ws: Workspace;
 let clip: string;
@@ -98,6 +99,22 @@ describe('cheap checks fail before the model is loaded', { concurrency: 3 }, () 
     await refused(/output name x+… is 244 bytes long: at most \d+ fit/, { output: `${'x'.repeat(240)}.mp4`, model: noModel });
   });
 
+  test('a read-only output folder', async () => {
+    const dir = ws.file('read-only');
+    let cleanup = () => {};
+    if (tmpfsUnavailable() === undefined) cleanup = mountTmpfs(dir, '64k', true);
+    else {
+      mkdirSync(dir);
+      chmodSync(dir, 0o555);
+    }
+    try {
+      const r = await run([clip, '-e', edited, '-o', path.join(dir, 'out.mp4'), '--model', noModel, ...FAST]);
+      assertRefused(r, /cannot write into .*read-only: (the file system is read-only|permission denied); choose another output folder/, dir);
+    } finally {
+      cleanup();
+    }
+  });
+
   test('a corrupt packet in the middle of the video', async () => {
     const long = await makeVideo(ws.file('long-clean.mp4'), { frames: 30 });
     const bytes = Buffer.from(readFileSync(long));
@@ -169,6 +186,21 @@ describe('damaged models fail with one line naming the file and the field', { co
     await refused(/image_encoder\/model\.safetensors: weight ".*fc1\.weight" has shape \[64, 32\] but the config implies \[96, 32\]/, { model: m });
   });
 
+  test('weights of the wrong dtype', async () => {
+    const m = modelCopy('m-dtype', (d) => {
+      const f = path.join(d, 'image_encoder/model.safetensors');
+      const bytes = readFileSync(f);
+      const headerLen = Number(bytes.readBigUInt64LE(0));
+      const header = bytes.subarray(8, 8 + headerLen).toString('utf8');
+      // Same length, same byte size per element: only the declared dtype changes.
+      const changed = header.replace(/("vision_model\.post_layernorm\.weight":\{"dtype":")F32/, '$1I32');
+      assert.notEqual(changed, header);
+      bytes.write(changed, 8, 'utf8');
+      writeFileSync(f, bytes);
+    });
+    await refused(/image_encoder\/model\.safetensors: weight "vision_model\.post_layernorm\.weight" has dtype I32; weights must be F32, F16 or BF16/, { model: m });
+  });
+
   test('NaN weights: the edit fails instead of writing a grey video', async () => {
     const m = modelCopy('m-nan', (d) => {
       const f = path.join(d, 'vae/diffusion_pytorch_model.safetensors');
@@ -180,6 +212,23 @@ describe('damaged models fail with one line naming the file and the field', { co
     });
     await refused(/the model produced non-finite values \(NaN or infinity\) in block 1/, { model: m, extra: ['-q'] });
   });
+});
+
+test('a full disk with --force: one line, and the previous output survives (the reported bug)', async (t) => {
+  const why = tmpfsUnavailable();
+  if (why) return t.skip(why);
+  const dir = ws.file('full-disk');
+  const unmount = mountTmpfs(dir, '64k');
+  try {
+    const out = path.join(dir, 'out.mp4');
+    writeFileSync(out, 'the previous good result');
+    writeFileSync(path.join(dir, 'filler'), Buffer.alloc(56 * 1024)); // leaves a few KB: the encoder runs out mid-file
+    const r = await run([clip, '-e', edited, '-o', out, '--model', ws.model, ...FAST, '-q', '--force']);
+    assertRefused(r, /^videoshop: no space left on the disk of .*full-disk while writing out\.mp4: free some space or choose another output folder; nothing was written$/, dir, ['filler', 'out.mp4']);
+    assert.equal(readFileSync(out, 'utf8'), 'the previous good result');
+  } finally {
+    unmount();
+  }
 });
 
 describe('interruptions and races', () => {

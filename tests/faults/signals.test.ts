@@ -1,7 +1,7 @@
 /**
  * Signals at each stage of `videoshop edit`: SIGTERM (kill, docker stop) and SIGHUP (terminal closed) clean up like
  * Ctrl-C: exit 128+signal, one "stopped" line, no output and no temp file. SIGKILL cannot be caught: its temp file
- * is removed by the next run that targets the same output. (SIGINT at invert 1 and block 2: tests/edit/cli-interrupt.)
+ * is removed by the next run that targets the same output. `--verbose` prints a line per stage and block to wait for. (SIGINT at invert 1 and block 2: tests/edit/cli-interrupt.)
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
@@ -34,7 +34,7 @@ function assertStopped(r: CliResult, signal: string, code: number, outDir: strin
 
 async function stopAt(stage: RegExp, signal: NodeJS.Signals, label: string, code: number, framesDir?: string): Promise<void> {
   const outDir = ws.outDir();
-  const cli = spawnVideoshop(['edit', clip, '-e', edited, '-o', path.join(outDir, 'out.mp4'), '--model', ws.model, '--steps', '8',
+  const cli = spawnVideoshop(['edit', clip, '-e', edited, '-o', path.join(outDir, 'out.mp4'), '--model', ws.model, '--steps', '8', '--verbose',
     ...(framesDir ? ['--frames-dir', framesDir] : [])], { env: ws.env });
   await cli.waitForStderr(stage);
   if (framesDir) assert.ok(existsSync(framesDir) && readdirSync(framesDir).length > 0, 'block 1 wrote its PNGs');
@@ -53,7 +53,7 @@ describe('SIGTERM and SIGHUP at each stage', { concurrency: 2 }, () => {
 test('SIGKILL leaves a temp file; the next run for the same output removes it and succeeds', async () => {
   const outDir = ws.outDir();
   const out = path.join(outDir, 'out.mp4');
-  const cli = spawnVideoshop(['edit', clip, '-e', edited, '-o', out, '--model', ws.model, '--steps', '8'], { env: ws.env });
+  const cli = spawnVideoshop(['edit', clip, '-e', edited, '-o', out, '--model', ws.model, '--steps', '8', '--verbose'], { env: ws.env });
   await cli.waitForStderr(/^invert 2\/6 /m);
   let seen: string[] = [];
   for (let i = 0; i < 100 && seen.length === 0; i++) {

@@ -83,6 +83,8 @@ async function serve(flags: ServeFlags, print: (line: string) => void): Promise<
     process.once('SIGINT', () => resolve({ signal: 'SIGINT' }));
     process.once('SIGTERM', () => resolve({ signal: 'SIGTERM' }));
     server.queue.once('load-failed', (message: string) => resolve({ loadError: message }));
+    const model = server.queue.modelState();
+    if (model.state === 'failed') resolve({ loadError: model.error ?? 'unknown error' });
   });
   await server.close();
   if (outcome.loadError) throw new UserError(`cannot load the model: ${outcome.loadError}`);

@@ -51,10 +51,16 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
   const app = new App(config, queue);
   const server = createServer((req, res) => void app.handle(req, res));
   server.requestTimeout = 0; // long uploads; SSE
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => resolve());
+    });
+  } catch (err) {
+    app.janitor.stop();
+    await queue.close();
+    throw err;
+  }
   const address = server.address() as AddressInfo;
   const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {

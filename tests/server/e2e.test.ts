@@ -194,3 +194,87 @@ test('upload → brush, eraser, inserted image, undo/redo → render with live p
   assert.equal((await waitFinished(srv.url, second)).status, 'cancelled');
   assert.deepEqual(problems, []);
 });
+
+test('editor tools: zoom, fill and recolour a region, colour picker, text layer, upload an edited frame (eraser still restores the source)', { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}`, timeout: 120_000 }, async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1400 }, acceptDownloads: true });
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  await page.goto(srv.url);
+  await page.waitForSelector('body[data-ready=true]');
+  await page.setInputFiles('#video-input', clip);
+  await page.waitForSelector('#editor-panel:not([hidden]) canvas');
+  const source = readFileSync(ws.file('source-frame.png'));
+  const zoomLabel = async () => Number((await page.textContent('#zoom-label'))!.replace('%', ''));
+  const fitted = await zoomLabel();
+  await page.click('#zoom-in');
+  assert.equal(await zoomLabel(), Math.round(fitted * 1.25));
+  await page.click('#zoom-out');
+  await page.click('#zoom-out');
+  assert.ok(await zoomLabel() < fitted);
+  await page.click('#zoom-fit');
+  assert.equal(await zoomLabel(), fitted);
+
+  // A viewport tall enough for the whole editor: mouse events only reach what is in view, and clicking a tool must not scroll.
+  const box = (await page.locator('#canvas-host canvas').first().boundingBox())!;
+  const zoom = box.width / 200;
+  assert.ok(box.y >= 0 && box.y + box.height <= 1400, `the frame is in view: ${JSON.stringify(box)}`);
+  const click = (x: number, y: number) => page.mouse.click(box.x + x * zoom, box.y + y * zoom);
+  const setColor = (hex: string) => page.evaluate((v) => {
+    const input = document.getElementById('color') as HTMLInputElement;
+    input.value = v;
+    input.dispatchEvent(new Event('input'));
+  }, hex);
+
+  // Picker: the colour input takes the frame's colour under the click.
+  const [r, g, b] = await rgbAt(source, 50, 100);
+  await page.click('[data-tool=picker]');
+  await click(50, 100);
+  const picked = await page.inputValue('#color');
+  assert.ok(near([1, 3, 5].map((i) => Number.parseInt(picked.slice(i, i + 2), 16)), [r, g, b], 2), `picked ${picked} for ${[r, g, b]}`);
+
+  // Fill: the uniform bar under the click becomes blue; the neighbouring bar is untouched.
+  await setColor('#0000ff');
+  await page.click('[data-tool=fill]');
+  await click(15, 100);
+  let frame = await downloadFrame(page);
+  assert.deepEqual(await rgbAt(frame, 15, 100), [0, 0, 255]);
+  assert.deepEqual(await rgbAt(frame, 50, 100), await rgbAt(source, 50, 100));
+  // Recolour keeps each pixel's brightness: pure green (luma 150) recoloured white turns grey 150.
+  await page.check('#recolour');
+  await setColor('#ffffff');
+  await click(50, 100);
+  frame = await downloadFrame(page);
+  const recoloured = await rgbAt(frame, 50, 100);
+  assert.ok(near(recoloured, [150, 150, 150], 3), `recoloured by brightness: ${recoloured}`);
+
+  // Text: a layer where clicked.
+  await page.fill('#text-value', 'Hi');
+  await setColor('#ffff00');
+  await page.click('[data-tool=text]');
+  await click(140, 20);
+  assert.ok(!(await page.isDisabled('#delete-layer')), 'the text layer is selected');
+  frame = await downloadFrame(page);
+  let changed = 0;
+  for (let y = 20; y < 50; y += 2) for (let x = 140; x < 180; x += 2) if (!near(await rgbAt(frame, x, y), await rgbAt(source, x, y), 30)) changed++;
+  assert.ok(changed > 5, `text drawn (${changed} samples changed)`);
+
+  // A frame edited elsewhere: refused at the wrong size, placed over the frame at the right one.
+  const wrong = ws.file('wrong.png');
+  await sharp({ create: { width: 100, height: 100, channels: 3, background: '#ff00ff' } }).png().toFile(wrong);
+  await page.setInputFiles('#upload-frame', wrong);
+  await page.waitForSelector('#editor-hint.error');
+  assert.match(await page.textContent('#editor-hint') ?? '', /100×100 but the video is 200×120/);
+  const outside = ws.file('outside.png');
+  await sharp({ create: { width: 200, height: 120, channels: 3, background: '#ff00ff' } }).png().toFile(outside);
+  await page.setInputFiles('#upload-frame', outside);
+  await page.click('[data-tool=eraser]');
+  await page.waitForTimeout(200);
+  await page.mouse.move(box.x + 20 * zoom, box.y + 60 * zoom);
+  await page.mouse.down();
+  await page.mouse.move(box.x + 30 * zoom, box.y + 60 * zoom, { steps: 3 });
+  await page.mouse.up();
+  frame = await downloadFrame(page);
+  assert.deepEqual(await rgbAt(frame, 100, 100), [255, 0, 255], 'the uploaded frame covers the source');
+  assert.deepEqual(await rgbAt(frame, 25, 60), await rgbAt(source, 25, 60), 'the eraser restores the source under it');
+  assert.deepEqual(problems, []);
+});

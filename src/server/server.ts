@@ -11,6 +11,7 @@ import { estimateSeconds } from './estimate.js';
 import { HttpError } from './http-error.js';
 import { optionSpecs, parseJobOptions } from './job-options.js';
 import { JobQueue, type JobView } from './queue.js';
+import { RedisDispatcher } from './redis-queue.js';
 import { authorized, checkHost, checkOrigin, COOKIE, isLoopbackHost, setSecurityHeaders } from './security.js';
 import { loadStaticFiles, webDistDir, type StaticFile } from './static-files.js';
 import { FINISHED, ID_PATTERN, newId, type VideoSummary } from './store.js';
@@ -31,6 +32,8 @@ export interface ServeConfig {
   quotaBytes?: number;
   /** Finished jobs older than this are removed. */
   keepDays?: number;
+  /** redis://…: jobs go on this BullMQ queue for `videoshop worker`s instead of local worker processes. */
+  queueUrl?: string;
 }
 
 export interface RunningServer {
@@ -47,7 +50,13 @@ const UPLOAD_ID = ID_PATTERN;
 export async function startServer(config: ServeConfig): Promise<RunningServer> {
   if (!isLoopbackHost(config.host) && !config.token) throw new Error('internal: a non-loopback bind needs a token');
   mkdirSync(path.join(config.dataDir, 'uploads'), { recursive: true });
-  const queue = new JobQueue(config.dataDir, config.worker, config.parallel ?? 1);
+  let remote: RedisDispatcher | undefined;
+  if (config.queueUrl) {
+    remote = new RedisDispatcher(config.queueUrl);
+    await remote.ready();
+  }
+  const queue = new JobQueue(config.dataDir, config.worker, config.parallel ?? 1, remote);
+  await queue.reconcile();
   const app = new App(config, queue);
   const server = createServer((req, res) => void app.handle(req, res));
   server.requestTimeout = 0; // long uploads; SSE

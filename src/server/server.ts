@@ -113,7 +113,7 @@ class App {
       { method: 'GET', pattern: /^\/api\/jobs$/, handler: () => this.listJobs() },
       { method: 'GET', pattern: new RegExp(`^/api/jobs/${id}$`), handler: (_q, _s, [j]) => this.job(j) },
       { method: 'DELETE', pattern: new RegExp(`^/api/jobs/${id}$`), handler: (_q, _s, [j]) => this.deleteJob(j) },
-      { method: 'GET', pattern: new RegExp(`^/api/jobs/${id}/events$`), handler: (req, res, [j]) => this.events(req, res, j) },
+      { method: 'GET', pattern: new RegExp(`^/api/jobs/${id}/events$`), handler: (_q, res, [j]) => this.events(res, j) },
       { method: 'GET', pattern: new RegExp(`^/api/jobs/${id}/result$`), handler: (req, res, [j], url) => this.result(req, res, j, url) },
       { method: 'GET', pattern: new RegExp(`^/api/jobs/${id}/source$`), handler: (req, res, [j]) => this.jobSource(req, res, j) },
       { method: 'GET', pattern: new RegExp(`^/api/jobs/${id}/edited\\.png$`), handler: (req, res, [j]) => this.sendFile(req, res, this.jobFile(j, 'edited.png'), 'image/png') },
@@ -238,7 +238,7 @@ class App {
 
   private async sendUploadVideo(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
     const info = this.uploadInfo(id);
-    await this.sendFile(req, res, this.uploadFile(id, info.video.file), 'video/mp4');
+    await this.sendFile(req, res, this.uploadFile(id, info.video.file), videoType(info.video.file));
   }
 
   private async createUpload(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -337,7 +337,7 @@ class App {
 
   private async jobSource(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
     const job = this.getJob(id);
-    await this.sendFile(req, res, path.join(this.queue.jobDir(id), job.video.file), 'video/mp4');
+    await this.sendFile(req, res, path.join(this.queue.jobDir(id), job.video.file), videoType(job.video.file));
   }
 
   private async result(req: IncomingMessage, res: ServerResponse, id: string, url: URL): Promise<void> {
@@ -350,7 +350,7 @@ class App {
     await this.sendFile(req, res, path.join(this.queue.jobDir(id), 'result.mp4'), 'video/mp4');
   }
 
-  private events(req: IncomingMessage, res: ServerResponse, id: string): void {
+  private events(res: ServerResponse, id: string): void {
     let job = this.getJob(id);
     res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache', Connection: 'keep-alive' });
     res.write('retry: 2000\n\n');
@@ -391,7 +391,6 @@ class App {
       this.streams.delete(res);
     });
     send();
-    void req;
   }
 
   /** A file with Range support (browsers seek videos with it). */
@@ -459,6 +458,12 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
   res.end(text);
+}
+
+/** The Content-Type of an uploaded video, by the extension it was stored with (players need it). */
+function videoType(file: string): string {
+  const types: Record<string, string> = { '.webm': 'video/webm', '.mov': 'video/quicktime', '.mkv': 'video/x-matroska', '.ogv': 'video/ogg', '.gif': 'image/gif', '.avi': 'video/x-msvideo' };
+  return types[path.extname(file).toLowerCase()] ?? 'video/mp4';
 }
 
 function linkOrCopy(from: string, to: string): void {

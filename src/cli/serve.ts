@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { DEFAULT_MODEL } from '../models/svd.js';
 import { isLoopbackHost } from '../server/security.js';
+import { startRemoteWorker } from '../server/redis-worker.js';
 import { DEFAULT_MAX_UPLOAD, DEFAULT_QUOTA, startServer } from '../server/server.js';
 import { parseIntArg, parseNumberArg } from './args.js';
 import { UserError } from './errors.js';
@@ -22,6 +23,16 @@ interface ServeFlags {
   maxUploadMb: number;
   quotaGb: number;
   keepDays: number;
+  queue?: string;
+}
+
+interface WorkerFlags {
+  queue: string;
+  model: string;
+  device: 'cpu' | 'cuda' | 'webgpu';
+  dtype?: 'float32' | 'float16';
+  threads?: number;
+  lockSeconds: number;
 }
 
 function defaultDataDir(): string {
@@ -44,7 +55,19 @@ export function addServeCommand(program: Command, print: (line: string) => void)
     .option('--max-upload-mb <n>', 'largest upload accepted', parseNumberArg('--max-upload-mb'), DEFAULT_MAX_UPLOAD / 1024 ** 2)
     .option('--quota-gb <n>', 'size limit of the data folder (oldest finished jobs are removed first)', parseNumberArg('--quota-gb'), DEFAULT_QUOTA / 1024 ** 3)
     .option('--keep-days <n>', 'finished jobs older than this are removed', parseNumberArg('--keep-days'), 7)
+    .option('--queue <redis-url>', 'put jobs on this Redis (BullMQ) queue for `videoshop worker`s instead of running them here')
     .action(async (flags: ServeFlags) => serve(flags, print));
+
+  program
+    .command('worker')
+    .description('take jobs from the Redis queue of a `videoshop serve --queue …` (on this machine\'s GPU) and return their results')
+    .requiredOption('--queue <redis-url>', 'the Redis the server was started with, e.g. redis://10.0.0.5:6379')
+    .option('--model <id|folder>', 'Hugging Face repo id or local diffusers folder, loaded once', DEFAULT_MODEL)
+    .addOption(new Option('--device <device>', 'where the networks run').choices(['cpu', 'cuda', 'webgpu']).default('cpu'))
+    .addOption(new Option('--dtype <type>', 'compute precision (default float32 on cpu, float16 on GPUs)').choices(['float32', 'float16']))
+    .option('--threads <n>', 'CPU threads', parseIntArg('--threads'))
+    .option('--lock-seconds <n>', 'a job whose worker stops answering for this long is given to another worker', parseNumberArg('--lock-seconds'), 30)
+    .action(async (flags: WorkerFlags) => worker(flags, print));
 }
 
 async function serve(flags: ServeFlags, print: (line: string) => void): Promise<void> {
@@ -65,25 +88,52 @@ async function serve(flags: ServeFlags, print: (line: string) => void): Promise<
       host: flags.host, port: flags.port, dataDir, token, parallel: flags.parallel,
       worker: { model: flags.model, device: flags.device, dtype: flags.dtype, threads: flags.threads },
       maxUploadBytes: flags.maxUploadMb * 1024 ** 2, quotaBytes: flags.quotaGb * 1024 ** 3, keepDays: flags.keepDays,
+      queueUrl: flags.queue,
     });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new UserError(`port ${flags.port} on ${flags.host} is in use: pick another with --port`);
     if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new UserError(`cannot listen on ${flags.host}: not an address of this machine`);
     if (code === 'EACCES') throw new UserError(`not allowed to listen on ${flags.host}:${flags.port} (ports below 1024 need privileges)`);
+    if (/cannot reach Redis/.test((err as Error).message)) throw new UserError((err as Error).message);
     throw err;
   }
   const server = running;
   const url = token ? `${server.url}?token=${encodeURIComponent(token)}` : server.url;
   print(`videoshop serve: ${url}`);
   if (flags.token === undefined && token) print(`token (generated; API clients send "Authorization: Bearer <token>"): ${token}`);
-  process.stderr.write(`model ${flags.model} on ${flags.device}, data in ${dataDir}; Ctrl-C to stop\n`);
+  process.stderr.write(`${flags.queue ? `jobs on ${flags.queue} for videoshop workers` : `model ${flags.model} on ${flags.device}`}, data in ${dataDir}; Ctrl-C to stop\n`);
 
   const outcome = await new Promise<{ signal?: string; loadError?: string }>((resolve) => {
     process.once('SIGINT', () => resolve({ signal: 'SIGINT' }));
     process.once('SIGTERM', () => resolve({ signal: 'SIGTERM' }));
     server.queue.once('load-failed', (message: string) => resolve({ loadError: message }));
+    const model = server.queue.modelState();
+    if (model.state === 'failed') resolve({ loadError: model.error ?? 'unknown error' });
   });
   await server.close();
   if (outcome.loadError) throw new UserError(`cannot load the model: ${outcome.loadError}`);
+}
+
+async function worker(flags: WorkerFlags, print: (line: string) => void): Promise<void> {
+  if (!/^rediss?:\/\//.test(flags.queue)) throw new UserError(`--queue ${flags.queue}: expected a redis://host:port URL`);
+  if (!(flags.lockSeconds >= 2)) throw new UserError('--lock-seconds must be at least 2');
+  let running;
+  try {
+    running = await startRemoteWorker({
+      url: flags.queue, lockSeconds: flags.lockSeconds,
+      worker: { model: flags.model, device: flags.device, dtype: flags.dtype, threads: flags.threads },
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
+  } catch (err) {
+    const message = (err as Error).message;
+    if (/cannot reach Redis|cannot load the model/.test(message)) throw new UserError(message);
+    throw err;
+  }
+  print(`videoshop worker ${running.id}: taking jobs from ${flags.queue} (model ${flags.model} on ${flags.device})`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  await running.close();
 }

@@ -1,17 +1,20 @@
 /**
- * The inference thread: loads the model once, then runs one edit at a time through `editVideo`. ONNX Runtime's
- * runs block their thread, so they happen here and the server's event loop keeps answering.
+ * The inference process: loads the model once, then runs the edits it is sent through `editVideo`. ONNX Runtime's
+ * runs block their thread, so they happen here and the server's event loop keeps answering. A child process rather
+ * than a worker thread: terminating a thread inside an ONNX Runtime call aborts the whole server (measured:
+ * "terminate called after throwing an instance of 'Napi::Error'"), while a process can be killed safely, and a crash
+ * in native code takes only this process down.
  */
-import { parentPort, workerData } from 'node:worker_threads';
 import { isUserFacing } from '../cli/errors.js';
 import { explainRuntimeError } from '../cli/edit.js';
 import { editVideo } from '../edit/edit-video.js';
 import { loadSvd, type SvdModel } from '../models/svd.js';
 import type { FromWorker, ToWorker, WorkerConfig } from './worker-protocol.js';
 
-const port = parentPort!;
-const config = workerData as WorkerConfig;
-const send = (m: FromWorker) => port.postMessage(m);
+const config = JSON.parse(process.env.VIDEOSHOP_WORKER_CONFIG ?? '{}') as WorkerConfig;
+const send = (m: FromWorker) => process.send?.(m);
+// The server went away (even by SIGKILL): so does its worker.
+process.on('disconnect', () => process.exit(0));
 const running = new Map<string, AbortController>();
 
 let model: SvdModel;
@@ -23,10 +26,11 @@ try {
   send({ type: 'ready', folder: model.folder, device: model.device, dtype: model.dtype });
 } catch (err) {
   send({ type: 'load-failed', message: err instanceof Error ? err.message : String(err) });
+  process.disconnect?.();
   process.exit(0);
 }
 
-port.on('message', (m: ToWorker) => {
+process.on('message', (m: ToWorker) => {
   if (m.type === 'cancel') running.get(m.id)?.abort();
   else void run(m.id, m.edit);
 });

@@ -72,7 +72,10 @@ export function optionSpecs(): OptionSpec[] {
     // `--threshold <σ>` and `--no-threshold` share a name: the value form, which also accepts false.
     const valued = known.find((k) => !k.option.negate) ?? known[0];
     const negated = known.find((k) => k.option.negate);
-    return negated && valued !== negated ? { ...valued.spec, help: `${valued.spec.help}; false: ${negated.spec.help}` } : valued.spec;
+    if (negated && valued !== negated) return { ...valued.spec, help: `${valued.spec.help}; false: ${negated.spec.help}` };
+    // `--no-rescale` alone: a switch that is on unless turned off.
+    if (negated) return { ...negated.spec, help: `on by default; off: ${negated.spec.help}` };
+    return valued.spec;
   });
 }
 

@@ -5,10 +5,11 @@
  * (with that reason) if it was cut off twice, so a job that crashes the server cannot crash it forever.
  */
 import { EventEmitter } from 'node:events';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseJobOptions } from './job-options.js';
 import { ProgressTracker } from './progress.js';
+import type { RedisDispatcher, RemoteHandlers } from './redis-queue.js';
 import { InferenceSlot } from './slot.js';
 import { FINISHED, JobStore, type JobProgress, type JobRecord } from './store.js';
 import type { WorkerConfig } from './worker-protocol.js';
@@ -27,11 +28,20 @@ export class JobQueue extends EventEmitter {
   /** Progress is written to SQLite at most this often; SSE gets every update. */
   private lastSaved = new Map<string, number>();
 
-  constructor(readonly dataDir: string, private readonly worker: WorkerConfig, parallel = 1) {
+  /** Which remote worker runs or ran a job (Redis mode), for the API. */
+  private readonly workerOf = new Map<string, string>();
+
+  /** With `remote`, jobs go to Redis for `videoshop worker`s instead of local worker processes. */
+  constructor(readonly dataDir: string, private readonly worker: WorkerConfig, parallel = 1, private readonly remote?: RedisDispatcher) {
     super();
     this.setMaxListeners(0);
     mkdirSync(this.jobsDir, { recursive: true });
     this.store = new JobStore(path.join(dataDir, 'jobs.sqlite'));
+    if (remote) {
+      this.slots = [];
+      remote.attach(this.remoteHandlers());
+      return;
+    }
     this.recover();
     this.slots = Array.from({ length: parallel }, () => {
       const slot = new InferenceSlot(worker);
@@ -49,6 +59,70 @@ export class JobQueue extends EventEmitter {
     return path.join(this.jobsDir, id);
   }
 
+  private readonly cancelling = new Set<string>();
+
+  /** BullMQ's events, applied to the table: the remote worker's progress and outcome. */
+  private remoteHandlers(): RemoteHandlers {
+    const remote = this.remote!;
+    const live = (id: string) => {
+      const job = this.store.get(id);
+      return job && (job.status === 'queued' || job.status === 'running') ? job : undefined;
+    };
+    return {
+      active: (id) => {
+        if (!live(id)) return;
+        this.store.markRunning(id);
+        this.notify(id);
+      },
+      progress: (id, p) => {
+        if (!live(id)) return;
+        const { worker, ...progress } = p;
+        this.workerOf.set(id, worker);
+        const now = performance.now();
+        if (now - (this.lastSaved.get(id) ?? 0) > 500) {
+          this.store.setProgress(id, progress);
+          this.lastSaved.set(id, now);
+        }
+        this.emit('update', { ...this.get(id)!, progress });
+      },
+      completed: (id, r) => {
+        if (!live(id)) return;
+        this.workerOf.set(id, r.worker);
+        void remote.takeResult(id).then((data) => {
+          if (!data) throw new Error('the worker\'s result is missing from Redis');
+          const out = path.join(this.jobDir(id), 'result.mp4');
+          writeFileSync(`${out}.tmp`, data);
+          renameSync(`${out}.tmp`, out);
+          const last = this.store.get(id)?.progress;
+          if (last) this.store.setProgress(id, { ...last, fraction: 1, eta_s: 0 });
+          this.store.finish(id, 'done', { warnings: r.warnings, result: { ...r.result, worker: r.worker } });
+        }).catch((err: Error) => this.store.finish(id, 'failed', { error: `could not fetch the result: ${err.message}` }))
+          .finally(() => this.notify(id));
+      },
+      failed: (id, message) => {
+        if (!live(id)) return;
+        const cancelled = this.cancelling.delete(id) || message === 'cancelled';
+        this.store.finish(id, cancelled ? 'cancelled' : 'failed', { error: cancelled ? 'cancelled' : message });
+        void remote.forget(id);
+        this.notify(id);
+      },
+    };
+  }
+
+  /** Redis mode, at start-up: jobs that finished or vanished on the queue while the server was down. */
+  async reconcile(): Promise<void> {
+    const remote = this.remote;
+    if (!remote) return;
+    const handlers = this.remoteHandlers();
+    for (const job of this.store.list()) {
+      if (job.status !== 'queued' && job.status !== 'running') continue;
+      const s = await remote.state(job.id);
+      if (s.state === 'completed' && s.result) handlers.completed(job.id, s.result);
+      else if (s.state === 'failed') handlers.failed(job.id, s.reason ?? 'failed');
+      else if (s.state === 'unknown') await remote.enqueue(job, this.jobDir(job.id));
+    }
+  }
+
   private recover(): void {
     for (const job of this.store.list()) {
       if (job.status !== 'running') continue;
@@ -61,7 +135,7 @@ export class JobQueue extends EventEmitter {
   }
 
   view(job: JobRecord): JobView {
-    return { ...job, queue_position: this.store.queuePosition(job.id) };
+    return { ...job, queue_position: this.store.queuePosition(job.id), ...(this.remote ? { worker: this.workerOf.get(job.id) ?? null } : {}) };
   }
 
   get(id: string): JobView | undefined {
@@ -76,12 +150,18 @@ export class JobQueue extends EventEmitter {
   add(job: Pick<JobRecord, 'id' | 'options' | 'video'>): JobView {
     const record = this.store.insert(job);
     this.emit('update', this.view(record));
+    if (this.remote) {
+      this.remote.enqueue(record, this.jobDir(record.id)).catch((err: Error) => {
+        this.store.finish(record.id, 'failed', { error: `could not put the job on the Redis queue: ${err.message}` });
+        this.notify(record.id);
+      });
+    }
     this.schedule();
     return this.get(record.id)!;
   }
 
   private schedule(): void {
-    if (this.stopping) return;
+    if (this.stopping || this.remote) return;
     for (const slot of this.slots) {
       if (slot.state !== 'ready') continue;
       const job = this.store.nextQueued();
@@ -121,6 +201,7 @@ export class JobQueue extends EventEmitter {
       },
     });
     this.lastSaved.delete(job.id);
+    this.cancelling.delete(job.id);
     if (this.stopping) return; // left `running`: re-queued at the next start
     if (outcome.kind === 'done') {
       if (last) this.store.setProgress(job.id, { ...(last as JobProgress), fraction: 1, eta_s: 0 });
@@ -148,11 +229,14 @@ export class JobQueue extends EventEmitter {
     if (!job) return undefined;
     if (job.status === 'queued') {
       this.store.finish(id, 'cancelled', { error: 'cancelled before it started' });
+      void this.remote?.cancel(id);
       this.notify(id);
       return 'cancelled';
     }
     if (job.status === 'running') {
+      this.cancelling.add(id);
       for (const slot of this.slots) slot.cancel(id);
+      void this.remote?.cancel(id);
       return 'cancelling';
     }
     if (FINISHED.includes(job.status)) {
@@ -178,6 +262,7 @@ export class JobQueue extends EventEmitter {
   }
 
   modelState(): { state: string; error: string | null; folder: string | null; device: string; dtype: string | null } {
+    if (this.remote) return { state: 'remote', error: null, folder: null, device: this.worker.device, dtype: null };
     const slot = this.slots[0];
     return { state: slot.state === 'busy' ? 'ready' : slot.state, error: slot.loadError, folder: slot.model?.folder ?? null,
       device: this.worker.device, dtype: slot.model?.dtype ?? null };
@@ -188,6 +273,7 @@ export class JobQueue extends EventEmitter {
     this.stopping = true;
     for (const job of this.store.list()) if (job.status === 'running') this.store.requeue(job.id);
     await Promise.all(this.slots.map((s) => s.stop()));
+    await this.remote?.close();
     this.store.close();
   }
 }

@@ -11,6 +11,7 @@ import { estimateSeconds } from './estimate.js';
 import { HttpError } from './http-error.js';
 import { optionSpecs, parseJobOptions } from './job-options.js';
 import { JobQueue, type JobView } from './queue.js';
+import { RedisDispatcher } from './redis-queue.js';
 import { authorized, checkHost, checkOrigin, COOKIE, isLoopbackHost, setSecurityHeaders } from './security.js';
 import { loadStaticFiles, webDistDir, type StaticFile } from './static-files.js';
 import { FINISHED, ID_PATTERN, newId, type VideoSummary } from './store.js';
@@ -31,6 +32,8 @@ export interface ServeConfig {
   quotaBytes?: number;
   /** Finished jobs older than this are removed. */
   keepDays?: number;
+  /** redis://…: jobs go on this BullMQ queue for `videoshop worker`s instead of local worker processes. */
+  queueUrl?: string;
 }
 
 export interface RunningServer {
@@ -47,14 +50,26 @@ const UPLOAD_ID = ID_PATTERN;
 export async function startServer(config: ServeConfig): Promise<RunningServer> {
   if (!isLoopbackHost(config.host) && !config.token) throw new Error('internal: a non-loopback bind needs a token');
   mkdirSync(path.join(config.dataDir, 'uploads'), { recursive: true });
-  const queue = new JobQueue(config.dataDir, config.worker, config.parallel ?? 1);
+  let remote: RedisDispatcher | undefined;
+  if (config.queueUrl) {
+    remote = new RedisDispatcher(config.queueUrl);
+    await remote.ready();
+  }
+  const queue = new JobQueue(config.dataDir, config.worker, config.parallel ?? 1, remote);
+  await queue.reconcile();
   const app = new App(config, queue);
   const server = createServer((req, res) => void app.handle(req, res));
   server.requestTimeout = 0; // long uploads; SSE
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => resolve());
+    });
+  } catch (err) {
+    app.janitor.stop();
+    await queue.close();
+    throw err;
+  }
   const address = server.address() as AddressInfo;
   const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
@@ -98,7 +113,7 @@ class App {
       { method: 'GET', pattern: /^\/api\/jobs$/, handler: () => this.listJobs() },
       { method: 'GET', pattern: new RegExp(`^/api/jobs/${id}$`), handler: (_q, _s, [j]) => this.job(j) },
       { method: 'DELETE', pattern: new RegExp(`^/api/jobs/${id}$`), handler: (_q, _s, [j]) => this.deleteJob(j) },
-      { method: 'GET', pattern: new RegExp(`^/api/jobs/${id}/events$`), handler: (req, res, [j]) => this.events(req, res, j) },
+      { method: 'GET', pattern: new RegExp(`^/api/jobs/${id}/events$`), handler: (_q, res, [j]) => this.events(res, j) },
       { method: 'GET', pattern: new RegExp(`^/api/jobs/${id}/result$`), handler: (req, res, [j], url) => this.result(req, res, j, url) },
       { method: 'GET', pattern: new RegExp(`^/api/jobs/${id}/source$`), handler: (req, res, [j]) => this.jobSource(req, res, j) },
       { method: 'GET', pattern: new RegExp(`^/api/jobs/${id}/edited\\.png$`), handler: (req, res, [j]) => this.sendFile(req, res, this.jobFile(j, 'edited.png'), 'image/png') },
@@ -223,7 +238,7 @@ class App {
 
   private async sendUploadVideo(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
     const info = this.uploadInfo(id);
-    await this.sendFile(req, res, this.uploadFile(id, info.video.file), 'video/mp4');
+    await this.sendFile(req, res, this.uploadFile(id, info.video.file), videoType(info.video.file));
   }
 
   private async createUpload(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -322,7 +337,7 @@ class App {
 
   private async jobSource(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
     const job = this.getJob(id);
-    await this.sendFile(req, res, path.join(this.queue.jobDir(id), job.video.file), 'video/mp4');
+    await this.sendFile(req, res, path.join(this.queue.jobDir(id), job.video.file), videoType(job.video.file));
   }
 
   private async result(req: IncomingMessage, res: ServerResponse, id: string, url: URL): Promise<void> {
@@ -335,7 +350,7 @@ class App {
     await this.sendFile(req, res, path.join(this.queue.jobDir(id), 'result.mp4'), 'video/mp4');
   }
 
-  private events(req: IncomingMessage, res: ServerResponse, id: string): void {
+  private events(res: ServerResponse, id: string): void {
     let job = this.getJob(id);
     res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache', Connection: 'keep-alive' });
     res.write('retry: 2000\n\n');
@@ -376,7 +391,6 @@ class App {
       this.streams.delete(res);
     });
     send();
-    void req;
   }
 
   /** A file with Range support (browsers seek videos with it). */
@@ -444,6 +458,12 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
   res.end(text);
+}
+
+/** The Content-Type of an uploaded video, by the extension it was stored with (players need it). */
+function videoType(file: string): string {
+  const types: Record<string, string> = { '.webm': 'video/webm', '.mov': 'video/quicktime', '.mkv': 'video/x-matroska', '.ogv': 'video/ogg', '.gif': 'image/gif', '.avi': 'video/x-msvideo' };
+  return types[path.extname(file).toLowerCase()] ?? 'video/mp4';
 }
 
 function linkOrCopy(from: string, to: string): void {

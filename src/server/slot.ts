@@ -1,24 +1,23 @@
 /**
- * One inference worker thread with its model loaded: runs one job at a time. A worker that dies (a crash in native
- * code, out of memory) fails its job with the reason and is started again by its owner.
+ * One inference worker process with its model loaded: runs one job at a time. A worker that dies (a crash in native
+ * code, out of memory, killed) fails its job with the reason and is started again.
  */
+import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
 import type { EditProgress } from '../edit/edit-video.js';
 import type { FromWorker, ToWorker, WorkerConfig } from './worker-protocol.js';
 
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
-const WORKER_FILE = new URL(`./inference-worker${FROM_SOURCE ? '.ts' : '.js'}`, import.meta.url);
+const WORKER_FILE = fileURLToPath(new URL(`./inference-worker${FROM_SOURCE ? '.ts' : '.js'}`, import.meta.url));
 
-/**
- * In dist/ the worker is the compiled .js. Under tsx (tests, development) it is the .ts source, and a worker does not
- * inherit the parent's --import hooks (Node 20), so a two-line bootstrap registers tsx in the worker first.
- */
-function newWorker(workerData: WorkerConfig): Worker {
-  if (!FROM_SOURCE) return new Worker(WORKER_FILE, { workerData });
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const code = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_FILE.href)}); })`;
-  return new Worker(code, { eval: true, workerData });
+/** In dist/ the worker is the compiled .js; under tsx (tests, development) the .ts source, run through tsx too. */
+function newWorker(config: WorkerConfig): ChildProcess {
+  return fork(WORKER_FILE, [], {
+    execArgv: FROM_SOURCE ? ['--import', import.meta.resolve('tsx')] : [],
+    env: { ...process.env, NODE_TEST_CONTEXT: undefined, VIDEOSHOP_WORKER_CONFIG: JSON.stringify(config) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
 }
 
 export type RunOutcome =
@@ -37,7 +36,7 @@ export class InferenceSlot extends EventEmitter {
   loadError: string | null = null;
   model: { folder: string; device: string; dtype: string } | null = null;
   current: string | null = null;
-  private worker: Worker;
+  private worker: ChildProcess;
   private finishRun: ((o: RunOutcome) => void) | null = null;
   private warnings: string[] = [];
   private handlers: RunHandlers | null = null;
@@ -48,12 +47,12 @@ export class InferenceSlot extends EventEmitter {
     this.worker = this.spawn();
   }
 
-  private spawn(): Worker {
+  private spawn(): ChildProcess {
     this.state = 'loading';
     const worker = newWorker(this.config);
     worker.on('message', (m: FromWorker) => this.onMessage(m));
-    worker.on('error', (err) => this.onExit(worker, `the inference worker crashed: ${err.message}`));
-    worker.on('exit', (code) => this.onExit(worker, `the inference worker stopped (exit code ${code})`));
+    worker.on('error', (err) => this.onExit(worker, `the inference worker failed: ${err.message}`));
+    worker.on('exit', (code, signal) => this.onExit(worker, `the inference worker died (${signal ? `signal ${signal}` : `exit code ${code}`})`));
     return worker;
   }
 
@@ -87,7 +86,7 @@ export class InferenceSlot extends EventEmitter {
     }
   }
 
-  private onExit(worker: Worker, reason: string): void {
+  private onExit(worker: ChildProcess, reason: string): void {
     // 'error' is followed by 'exit': only the first event of the current worker counts.
     if (worker !== this.worker || this.state === 'stopped' || this.state === 'failed') return;
     const wasCancelled = this.cancelled;
@@ -115,7 +114,7 @@ export class InferenceSlot extends EventEmitter {
     this.warnings = [];
     return new Promise((resolve) => {
       this.finishRun = resolve;
-      this.worker.postMessage({ type: 'run', id, edit } satisfies ToWorker);
+      this.worker.send({ type: 'run', id, edit } satisfies ToWorker);
     });
   }
 
@@ -126,18 +125,24 @@ export class InferenceSlot extends EventEmitter {
   cancel(id: string, hardAfterMs = 15_000): void {
     if (this.current !== id) return;
     this.cancelled = true;
-    this.worker.postMessage({ type: 'cancel', id } satisfies ToWorker);
+    this.worker.send({ type: 'cancel', id } satisfies ToWorker);
+    const worker = this.worker;
     const timer = setTimeout(() => {
-      if (this.current === id) void this.worker.terminate();
+      if (this.current === id && this.worker === worker) worker.kill('SIGKILL');
     }, hardAfterMs);
     timer.unref();
   }
 
+  /** Kills the worker (a job it runs is the owner's to re-queue). */
   async stop(): Promise<void> {
     this.state = 'stopped';
-    this.worker.removeAllListeners();
-    this.worker.on('error', () => {});
-    await this.worker.terminate();
+    const worker = this.worker;
+    worker.removeAllListeners();
     this.settle({ kind: 'cancelled', warnings: this.warnings });
+    if (worker.exitCode !== null || worker.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      worker.once('exit', () => resolve());
+      worker.kill('SIGKILL');
+    });
   }
 }

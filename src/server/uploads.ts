@@ -3,7 +3,7 @@
  * then checked: videos with ffprobe (and their first frame extracted with ffmpeg), images with sharp.
  */
 import { spawn } from 'node:child_process';
-import { createWriteStream, rmSync, statSync } from 'node:fs';
+import { createWriteStream, rmSync, statSync, type WriteStream } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
 import busboy from 'busboy';
@@ -37,6 +37,7 @@ export function receiveMultipart(req: IncomingMessage, dir: string, allowed: Rec
     const fields: Record<string, string> = {};
     const files: Record<string, ReceivedFile> = {};
     const writes: Promise<void>[] = [];
+    const outs: WriteStream[] = [];
     let failed: HttpError | null = null;
     let total = 0;
     const fail = (err: HttpError) => {
@@ -44,8 +45,13 @@ export function receiveMultipart(req: IncomingMessage, dir: string, allowed: Rec
       failed = err;
       req.unpipe(parser);
       req.resume(); // drain, so the 4xx answer reaches the client
-      for (const f of Object.values(files)) rmSync(f.path, { force: true });
-      reject(err);
+      // The files go once their streams have closed, then the caller may remove the folder.
+      const closed = outs.map((out) => new Promise<void>((res) => (out.closed ? res() : out.once('close', () => res()))));
+      for (const out of outs) out.destroy();
+      void Promise.all(closed).then(() => {
+        for (const f of Object.values(files)) rmSync(f.path, { force: true });
+        reject(err);
+      });
     };
     let parser: busboy.Busboy;
     try {
@@ -66,16 +72,19 @@ export function receiveMultipart(req: IncomingMessage, dir: string, allowed: Rec
       const received: ReceivedFile = { path: file, filename: String(info.filename ?? base).slice(0, 200), bytes: 0 };
       files[field] = received;
       const out = createWriteStream(file, { flags: 'wx' });
+      outs.push(out);
       stream.on('data', (chunk: Buffer) => {
         received.bytes += chunk.length;
         total += chunk.length;
         if (total > maxBytes) fail(new HttpError(413, `upload too large: the limit is ${mb(maxBytes)} MB`));
       });
       stream.on('limit', () => fail(new HttpError(413, `upload too large: the limit is ${mb(maxBytes)} MB`)));
-      writes.push(new Promise((res, rej) => {
+      const written = new Promise<void>((res, rej) => {
         out.on('finish', res);
         out.on('error', rej);
-      }));
+      });
+      written.catch(() => {}); // a failed upload is answered by fail(), not by this promise
+      writes.push(written);
       stream.pipe(out);
     });
     parser.on('field', (name, value, info) => {

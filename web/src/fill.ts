@@ -13,8 +13,8 @@ function luma(r: number, g: number, b: number): number {
 
 /**
  * A transparent image of `source`'s size holding only the region 4-connected to (x, y) whose pixels differ from
- * the seed by at most `tolerance` per channel: filled with `color`, or with `recolour`, `color` scaled to each pixel's
- * brightness so that shading and texture survive.
+ * the seed by at most `tolerance` per channel: filled with `color`, or with `recolour`, `color` scaled so that each
+ * pixel keeps its own brightness (luma), like a "colour" blend: shading and texture survive, the hue changes.
  */
 export function floodFill(source: ImageData, x: number, y: number, o: { color: Rgb; tolerance: number; recolour: boolean }): ImageData {
   const { width, height, data } = source;
@@ -24,7 +24,7 @@ export function floodFill(source: ImageData, x: number, y: number, o: { color: R
   const seed = [data[s], data[s + 1], data[s + 2]];
   const similar = (i: number) => Math.abs(data[i] - seed[0]) <= o.tolerance && Math.abs(data[i + 1] - seed[1]) <= o.tolerance
     && Math.abs(data[i + 2] - seed[2]) <= o.tolerance;
-  const seedLuma = Math.max(1, luma(seed[0], seed[1], seed[2]));
+  const colorLuma = Math.max(1, luma(o.color[0], o.color[1], o.color[2]));
   const stack = [y * width + x];
   while (stack.length) {
     const p = stack.pop()!;
@@ -32,7 +32,7 @@ export function floodFill(source: ImageData, x: number, y: number, o: { color: R
     seen[p] = 1;
     const i = p * 4;
     if (!similar(i)) continue;
-    const k = o.recolour ? luma(data[i], data[i + 1], data[i + 2]) / seedLuma : 1;
+    const k = o.recolour ? luma(data[i], data[i + 1], data[i + 2]) / colorLuma : 1;
     out.data[i] = Math.min(255, o.color[0] * k);
     out.data[i + 1] = Math.min(255, o.color[1] * k);
     out.data[i + 2] = Math.min(255, o.color[2] * k);

@@ -31,7 +31,7 @@ async function refreshHealth(): Promise<void> {
     const h = await api.health();
     maxUpload = h.limits.max_upload_bytes;
     $('upload-limit').textContent = `up to ${mb(maxUpload)}`;
-    const state = h.model.state === 'ready' ? 'ready' : h.model.state === 'failed' ? `model failed: ${h.model.error}` : 'loading the model…';
+    const state = h.model.state === 'ready' ? 'ready' : h.model.state === 'remote' ? 'jobs go to remote workers' : h.model.state === 'failed' ? `model failed: ${h.model.error}` : 'loading the model…';
     pill.textContent = `${state} · ${h.model.device} · ${h.queue.running} running, ${h.queue.queued} queued`;
     pill.dataset.state = h.model.state;
   } catch {

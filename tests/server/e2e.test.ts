@@ -1,0 +1,280 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+/**
+ * The web app end to end in Debian's Chromium (playwright-core with executablePath, headless, no browser download)
+ * against a real server on 127.0.0.1 with the tiny random SVD: upload → a brush stroke, an erased stroke, an inserted
+ * image, undo/redo → "download frame" holds exactly those edits → render → live progress seen → the result plays →
+ * its download equals the API's result; cancel from the job list. VIDEOSHOP_SCREENSHOTS=<dir> also saves screenshots
+ * (docs/screenshots is made that way).
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import sharp from 'sharp';
+import type { RunningServer } from '../../src/server/server.js';
+import { REPO_ROOT } from '../helpers/cli.js';
+import { createWorkspace, firstFrame, makeVideo, type Workspace } from '../edit/fixtures.js';
+import { startTestServer, waitFinished } from './helpers.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SHOTS = process.env.VIDEOSHOP_SCREENSHOTS;
+
+let ws: Workspace;
+let srv: RunningServer;
+let browser: Browser;
+let clip: string;
+let long: string;
+let sticker: string;
+
+before(async () => {
+  if (!existsSync(CHROMIUM)) return;
+  // The page as `npm run setup` builds it (esbuild, well under a second).
+  execFileSync(process.execPath, [path.join(REPO_ROOT, 'web', 'build.mjs')], { stdio: 'ignore' });
+  ws = createWorkspace('server-e2e');
+  process.env.VIDEOSHOP_CACHE = ws.env.VIDEOSHOP_CACHE;
+  process.env.HF_ENDPOINT = ws.env.HF_ENDPOINT;
+  clip = await makeVideo(ws.file('clip.mp4'), { frames: 16 });
+  long = await makeVideo(ws.file('long.mp4'), { frames: 60 });
+  sticker = ws.file('sticker.png');
+  await sharp({ create: { width: 40, height: 40, channels: 3, background: { r: 0, g: 200, b: 0 } } }).png().toFile(sticker);
+  srv = await startTestServer(ws.file('data'), ws.model);
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--mute-audio'] });
+});
+
+after(async () => {
+  await browser?.close();
+  await srv?.close();
+  ws?.remove();
+});
+
+async function shot(page: Page, name: string): Promise<void> {
+  if (!SHOTS) return;
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SHOTS, name) });
+}
+
+async function rgbAt(png: Buffer, x: number, y: number): Promise<[number, number, number]> {
+  const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const i = (y * info.width + x) * 3;
+  return [data[i], data[i + 1], data[i + 2]];
+}
+
+function near(a: number[], b: number[], tol: number): boolean {
+  return a.every((v, i) => Math.abs(v - b[i]) <= tol);
+}
+
+/** Clicks "Download frame" and returns the PNG the browser saved. */
+async function downloadFrame(page: Page): Promise<Buffer> {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-frame')]);
+  return readFileSync((await download.path())!);
+}
+
+test('upload → brush, eraser, inserted image, undo/redo → render with live progress → the result plays and downloads as the API serves it; cancel', { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}`, timeout: 180_000 }, async () => {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 960 }, acceptDownloads: true });
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
+  await page.goto(srv.url);
+  await page.waitForSelector('body[data-ready=true]');
+  assert.match(await page.textContent('#upload-limit') ?? '', /up to 512 MB/);
+  await page.waitForSelector('#server-status[data-state=ready]', { timeout: 30_000 });
+
+  // A slow uplink (Chromium's throttling, 16 kB/s) makes the upload's progress visible.
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 16_000 });
+  await page.setInputFiles('#video-input', clip);
+  await page.waitForFunction(() => /uploading clip\.mp4: \d+% of/.test(document.querySelector('#upload-progress .label')?.textContent ?? ''));
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  await page.waitForSelector('#editor-panel:not([hidden]) canvas');
+  assert.match(await page.textContent('#preview-info') ?? '', /200×120 · 16 frames · 12 fps/);
+  const source = readFileSync(await firstFrame(clip, ws.file('source-frame.png')));
+  const canvas = page.locator('#canvas-host canvas').first();
+  const box = (await canvas.boundingBox())!;
+  const zoom = box.width / 200;
+  const at = (x: number, y: number) => ({ x: box.x + x * zoom, y: box.y + y * zoom });
+  const stroke = async (points: [number, number][]) => {
+    await page.mouse.move(at(...points[0]).x, at(...points[0]).y);
+    await page.mouse.down();
+    for (const p of points.slice(1)) await page.mouse.move(at(...p).x, at(...p).y, { steps: 4 });
+    await page.mouse.up();
+  };
+
+  // Brush (the default tool, red): a stroke along the top.
+  await stroke([[20, 12], [60, 12], [100, 12]]);
+  // A second stroke at the bottom, then erased: the source's pixels come back.
+  await stroke([[20, 100], [80, 100]]);
+  await page.click('[data-tool=eraser]');
+  await page.fill('#brush-size', '40');
+  await page.dispatchEvent('#brush-size', 'input');
+  await stroke([[10, 100], [50, 100], [90, 100]]);
+  // An image layer, centred (80…120 × 40…80).
+  await page.setInputFiles('#insert-image', sticker);
+  await page.waitForFunction(() => !(document.getElementById('delete-layer') as HTMLButtonElement).disabled);
+  await page.evaluate(() => document.getElementById('editor-panel')!.scrollIntoView({ block: 'start' }));
+  await shot(page, 'editor.png');
+
+  let frame = await downloadFrame(page);
+  const meta = await sharp(frame).metadata();
+  assert.deepEqual([meta.width, meta.height], [200, 120], 'the frame is exported at the video size');
+  assert.ok(near(await rgbAt(frame, 60, 12), [224, 48, 30], 8), `brush stroke: ${await rgbAt(frame, 60, 12)}`);
+  assert.ok(near(await rgbAt(frame, 100, 60), [0, 200, 0], 8), `inserted image: ${await rgbAt(frame, 100, 60)}`);
+  for (const [x, y] of [[40, 100], [70, 100], [150, 60]] as const) {
+    assert.deepEqual(await rgbAt(frame, x, y), await rgbAt(source, x, y), `source pixels at ${x},${y} (erased or untouched)`);
+  }
+  // Undo removes the image layer, redo brings it back.
+  await page.click('#undo');
+  frame = await downloadFrame(page);
+  assert.deepEqual(await rgbAt(frame, 100, 60), await rgbAt(source, 100, 60), 'undo removed the image');
+  await page.click('#redo');
+  const sent = await downloadFrame(page);
+  assert.ok(near(await rgbAt(sent, 100, 60), [0, 200, 0], 8), 'redo restored it');
+
+  // Settings from the CLI: defaults shown, help texts; two steps for the test.
+  assert.equal(await page.getAttribute('#opt-steps', 'placeholder'), '25');
+  assert.match(await page.textContent('#primary-options') ?? '', /steps of the full schedule/);
+  await page.fill('#opt-steps', '2');
+  await page.click('#run');
+  await page.waitForSelector('.job');
+  const id = (await page.getAttribute('.job', 'id'))!.replace(/^job-/, '');
+  const statuses = new Set<string>();
+  let shown = false;
+  for (let i = 0; i < 600; i++) {
+    const text = await page.textContent(`#job-${id} .status`);
+    if (text) statuses.add(text);
+    if ((await page.getAttribute(`#job-${id}`, 'data-status')) === 'done') break;
+    if (!shown && /^(invert|denoise) · step/.test(text ?? '')) {
+      shown = true;
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await shot(page, 'progress.png');
+    }
+    await page.waitForTimeout(50);
+  }
+  assert.equal(await page.getAttribute(`#job-${id}`, 'data-status'), 'done', [...statuses].join('\n'));
+  const live = [...statuses].filter((s) => /^\w+ · step \d+\/\d+ · block \d\/2 · \d+%/.test(s));
+  assert.ok(live.length >= 2, `live progress seen: ${[...statuses].join(' | ')}`);
+
+  // The server got exactly the frame the editor exported.
+  const received = Buffer.from(await (await fetch(new URL(`/api/jobs/${id}/edited.png`, srv.url))).arrayBuffer());
+  const [a, b] = await Promise.all([sharp(received).removeAlpha().raw().toBuffer(), sharp(sent).removeAlpha().raw().toBuffer()]);
+  assert.ok(a.equals(b), 'edited frame received == downloaded frame');
+
+  await page.click(`#job-${id} button.open`);
+  await page.waitForFunction(() => (document.getElementById('video-result') as HTMLVideoElement).readyState >= 2);
+  await page.click('#play');
+  await page.waitForFunction(() => {
+    const r = document.getElementById('video-result') as HTMLVideoElement;
+    const s = document.getElementById('video-source') as HTMLVideoElement;
+    return r.currentTime > 0.3 && s.currentTime > 0.2;
+  }, undefined, { timeout: 15_000 });
+  await page.click('#play'); // pause
+  await page.click('#mode-side');
+  await page.evaluate(() => document.getElementById('result-panel')!.scrollIntoView({ block: 'start' }));
+  await shot(page, 'result.png');
+  await page.click('#mode-wipe');
+  await shot(page, 'wipe.png');
+
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-result')]);
+  const downloaded = readFileSync((await download.path())!);
+  const api = Buffer.from(await (await fetch(new URL(`/api/jobs/${id}/result`, srv.url))).arrayBuffer());
+  assert.ok(downloaded.length > 1000 && downloaded.equals(api), 'the download is the API result, byte for byte');
+  assert.equal(download.suggestedFilename(), 'clip-videoshop.mp4');
+
+  // Cancel: a long job, stopped from its card.
+  await page.setInputFiles('#video-input', long);
+  await page.waitForFunction(() => /60 frames/.test(document.getElementById('preview-info')?.textContent ?? ''));
+  await page.fill('#opt-steps', '');
+  await page.click('#run');
+  await page.waitForFunction((done) => [...document.querySelectorAll('.job')].some((j) => j.id !== done && (j as HTMLElement).dataset.status === 'running'), `job-${id}`);
+  const second = (await page.locator('.job[data-status=running]').first().getAttribute('id'))!.replace(/^job-/, '');
+  await page.click(`#job-${second} button.cancel`);
+  await page.waitForSelector(`#job-${second}[data-status=cancelled]`, { timeout: 30_000 });
+  assert.equal((await waitFinished(srv.url, second)).status, 'cancelled');
+  assert.deepEqual(problems, []);
+});
+
+test('editor tools: zoom, fill and recolour a region, colour picker, text layer, upload an edited frame (eraser still restores the source)', { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}`, timeout: 120_000 }, async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1400 }, acceptDownloads: true });
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  await page.goto(srv.url);
+  await page.waitForSelector('body[data-ready=true]');
+  await page.setInputFiles('#video-input', clip);
+  await page.waitForSelector('#editor-panel:not([hidden]) canvas');
+  const source = readFileSync(ws.file('source-frame.png'));
+  const zoomLabel = async () => Number((await page.textContent('#zoom-label'))!.replace('%', ''));
+  const fitted = await zoomLabel();
+  await page.click('#zoom-in');
+  assert.equal(await zoomLabel(), Math.round(fitted * 1.25));
+  await page.click('#zoom-out');
+  await page.click('#zoom-out');
+  assert.ok(await zoomLabel() < fitted);
+  await page.click('#zoom-fit');
+  assert.equal(await zoomLabel(), fitted);
+
+  // A viewport tall enough for the whole editor: mouse events only reach what is in view, and clicking a tool must not scroll.
+  const box = (await page.locator('#canvas-host canvas').first().boundingBox())!;
+  const zoom = box.width / 200;
+  assert.ok(box.y >= 0 && box.y + box.height <= 1400, `the frame is in view: ${JSON.stringify(box)}`);
+  const click = (x: number, y: number) => page.mouse.click(box.x + x * zoom, box.y + y * zoom);
+  const setColor = (hex: string) => page.evaluate((v) => {
+    const input = document.getElementById('color') as HTMLInputElement;
+    input.value = v;
+    input.dispatchEvent(new Event('input'));
+  }, hex);
+
+  // Picker: the colour input takes the frame's colour under the click.
+  const [r, g, b] = await rgbAt(source, 50, 100);
+  await page.click('[data-tool=picker]');
+  await click(50, 100);
+  const picked = await page.inputValue('#color');
+  assert.ok(near([1, 3, 5].map((i) => Number.parseInt(picked.slice(i, i + 2), 16)), [r, g, b], 2), `picked ${picked} for ${[r, g, b]}`);
+
+  // Fill: the uniform bar under the click becomes blue; the neighbouring bar is untouched.
+  await setColor('#0000ff');
+  await page.click('[data-tool=fill]');
+  await click(15, 100);
+  let frame = await downloadFrame(page);
+  assert.deepEqual(await rgbAt(frame, 15, 100), [0, 0, 255]);
+  assert.deepEqual(await rgbAt(frame, 50, 100), await rgbAt(source, 50, 100));
+  // Recolour keeps each pixel's brightness: pure green (luma 150) recoloured white turns grey 150.
+  await page.check('#recolour');
+  await setColor('#ffffff');
+  await click(50, 100);
+  frame = await downloadFrame(page);
+  const recoloured = await rgbAt(frame, 50, 100);
+  assert.ok(near(recoloured, [150, 150, 150], 3), `recoloured by brightness: ${recoloured}`);
+
+  // Text: a layer where clicked.
+  await page.fill('#text-value', 'Hi');
+  await setColor('#ffff00');
+  await page.click('[data-tool=text]');
+  await click(140, 20);
+  assert.ok(!(await page.isDisabled('#delete-layer')), 'the text layer is selected');
+  frame = await downloadFrame(page);
+  let changed = 0;
+  for (let y = 20; y < 50; y += 2) for (let x = 140; x < 180; x += 2) if (!near(await rgbAt(frame, x, y), await rgbAt(source, x, y), 30)) changed++;
+  assert.ok(changed > 5, `text drawn (${changed} samples changed)`);
+
+  // A frame edited elsewhere: refused at the wrong size, placed over the frame at the right one.
+  const wrong = ws.file('wrong.png');
+  await sharp({ create: { width: 100, height: 100, channels: 3, background: '#ff00ff' } }).png().toFile(wrong);
+  await page.setInputFiles('#upload-frame', wrong);
+  await page.waitForSelector('#editor-hint.error');
+  assert.match(await page.textContent('#editor-hint') ?? '', /100×100 but the video is 200×120/);
+  const outside = ws.file('outside.png');
+  await sharp({ create: { width: 200, height: 120, channels: 3, background: '#ff00ff' } }).png().toFile(outside);
+  await page.setInputFiles('#upload-frame', outside);
+  await page.click('[data-tool=eraser]');
+  await page.waitForTimeout(200);
+  await page.mouse.move(box.x + 20 * zoom, box.y + 60 * zoom);
+  await page.mouse.down();
+  await page.mouse.move(box.x + 30 * zoom, box.y + 60 * zoom, { steps: 3 });
+  await page.mouse.up();
+  frame = await downloadFrame(page);
+  assert.deepEqual(await rgbAt(frame, 100, 100), [255, 0, 255], 'the uploaded frame covers the source');
+  assert.deepEqual(await rgbAt(frame, 25, 60), await rgbAt(source, 25, 60), 'the eraser restores the source under it');
+  assert.deepEqual(problems, []);
+});

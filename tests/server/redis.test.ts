@@ -1,0 +1,110 @@
+/**
+ * Scale-out on a real queue: a real redis-server on 127.0.0.1 (Debian's package), `videoshop serve --queue` in-process
+ * and two `videoshop worker` processes on the tiny model. The workers share the jobs; a worker killed mid-job
+ * (SIGKILL) has its job retried by the other, and the result reaches the server.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { after, before, test } from 'node:test';
+import type { RunningServer } from '../../src/server/server.js';
+import { spawnVideoshop, type CliProcess } from '../helpers/cli.js';
+import { createWorkspace, firstFrame, makeVideo, probe, type Workspace } from '../edit/fixtures.js';
+import { getJson, postJob, readEvents, startTestServer, waitFinished, type JobJson } from './helpers.js';
+
+const REDIS = '/usr/bin/redis-server';
+const skip = !existsSync(REDIS) && `no ${REDIS} (apt-get install redis-server)`;
+
+let ws: Workspace;
+let redis: ChildProcess;
+let url: string;
+let srv: RunningServer;
+const workers: CliProcess[] = [];
+let clip: string;
+let long: string;
+let edited: string;
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((resolve) => s.close(resolve));
+  return port;
+}
+
+async function startWorker(): Promise<CliProcess> {
+  const w = spawnVideoshop(['worker', '--queue', url, '--model', ws.model, '--lock-seconds', '3'], { env: ws.env, timeoutMs: 170_000 });
+  const deadline = Date.now() + 30_000;
+  while (!/^videoshop worker \S+: taking jobs/m.test(w.stdout())) {
+    if (w.child.exitCode !== null || Date.now() > deadline) throw new Error(`worker did not start: ${w.stderr()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  workers.push(w);
+  return w;
+}
+
+before(async () => {
+  if (skip) return;
+  ws = createWorkspace('server-redis');
+  const port = await freePort();
+  url = `redis://127.0.0.1:${port}`;
+  redis = spawn(REDIS, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', ws.dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    redis.stdout!.on('data', (c: Buffer) => {
+      out += c;
+      if (/Ready to accept connections/.test(out)) resolve();
+    });
+    redis.on('exit', (code) => reject(new Error(`redis-server exited ${code}: ${out}`)));
+  });
+  clip = await makeVideo(ws.file('clip.mp4'), { frames: 16 });
+  long = await makeVideo(ws.file('long.mp4'), { frames: 30 });
+  edited = await firstFrame(clip, ws.file('edited.png'), { box: true });
+  srv = await startTestServer(ws.file('data'), ws.model, { queueUrl: url });
+  await Promise.all([startWorker(), startWorker()]);
+});
+
+after(async () => {
+  for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGINT');
+  await Promise.all(workers.map((w) => w.done));
+  await srv?.close();
+  redis?.kill('SIGTERM');
+  ws?.remove();
+});
+
+test('two workers share the jobs; every result reaches the server', { skip, timeout: 150_000 }, async () => {
+  const health = await getJson(srv.url, '/api/health');
+  assert.equal((health.body.model as { state: string }).state, 'remote');
+  const ids: string[] = [];
+  for (let i = 0; i < 4; i++) {
+    const r = await postJob(srv.url, { video: clip, editedFrame: edited, options: { steps: 2, seed: i } });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    ids.push(String(r.body.id));
+  }
+  const ran = new Set<string>();
+  for (const id of ids) {
+    const job = await waitFinished(srv.url, id, 120_000) as JobJson & { result: { worker: string } };
+    assert.equal(job.status, 'done', JSON.stringify(job));
+    ran.add(job.result.worker);
+    const res = await fetch(new URL(`/api/jobs/${id}/result`, srv.url));
+    const file = ws.file(`result-${id}.mp4`);
+    writeFileSync(file, Buffer.from(await res.arrayBuffer()));
+    const p = await probe(file);
+    assert.deepEqual([p.frames, p.width, p.height], [16, 200, 120]);
+  }
+  assert.equal(ran.size, 2, `both workers ran jobs: ${[...ran].join(', ')}`);
+});
+
+test('a worker killed mid-job: its job is retried by the other worker and finishes', { skip, timeout: 150_000 }, async () => {
+  const id = String((await postJob(srv.url, { video: long, editedFrame: edited, options: { steps: 8 } })).body.id);
+  const seen = await readEvents(srv.url, id, (j) => j.progress?.stage === 'invert' && Boolean((j as { worker?: string }).worker));
+  const runner = (seen.at(-1) as JobJson & { worker: string }).worker;
+  const victim = workers.find((w) => runner.endsWith(`:${w.child.pid}`));
+  assert.ok(victim, `the worker running it (${runner}) is one of ours`);
+  victim.child.kill('SIGKILL');
+  const job = await waitFinished(srv.url, id, 120_000) as JobJson & { result: { worker: string } };
+  assert.equal(job.status, 'done', JSON.stringify(job));
+  assert.notEqual(job.result.worker, runner, 'the other worker finished it');
+  assert.equal(job.attempts, 2);
+});

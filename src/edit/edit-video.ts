@@ -81,19 +81,20 @@ export async function editVideo(opts: EditOptions, hooks: EditHooks = {}): Promi
   resolveOptions(opts.method);
   ffmpegPath();
   const info = await probeVideo(opts.video);
-  // Every frame decodes (a corrupt packet mid-video fails now, not after the blocks before it).
-  const decoded = await checkDecodable(info, { signal: opts.signal });
-  if (decoded.damage) warn(`${opts.video} has damaged frames that ffmpeg conceals (${decoded.damage})`);
-  if (opts.size) checkEditMemory(opts.size, opts.blockFrames ?? DEFAULT_BLOCK_FRAMES);
-  const framesPng = opts.framesDir ? new FramesPngWriter(opts.framesDir, info.frameCount) : undefined;
+  let segment: { start: number; count: number };
   try {
     // Bad --crf/--preset/--codec and a segment outside the video fail here too.
     planEncode(opts.output, info.width, info.height, opts, info);
-    segmentFrames(info, opts.start, opts.duration);
+    segment = segmentFrames(info, opts.start, opts.duration);
   } catch (err) {
     if (err instanceof RangeError) throw new EditError(err.message);
     throw err;
   }
+  // Every frame up to the segment's end decodes (a corrupt packet mid-video fails now, not after the blocks before it).
+  const decoded = await checkDecodable(info, { needed: segment.start + segment.count, signal: opts.signal });
+  if (decoded.damage) warn(`${opts.video} has damaged frames that ffmpeg conceals (${decoded.damage})`);
+  if (opts.size) checkEditMemory(opts.size, opts.blockFrames ?? DEFAULT_BLOCK_FRAMES);
+  const framesPng = opts.framesDir ? new FramesPngWriter(opts.framesDir, segment.count) : undefined;
   const edited = await readImage(opts.editedFrame);
   if (edited.hadTransparency) warn(`${opts.editedFrame} has transparent pixels; the alpha channel is ignored`);
   const mismatch = aspectMismatch(edited, info);

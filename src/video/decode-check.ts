@@ -16,7 +16,11 @@ export interface DecodeCheck {
   damage?: string;
 }
 
-/** Decodes every frame of the video stream; throws unless at least `needed` frames (default: all) decode. */
+/**
+ * Decodes every frame of the video stream; throws unless at least `needed` frames (default: all) decode. With a
+ * `needed` below the frame count (an edited segment), a frame lost inside the segment of a video damaged elsewhere
+ * too can pass here; the reader still refuses it, later.
+ */
 export async function checkDecodable(info: VideoInfo, opts: { needed?: number; signal?: AbortSignal } = {}): Promise<DecodeCheck> {
   // -threads 0: the decoder's frame threads (ffprobe decodes on one thread otherwise, ~1.6× slower on 2 cores).
   const args = ['-v', 'error', '-threads', '0', '-select_streams', String(info.streamIndex), '-count_frames',

@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import type { Tensor } from '../tensor.js';
 import { readsDeep } from './colour.js';
 import { VideoError } from './errors.js';
-import { ffmpegPath, lastErrorLine, StderrTail } from './ffmpeg.js';
+import { ffmpegPath, fileArg, lastErrorLine, StderrTail } from './ffmpeg.js';
 import { chwToRgb48, chwToRgb8 } from './pixels.js';
 import { probeVideo, type VideoInfo } from './probe.js';
 import { readFrames } from './read.js';
@@ -70,7 +70,7 @@ export async function exportFrame(video: string, outPath: string, opts: ExportFr
 function encodePng(target: string, frame: Tensor, info: VideoInfo, deep: boolean): Promise<void> {
   const bytes = deep ? chwToRgb48(frame) : Buffer.from(chwToRgb8(frame).buffer);
   const args = ['-nostdin', '-hide_banner', '-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', deep ? 'rgb48le' : 'rgb24',
-    '-video_size', `${info.width}x${info.height}`, '-i', 'pipe:0', '-frames:v', '1', '-c:v', 'png', '-f', 'image2', target];
+    '-video_size', `${info.width}x${info.height}`, '-i', 'pipe:0', '-frames:v', '1', '-c:v', 'png', '-f', 'image2', '-update', '1', fileArg(target)];
   return new Promise((resolve, reject) => {
     const child = spawn(ffmpegPath(), args, { stdio: ['pipe', 'ignore', 'pipe'] });
     const stderr = new StderrTail();

@@ -47,7 +47,7 @@ export interface EditFlags extends VideoFlags {
 export function addEditCommand(program: Command, print: (line: string) => void): void {
   const d = DEFAULT_OPTIONS;
   addVideoOptions(program
-    .command('edit'))
+    .command('edit')
     .description('propagate an edit of the first frame to the whole video')
     .argument('<video>', 'source video (any format ffmpeg reads: mp4, mov, webm, avi, gif…)')
     .requiredOption('-e, --edited-frame <image>', 'the first frame, edited in any image editor (png, jpg, webp…)')
@@ -84,7 +84,7 @@ export function addEditCommand(program: Command, print: (line: string) => void):
     .option('--json', 'print a JSON result (timings per stage) on stdout; errors too, as {"error": {"code", "message"}}', false)
     .action(async (video: string, flags: EditFlags) => {
       await runEdit(video, flags, print);
-    });
+    }));
 }
 
 async function runEdit(video: string, flags: EditFlags, print: (line: string) => void): Promise<void> {

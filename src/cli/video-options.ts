@@ -29,7 +29,7 @@ export function addVideoOptions(command: Command): Command {
   return command
     .option('--start <time>', 'edit from this time on (seconds or [h:]m:s; the first frame at or after it becomes the edited frame)', parseTimeArg('--start'))
     .option('--duration <time>', 'edit only this long (seconds or [h:]m:s; default: to the end)', parseTimeArg('--duration'))
-    .addOption(new Option('--resize <mode>', "resizing to the processing size: fast (swscale bilinear, within 0.15 levels of the reference's) or antialias (the reference's antialiased bilinear, exact)")
+    .addOption(new Option('--resize <mode>', "resizing to the processing size: fast (default; swscale bilinear, on average within 0.02 levels of the reference's at SVD's size from 1080p) or antialias (the reference's antialiased bilinear, exact)")
       .choices(['fast', 'antialias']))
     .addOption(new Option('--codec <codec>', 'output codec (default h264; vp9 for .webm; ffv1 = lossless, .mkv only)').choices([...VIDEO_CODECS]))
     .option('--crf <n>', 'constant rate factor (default 18 h264, 20 hevc, 31 vp9; lower = better)', parseIntArg('--crf'))

@@ -5,8 +5,8 @@
  *
  * - RGB sources (gbrp, rgb24, pal8…) converted to rgb24 are bit-exact; to rgb48 too.
  * - YUV → rgb24 with the matrix and range given explicitly and swscale's default flags is what
- *   `ffmpeg -pix_fmt rgb24` gives on a tagged file (identical bytes). Mean |error| against the original,
- *   8-bit levels: 4:2:0 0.83 (BT.709) / 0.66 (BT.601), full range 0.75, 4:2:2 0.60, 4:4:4 0.49 (max 2, the
+ *   `ffmpeg -pix_fmt rgb24` and PyAV's rgb24 give on a tagged file (identical bytes). Mean |error| against the
+ *   original, 8-bit levels: 4:2:0 0.83 (BT.709) / 0.66 (BT.601), full range 0.75, 4:2:2 0.60, 4:4:4 0.49 (max 2, the
  *   YUV quantization itself). `accurate_rnd+full_chroma_int` (what we used before) is worse at colour edges:
  *   4:2:0 1.53 mean, 172 max (default flags: 37 max); explicit chroma siting (`in_h_chr_pos`) only matters on that
  *   path and made it worse still, so the default flags win and siting tags are not used.

@@ -7,11 +7,11 @@
  * tagged YUV, BT.709 for untagged HD); 8-bit sources as rgb24, deeper ones as rgb48. Then resized to the processing
  * size, as the reference does (it resizes the decoded 8-bit RGB frames in float):
  * - `antialias`: the JS port of torch's antialiased bilinear (resize.ts), bit-for-bit the reference's filter,
- *   ~0.1 s per 1080p frame on one core;
+ *   ~0.16 s per 1080p frame (bench/video-read.ts, busy 2-core machine);
  * - `fast` (default): swscale's bilinear on the rgb24 frames inside ffmpeg (its bilinear widens with the
- *   downscale factor like torch's triangle filter). Mean |difference| to `antialias` in 8-bit levels on a
- *   1280×720 test pattern: → 1024×576 0.014 (max 0.65), → 448×256 0.14. Deep sources always use `antialias`
- *   (swscale's 16-bit RGB output is scaled slightly wrong, see colour.ts).
+ *   downscale factor like torch's triangle filter), ~10× cheaper. Mean (max) |difference| to `antialias` in
+ *   8-bit levels on testsrc2: 1920×1080 → 1024×576 0.017 (2.8), 1280×720 → 448×256 0.13 (12), 320×160 → 128×64
+ *   0.45 (20). Deep sources always use `antialias` (swscale's 16-bit RGB output is scaled slightly wrong, colour.ts).
  */
 import { spawn } from 'node:child_process';
 import type { Tensor } from '../tensor.js';

@@ -79,9 +79,12 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
     async close() {
       app.janitor.stop();
       app.closeStreams();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // The queue first: a running job must go back to the queue now, not finish while idle keep-alive
+      // connections hold the HTTP server open.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await queue.close();
+      await closed;
     },
   };
 }

@@ -304,3 +304,22 @@ test('the job history survives a server restart: jobs, thumbnails, and the resul
   await page.click(`#job-${done.id} button.open`);
   await page.waitForFunction(() => (document.getElementById('video-result') as HTMLVideoElement).readyState >= 2);
 });
+
+test('with a token, the printed link logs the browser in (cookie) and the page works; without it, 401', { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}`, timeout: 60_000 }, async () => {
+  const token = 'e2e-token-0123456789abcdef';
+  const guarded = await startTestServer(ws.file('data-token'), ws.model, { token });
+  try {
+    const page = await browser.newPage();
+    const denied = await page.goto(guarded.url);
+    assert.equal(denied?.status(), 401);
+    await page.goto(`${guarded.url}?token=${token}`);
+    assert.equal(new URL(page.url()).search, '', 'the token left the address bar');
+    await page.waitForSelector('body[data-ready=true]');
+    await page.waitForSelector('#server-status[data-state=ready]', { timeout: 30_000 });
+    const cookies = await page.context().cookies();
+    assert.ok(cookies.some((c) => c.name === 'videoshop_token' && c.httpOnly && c.sameSite === 'Strict'));
+    await page.context().clearCookies();
+  } finally {
+    await guarded.close();
+  }
+});

@@ -52,8 +52,7 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
   mkdirSync(path.join(config.dataDir, 'uploads'), { recursive: true });
   let remote: RedisDispatcher | undefined;
   if (config.queueUrl) {
-    remote = new RedisDispatcher(config.queueUrl);
-    await remote.ready();
+    remote = await RedisDispatcher.connect(config.queueUrl);
   }
   const queue = new JobQueue(config.dataDir, config.worker, config.parallel ?? 1, remote);
   await queue.reconcile();

@@ -80,7 +80,7 @@ export function createProgress(opts: { quiet?: boolean; stream?: NodeJS.WriteStr
 }
 
 /** A callback that prints `<label>: message` on stderr below the progress bar (nothing when quiet). */
-export function messagePrinter(bar: ProgressSink, quiet: boolean, label: 'note' | 'warning'): (message: string) => void {
+export function messagePrinter(bar: { done(): void }, quiet: boolean, label: 'note' | 'warning'): (message: string) => void {
   return (message) => {
     bar.done();
     if (!quiet) process.stderr.write(`${label}: ${message}\n`);

@@ -2,8 +2,6 @@
  * The main job: a video and its edited first frame in, the edited video out (paper §3, long videos in blocks as §4.2).
  * Streams one block at a time, so memory stays bounded by a block whatever the video's length.
  */
-import { existsSync, mkdirSync, statSync } from 'node:fs';
-import path from 'node:path';
 import { resizeImage } from '../image/resize.js';
 import { DEFAULT_MODEL, loadSvd, type SvdModel } from '../models/svd.js';
 import { blendFrames, crossfadeWeight, planBlocks, type Block } from '../pipeline/blocks.js';
@@ -11,14 +9,24 @@ import { resolveOptions } from '../pipeline/options.js';
 import { runVideoshop, type VideoshopProgress } from '../pipeline/videoshop.js';
 import { slice, tensor, type Tensor } from '../tensor.js';
 import { ffmpegPath } from '../video/ffmpeg.js';
-import { fitImage, readImage } from '../video/image.js';
+import { fitImage, readImage, type RgbImage } from '../video/image.js';
 import { probeVideo, type VideoInfo } from '../video/probe.js';
 import { readFrames } from '../video/read.js';
 import { aspectMismatch, processingSize } from '../video/size.js';
+import { containerFor, planEncode } from '../video/encode-args.js';
+import { frameTime, frameTimes, segmentFrames } from '../video/timing.js';
 import { assertNotInput, writeVideo, type WriteResult } from '../video/write.js';
-import { writeFramesPng } from '../video/frames-png.js';
+import { checkDecodable } from '../video/decode-check.js';
+import { FramesPngWriter } from '../video/frames-png.js';
+import { checkOutputTarget } from '../video/output-file.js';
+import { framesInBlocks } from './block-frames.js';
 import { EditError } from './errors.js';
-import { ASPECT_TOLERANCE, DEFAULT_BLOCK_OVERLAP, type EditOptions } from './options.js';
+import { checkEditMemory } from './memory.js';
+import { overallTracker, type OverallProgress } from './progress.js';
+import { ASPECT_TOLERANCE, DEFAULT_BLOCK_OVERLAP, PREVIEW_AREA, type EditOptions } from './options.js';
+
+/** SVD's frames per block, for the memory check before the model (and its own frame count) is known. */
+const DEFAULT_BLOCK_FRAMES = 14;
 
 export type EditStage = 'download' | 'load' | 'read' | 'encode' | 'invert' | 'denoise' | 'decode' | 'write';
 
@@ -30,6 +38,8 @@ export interface EditProgress {
   readonly block?: number;
   readonly blocks?: number;
   readonly unit?: string;
+  /** The whole video's progress and ETA (across blocks), on every event. */
+  readonly overall?: OverallProgress;
 }
 
 export interface EditResult {
@@ -64,29 +74,47 @@ export async function editVideo(opts: EditOptions, hooks: EditHooks = {}): Promi
     warnings.push(m);
     hooks.onWarning?.(m);
   };
-  const progress = hooks.onProgress ?? (() => {});
+  const track = overallTracker();
+  const progress = (p: EditProgress) => hooks.onProgress?.({ ...p, overall: track(p) });
   checkPaths(opts);
   // Bad options and a missing ffmpeg fail here, before a model of several GB is loaded.
   resolveOptions(opts.method);
   ffmpegPath();
   const info = await probeVideo(opts.video);
+  let segment: { start: number; count: number };
+  try {
+    // Bad --crf/--preset/--codec and a segment outside the video fail here too.
+    planEncode(opts.output, info.width, info.height, opts, info);
+    segment = segmentFrames(info, opts.start, opts.duration);
+  } catch (err) {
+    if (err instanceof RangeError) throw new EditError(err.message);
+    throw err;
+  }
+  // Every frame up to the segment's end decodes (a corrupt packet mid-video fails now, not after the blocks before it).
+  const decoded = await checkDecodable(info, { needed: segment.start + segment.count, signal: opts.signal });
+  if (decoded.damage) warn(`${opts.video} has damaged frames that ffmpeg conceals (${decoded.damage})`);
+  if (opts.size) checkEditMemory(opts.size, opts.blockFrames ?? DEFAULT_BLOCK_FRAMES);
+  const framesPng = opts.framesDir ? new FramesPngWriter(opts.framesDir, segment.count) : undefined;
   const edited = await readImage(opts.editedFrame);
   if (edited.hadTransparency) warn(`${opts.editedFrame} has transparent pixels; the alpha channel is ignored`);
   const mismatch = aspectMismatch(edited, info);
   if (mismatch > ASPECT_TOLERANCE && !opts.fit) {
     throw new EditError(`the edited frame is ${edited.width}×${edited.height} but the video is ${info.width}×${info.height} ` +
-      `(aspect ratios differ by ${(mismatch * 100).toFixed(1)}%): export the frame at the video's size, or pass --fit crop or --fit pad`);
+      `(aspect ratios differ by ${(mismatch * 100).toFixed(1)}%): export the frame at the video's size, or choose fit 'crop' or 'pad'`, 'aspect-mismatch');
   }
 
   const tLoad = performance.now();
   const svd = hooks.model ?? await loadSvd(opts.model ?? DEFAULT_MODEL, {
     device: opts.device, dtype: opts.dtype, variant: opts.variant, cacheDir: opts.cacheDir, threads: opts.threads,
     onNotice: warn,
-    hub: { onProgress: (p) => progress({ stage: 'download', step: Math.round(p.bytes / 1e6), total: Math.round(p.totalBytes / 1e6), unit: 'MB' }) },
+    hub: { signal: opts.signal, onProgress: (p) => progress({ stage: 'download', step: Math.round(p.bytes / 1e6), total: Math.round(p.totalBytes / 1e6), unit: 'MB' }) },
   });
   const loadMs = performance.now() - tLoad;
   try {
-    return await editWithModel(opts, svd, info, edited, { progress, warn, warnings, t0, loadMs });
+    return await editWithModel(opts, svd, info, edited, { progress, warn, warnings, t0, loadMs, framesPng });
+  } catch (err) {
+    framesPng?.cleanup();
+    throw err;
   } finally {
     if (!hooks.model) await svd.release();
   }
@@ -98,26 +126,34 @@ interface RunContext {
   warnings: string[];
   t0: number;
   loadMs: number;
+  framesPng: FramesPngWriter | undefined;
 }
 
-async function editWithModel(opts: EditOptions, svd: SvdModel, info: VideoInfo, edited: Tensor, ctx: RunContext): Promise<EditResult> {
-  const size = opts.size ?? processingSize(info.width, info.height, { area: svd.nativeArea, multiple: svd.sizeMultiple });
+async function editWithModel(opts: EditOptions, svd: SvdModel, info: VideoInfo, edited: RgbImage, ctx: RunContext): Promise<EditResult> {
+  const area = svd.nativeArea * (opts.preview ? PREVIEW_AREA : 1);
+  const size = opts.size ?? processingSize(info.width, info.height, { area, multiple: svd.sizeMultiple });
   if (!(size.width > 0 && size.height > 0) || size.width % svd.sizeMultiple || size.height % svd.sizeMultiple) {
-    throw new EditError(`--size ${size.width}x${size.height}: both sides must be positive multiples of ${svd.sizeMultiple} for this model`);
+    throw new EditError(`processing size ${size.width}x${size.height}: both sides must be positive multiples of ${svd.sizeMultiple} for this model`, 'bad-size');
   }
   const method = resolveOptions({ ...opts.method, scheduler: svd.scheduler });
   const editedFrame = fitImage(edited, size.width, size.height, opts.fit ?? 'stretch');
   const blockFrames = opts.blockFrames ?? svd.numFrames;
+  checkEditMemory(size, blockFrames);
   if (opts.blockOverlap !== undefined && !(opts.blockOverlap >= 1 && opts.blockOverlap <= blockFrames / 2)) {
-    throw new EditError(`--block-overlap ${opts.blockOverlap}: must be between 1 and half the block (${Math.floor(blockFrames / 2)} frames)`);
+    throw new EditError(`block overlap ${opts.blockOverlap}: must be between 1 and half the block (${Math.floor(blockFrames / 2)} frames)`, 'bad-overlap');
   }
   // The default overlap shrinks for short blocks so that consecutive blocks always advance by at least half a block.
-  const blocks = planBlocks(info.frameCount, blockFrames, opts.blockOverlap ?? Math.max(1, Math.min(DEFAULT_BLOCK_OVERLAP, Math.floor(blockFrames / 2))));
-  for await (const first of readFrames(opts.video, { width: size.width, height: size.height, count: 1, info, signal: opts.signal })) {
-    if (looksUnedited(first, editedFrame)) {
-      ctx.warn("the edited frame is identical to the video's first frame: the output will only re-render the source");
-    }
+  // The segment edited (--start/--duration), in frames; block indices below count from its first frame.
+  const segment = segmentFrames(info, opts.start, opts.duration);
+  // A preview edits the first block only.
+  const frameCount = opts.preview ? Math.min(segment.count, blockFrames) : segment.count;
+  const blocks = planBlocks(frameCount, blockFrames, opts.blockOverlap ?? Math.max(1, Math.min(DEFAULT_BLOCK_OVERLAP, Math.floor(blockFrames / 2))));
+  // CLIP sees the first frames at their own resolution, as in the reference (it resizes the original frames to 224²).
+  let sourceNative: Tensor | undefined;
+  if (size.width !== info.width || size.height !== info.height) {
+    for await (const f of readFrames(opts.video, { width: info.width, height: info.height, start: segment.start, count: 1, info, signal: opts.signal })) sourceNative = f;
   }
+  const embeddingFrames = { source: sourceNative, edited: opts.fit ? editedFrame : edited };
   const timings = { load: ctx.loadMs, read: 0, encode: 0, invert: 0, denoise: 0, decode: 0, write: 0, total: 0 };
 
   // Output frames not yet handed to the writer, by absolute index (at most one block's worth).
@@ -126,58 +162,74 @@ async function editWithModel(opts: EditOptions, svd: SvdModel, info: VideoInfo, 
   const signal = opts.signal;
 
   async function* editedFrames(): AsyncGenerator<Tensor> {
-    for (let j = 0; j < blocks.length; j++) {
-      const block = blocks[j];
-      const count = block.end - block.start;
-      signal?.throwIfAborted();
-      let t = performance.now();
-      const frames: Tensor[] = [];
-      for await (const f of readFrames(opts.video, { width: size.width, height: size.height, start: block.start, count, info, signal })) {
-        frames.push(f);
-        ctx.progress({ stage: 'read', step: frames.length, total: count, block: j + 1, blocks: blocks.length });
-      }
-      timings.read += performance.now() - t;
-      const video = stack(frames);
-      // Block 0 is conditioned on the user's edit; later blocks on their first frame as already edited.
-      const condition = j === 0 ? editedFrame : pending.get(block.start);
-      if (!condition) throw new Error(`internal: frame ${block.start} of block ${j + 1} was not edited by block ${j}`);
-      const result = await runVideoshop(svd.models, { video, editedFrame: condition },
-        { ...method, seed: method.seed + j, noise: j === 0 ? method.noise : undefined },
-        (p: VideoshopProgress) => {
-          signal?.throwIfAborted();
-          ctx.progress({ stage: p.stage, step: p.step, total: p.total, block: j + 1, blocks: blocks.length });
-        });
-      for (const w of result.warnings) ctx.warn(`block ${j + 1}: ${w}`);
-      timings.encode += result.timings.encodeMs;
-      timings.invert += result.timings.invertMs;
-      timings.denoise += result.timings.denoiseMs;
-      timings.decode += result.timings.decodeMs;
+    // One decoding pass over the whole video; framesInBlocks keeps the overlap for the next block.
+    const source = readFrames(opts.video, {
+      width: size.width, height: size.height, start: segment.start, count: frameCount, info, signal, resize: opts.resize,
+    });
+    const reader = framesInBlocks(source, blocks)[Symbol.asyncIterator]();
+    try {
+      for (let j = 0; j < blocks.length; j++) {
+        const block = blocks[j];
+        const count = block.end - block.start;
+        signal?.throwIfAborted();
+        let t = performance.now();
+        const next = await reader.next();
+        if (next.done) throw new Error(`internal: no frames for block ${j + 1}`);
+        const frames = next.value;
+        ctx.progress({ stage: 'read', step: count, total: count, block: j + 1, blocks: blocks.length });
+        timings.read += performance.now() - t;
+        if (j === 0 && looksUnedited(frames[0], editedFrame)) {
+          ctx.warn("the edited frame is identical to the video's first frame: the output will only re-render the source");
+        }
+        const video = stack(frames);
+        // Block 0 is conditioned on the user's edit; later blocks on their first frame as already edited.
+        const condition = j === 0 ? editedFrame : pending.get(block.start);
+        if (!condition) throw new Error(`internal: frame ${block.start} of block ${j + 1} was not edited by block ${j}`);
+        const result = await runVideoshop(svd.models, { video, editedFrame: condition, embeddingFrames: j === 0 ? embeddingFrames : undefined },
+          { ...method, seed: method.seed + j, noise: j === 0 ? method.noise : undefined },
+          (p: VideoshopProgress) => {
+            signal?.throwIfAborted();
+            ctx.progress({ stage: p.stage, step: p.step, total: p.total, block: j + 1, blocks: blocks.length });
+          });
+        for (const w of result.warnings) ctx.warn(`block ${j + 1}: ${w}`);
+        timings.encode += result.timings.encodeMs;
+        timings.invert += result.timings.invertMs;
+        timings.denoise += result.timings.denoiseMs;
+        timings.decode += result.timings.decodeMs;
 
-      const previousEnd = j > 0 ? blocks[j - 1].end : 0;
-      for (let k = 0; k < count; k++) {
-        const index = block.start + k;
-        const frame = clampFrame(slice(result.frames, 0, k, k + 1));
-        const before = pending.get(index);
-        pending.set(index, before ? blendTensor(before, frame, crossfadeWeight(index, block.start, previousEnd)) : frame);
+        if (method.threshold !== null && !allFinite(result.frames)) {
+          // NaN/Inf weights, or an overflow: clamping would write a grey video and call it a success.
+          throw new EditError(`the model produced non-finite values (NaN or infinity) in block ${j + 1}: its weights are damaged ` +
+            `or the precision overflowed; check the model files, or compute in float32`, 'non-finite');
+        }
+        const previousEnd = j > 0 ? blocks[j - 1].end : 0;
+        for (let k = 0; k < count; k++) {
+          const index = block.start + k;
+          const frame = clampFrame(slice(result.frames, 0, k, k + 1));
+          const before = pending.get(index);
+          pending.set(index, before ? blendTensor(before, frame, crossfadeWeight(index, block.start, previousEnd)) : frame);
+        }
+        // Frames before the next block's start are final.
+        const finalEnd = j + 1 < blocks.length ? blocks[j + 1].start : frameCount;
+        t = performance.now();
+        for (; written < finalEnd; written++) {
+          const frame = pending.get(written)!;
+          pending.delete(written);
+          ctx.progress({ stage: 'write', step: written + 1, total: frameCount });
+          yield frame;
+        }
+        timings.write += performance.now() - t;
       }
-      // Frames before the next block's start are final.
-      const finalEnd = j + 1 < blocks.length ? blocks[j + 1].start : info.frameCount;
-      t = performance.now();
-      for (; written < finalEnd; written++) {
-        const frame = pending.get(written)!;
-        pending.delete(written);
-        ctx.progress({ stage: 'write', step: written + 1, total: info.frameCount });
-        yield frame;
-      }
-      timings.write += performance.now() - t;
+    } finally {
+      await reader.return?.(undefined);
     }
   }
 
-  const framesDir = opts.framesDir;
+  const framesPng = ctx.framesPng;
   async function* withPngs(source: AsyncGenerator<Tensor>): AsyncGenerator<Tensor> {
     let index = 0;
     for await (const frame of source) {
-      if (framesDir) await writeFramesPng(framesDir, [resizeImage(frame, info.width, info.height)], { startIndex: index });
+      if (framesPng) await framesPng.write(resizeImage(frame, info.width, info.height), index);
       index++;
       yield frame;
     }
@@ -185,7 +237,11 @@ async function editWithModel(opts: EditOptions, svd: SvdModel, info: VideoInfo, 
 
   const out = await writeVideo(opts.output, withPngs(editedFrames()), {
     width: info.width, height: info.height, fps: info.fps, frameWidth: size.width, frameHeight: size.height,
-    audioFrom: info.hasAudio ? opts.video : undefined, inputs: [opts.video, opts.editedFrame], signal,
+    audioFrom: info.hasAudio ? opts.video : undefined, inputs: [opts.video, opts.editedFrame], overwrite: opts.force, signal,
+    // The source's look (colour tags, SAR, rotation) and timing: the exact rate, or every frame's time (VFR).
+    look: info, timestamps: frameTimes(info, segment.start, frameCount),
+    audioStartSeconds: segment.start > 0 ? Math.max(0, frameTime(info, segment.start) + firstPtsSeconds(info)) : undefined,
+    codec: opts.codec, crf: opts.crf, preset: opts.preset, audio: opts.audio,
   });
   for (const note of out.notes) ctx.warn(note);
   timings.total = performance.now() - ctx.t0;
@@ -206,17 +262,22 @@ async function editWithModel(opts: EditOptions, svd: SvdModel, info: VideoInfo, 
   };
 }
 
+/** Where the first frame sits from the container's start (what `-ss` on the source counts from). */
+function firstPtsSeconds(info: VideoInfo): number {
+  return info.pts.length ? (info.pts[0] * info.timeBase.num) / info.timeBase.den - info.formatStartSeconds : 0;
+}
+
 function checkPaths(opts: EditOptions): void {
-  if (!opts.output.toLowerCase().endsWith('.mp4')) {
-    throw new EditError(`output ${opts.output} must end in .mp4 (Videoshop writes H.264 MP4)`);
-  }
+  containerFor(opts.output);
   assertNotInput(opts.output, [opts.video, opts.editedFrame]);
-  if (existsSync(opts.output) && !opts.force) {
-    throw new EditError(`${opts.output} already exists: choose another output or pass --force to replace it`);
-  }
-  const dir = path.dirname(path.resolve(opts.output));
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new EditError(`output folder ${dir} does not exist`);
-  if (opts.framesDir) mkdirSync(opts.framesDir, { recursive: true });
+  // Folder writable, name short enough, an existing output only with `force`; stale temp files of dead runs go.
+  checkOutputTarget(opts.output, { overwrite: opts.force });
+}
+
+function allFinite(t: Tensor): boolean {
+  const d = t.data;
+  for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) return false;
+  return true;
 }
 
 function stack(frames: readonly Tensor[]): Tensor {

@@ -104,6 +104,8 @@ export async function evaluateVideos(opts: EvalVideosOptions, hooks: EvalHooks =
   const model = opts.model ?? DEFAULT_MODEL;
   const loaded = hooks.embedder ? undefined : await loadImageEncoder(model, progress, hooks.onNotice);
   const embedder = hooks.embedder ?? (loaded as ClipImageEmbedder);
+  const caveat = loaded && clipCaveat(loaded.config);
+  if (caveat) notes.push(caveat);
   try {
     const metrics = await compare(source, edited, size, progress);
     Object.assign(metrics, await clipScores(source, edited, size, target, mask, embedder, progress));
@@ -238,4 +240,14 @@ async function flowErrors(source: VideoInfo, edited: VideoInfo, size: { width: n
   const out: Partial<EditMetrics> = { flow: mean(errors) };
   if (mask) out.flowPlus = mean(masked.filter((x) => !Number.isNaN(x)));
   return out;
+}
+
+/**
+ * A CLIP far smaller than SVD's ViT-H/14 (1280 wide, 32 layers) is a tiny random or toy encoder: its similarities are
+ * high for anything (0.88 between colour noise and a photo was seen), so they must not be read as quality.
+ */
+export function clipCaveat(c: { hiddenSize: number; numHiddenLayers: number }): string | undefined {
+  if (c.hiddenSize >= 768 && c.numHiddenLayers >= 12) return undefined;
+  return `this image encoder is tiny (width ${c.hiddenSize}, ${c.numHiddenLayers} layers; SVD's is 1280 and 32): ` +
+    'its CLIP scores are not a measure of quality and are not comparable with the paper\'s';
 }

@@ -85,7 +85,7 @@ export function trajectoryCsv(m: TrajectoryMatrix, labels?: readonly (string | n
   const n = m.size;
   if (labels && labels.length !== n) throw new Error(`trajectory CSV: ${labels.length} labels for ${n} rows`);
   const name = (i: number): string => csvCell(String(labels ? labels[i] : i));
-  const lines = [['step', ...Array.from({ length: n }, (_, i) => name(i))].join(',')];
+  const lines = [[labels ? 'sigma' : 'state', ...Array.from({ length: n }, (_, i) => name(i))].join(',')];
   for (let i = 0; i < n; i++) {
     const row = [name(i)];
     for (let j = 0; j < n; j++) row.push(String(m.values[i * n + j]));

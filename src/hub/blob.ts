@@ -33,6 +33,8 @@ export interface BlobDownload {
   /** Consecutive failed attempts without progress before giving up (default 5). */
   retries?: number;
   retryDelayMs?: number;
+  /** Stops at once, also during the back-off between attempts. */
+  signal?: AbortSignal;
 }
 
 export async function downloadBlob(d: BlobDownload): Promise<void> {
@@ -63,11 +65,26 @@ export async function downloadBlob(d: BlobDownload): Promise<void> {
           `downloading ${d.label} kept failing (${(err as Error).message ?? String(err)}): check the network connection and run again; the download resumes where it stopped`,
         );
       }
-      await new Promise((r) => setTimeout(r, Math.min(10_000, (d.retryDelayMs ?? 500) * 2 ** (failures - 1))));
+      await sleep(Math.min(10_000, (d.retryDelayMs ?? 500) * 2 ** (failures - 1)), d.signal);
     }
   }
   await verify(d, partial);
   await rename(partial, d.blob);
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason as Error);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason as Error);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 async function appendFrom(d: BlobDownload, partial: string, offset: number): Promise<void> {

@@ -13,6 +13,7 @@
 import { copyFile, lstat, mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { getHFHubCachePath } from '@huggingface/hub';
+import { assertInside } from './validate.js';
 
 export const COMMIT_HASH = /^[0-9a-f]{40}$/;
 
@@ -39,11 +40,11 @@ export class RepoCache {
 
   /** Where a repo file appears in a snapshot. */
   pointer(commit: string, repoPath: string): string {
-    return path.join(this.snapshot(commit), ...repoPath.split('/'));
+    return assertInside(this.snapshot(commit), path.join(this.snapshot(commit), ...repoPath.split('/')));
   }
 
   blob(etag: string): string {
-    return path.join(this.folder, 'blobs', etag);
+    return assertInside(path.join(this.folder, 'blobs'), path.join(this.folder, 'blobs', etag));
   }
 
   /** The commit `revision` resolved to last time (a commit hash is its own answer), or null if never fetched. */

@@ -6,7 +6,8 @@
 import { downloadFile, fileDownloadInfo, HubApiError, listFiles, modelInfo } from '@huggingface/hub';
 import type { Checksum } from './blob.js';
 import { COMMIT_HASH } from './cache.js';
-import { explainError, HubError, httpError, isNetworkError, type FailureContext } from './errors.js';
+import { explainError, HubError, httpError, isNetworkError, StallError, type FailureContext } from './errors.js';
+import { checkBlobHash, checkRepoPath, checkSize, untrusted } from './validate.js';
 
 export interface RemoteFile {
   path: string;
@@ -28,6 +29,10 @@ export interface HubClientOptions {
   hubUrl: string;
   token?: string;
   cacheDir: string;
+  /** A request or body that sends nothing for this long fails with a StallError (retried by downloadBlob). */
+  timeoutMs: number;
+  /** Aborts every request at once (Ctrl-C). */
+  signal?: AbortSignal;
 }
 
 export class HubClient {
@@ -37,12 +42,20 @@ export class HubClient {
 
   constructor(private readonly o: HubClientOptions) {
     this.fetch = async (input, init) => {
-      const res = await fetch(input, init);
+      const stall = new AbortController();
+      const signals = [stall.signal, ...(o.signal ? [o.signal] : []), ...(init?.signal ? [init.signal] : [])];
+      const timer = setTimeout(() => stall.abort(new StallError(o.timeoutMs / 1000)), o.timeoutMs);
+      let res: Response;
+      try {
+        res = await fetch(input, { ...init, signal: AbortSignal.any(signals) });
+      } finally {
+        clearTimeout(timer);
+      }
       if (!res.ok) {
         this.lastFailure = { url: res.url || String(input), status: res.status, errorCode: res.headers.get('x-error-code') };
         return res;
       }
-      return honourRange(res, init);
+      return watchBody(honourRange(res, init), o.timeoutMs, stall);
     };
   }
 
@@ -76,7 +89,7 @@ export class HubClient {
       }
       return info.sha;
     } catch (err) {
-      throw this.explain(err);
+      throw this.explainUntrusted(err, 'model info');
     }
   }
 
@@ -86,14 +99,30 @@ export class HubClient {
     try {
       for await (const e of listFiles({ ...this.credentials, repo: this.o.repoId, revision: commit, recursive: true })) {
         if (e.type !== 'file') continue;
-        if (e.lfs) files.set(e.path, { path: e.path, size: e.lfs.size, etag: e.lfs.oid, checksum: { kind: 'sha256', hex: e.lfs.oid } });
-        else if (e.oid) files.set(e.path, { path: e.path, size: e.size, etag: e.oid, checksum: { kind: 'git-sha1', hex: e.oid } });
-        else if (e.xetHash) files.set(e.path, { path: e.path, size: e.size, etag: e.xetHash, checksum: null });
+        // Names, hashes and sizes become paths and allocations: validated before use (see validate.ts).
+        const url = this.o.hubUrl;
+        const p = checkRepoPath(e.path, url);
+        if (e.lfs) {
+          const hex = checkBlobHash(e.lfs.oid, url);
+          files.set(p, { path: p, size: checkSize(e.lfs.size, url), etag: hex, checksum: { kind: 'sha256', hex } });
+        } else if (e.oid) {
+          const hex = checkBlobHash(e.oid, url);
+          files.set(p, { path: p, size: checkSize(e.size, url), etag: hex, checksum: { kind: 'git-sha1', hex } });
+        } else if (e.xetHash) {
+          files.set(p, { path: p, size: checkSize(e.size, url), etag: checkBlobHash(e.xetHash, url), checksum: null });
+        }
       }
     } catch (err) {
-      throw this.explain(err);
+      throw this.explainUntrusted(err, 'file list');
     }
     return files;
+  }
+
+  /** Like explain, but a malformed answer (a TypeError from the library parsing it) is the server's fault. */
+  private explainUntrusted(err: unknown, what: string): Error {
+    const e = this.explain(err);
+    if (this.o.signal?.aborted) return e;
+    return e instanceof TypeError && !isNetworkError(e) ? untrusted(this.o.hubUrl, what) : e;
   }
 
   /** Returns `open(offset)` for one file: its bytes from `offset` on (a Range request when offset > 0). */
@@ -118,12 +147,57 @@ export class HubClient {
 
   /** After a failed attempt at a file: retry transient failures, give up on the rest with a clear message. */
   classify(err: unknown, file: string): 'retry' | Error {
+    if (this.o.signal?.aborted) return abortError(this.o.signal);
+    if (err instanceof StallError) return 'retry';
     const status = err instanceof HubApiError ? err.statusCode : this.lastFailure?.status;
     if (status !== undefined) return status >= 500 || status === 408 ? 'retry' : httpError(status, this.context(file));
     // The library aborts a failed body stream with the error's message (a string), e.g. "terminated".
     if (isNetworkError(err) || (typeof err === 'string' && /terminated|fetch failed|socket|other side closed/i.test(err))) return 'retry';
     return this.explain(err, file);
   }
+}
+
+function abortError(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new HubError('interrupted', 'the download was cancelled');
+}
+
+/**
+ * The body errors with a StallError when no chunk arrives for `ms` (a server that sends headers, then nothing); the
+ * timer only runs while the consumer waits for data, so a slow consumer is not mistaken for a stalled server.
+ */
+function watchBody(res: Response, ms: number, stall: AbortController): Response {
+  if (!res.body) return res;
+  const reader = res.body.getReader();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let stalled = false;
+      const timer = setTimeout(() => {
+        stalled = true;
+        const err = new StallError(ms / 1000);
+        stall.abort(err);
+        controller.error(err);
+        void reader.cancel(err).catch(() => undefined);
+      }, ms);
+      try {
+        const { done, value } = await reader.read();
+        if (stalled) return;
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } catch (err) {
+        if (!stalled) controller.error(err);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+  const wrapped = new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+  // The library remembers where a redirect led (the CDN) through these; a constructed Response has none.
+  Object.defineProperty(wrapped, 'url', { value: res.url });
+  Object.defineProperty(wrapped, 'redirected', { value: res.redirected });
+  return wrapped;
 }
 
 /** A server that ignores `Range: bytes=N-` answers 200 with the whole file: drop the first N bytes ourselves. */

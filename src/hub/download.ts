@@ -15,6 +15,7 @@ import { downloadBlob } from './blob.js';
 import { defaultCacheDir, isFile, offlineFromEnv, RepoCache } from './cache.js';
 import { HubClient, type RemoteFile } from './client.js';
 import { diskFull, HubError } from './errors.js';
+import { checkHubUrl, checkRevision } from './validate.js';
 
 export interface DownloadProgress {
   /** The repo path being downloaded (or the last one finished). */
@@ -45,6 +46,23 @@ export interface ResolveOptions {
   /** Consecutive failed attempts at a file, without progress, before giving up (default 5: ~15 s of back-off). */
   retries?: number;
   retryDelayMs?: number;
+  /** A request or transfer that sends nothing for this long is retried, then fails (default: env VIDEOSHOP_HUB_TIMEOUT seconds, else 30 s). */
+  timeoutMs?: number;
+  /** Aborts the download at once (Ctrl-C); the partial file is kept and resumed next time. */
+  signal?: AbortSignal;
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+function timeoutFrom(o: ResolveOptions): number {
+  if (o.timeoutMs !== undefined) return o.timeoutMs;
+  const env = process.env.VIDEOSHOP_HUB_TIMEOUT;
+  if (env === undefined || env === '') return DEFAULT_TIMEOUT_MS;
+  const seconds = Number(env);
+  if (!(seconds > 0 && seconds <= 86_400)) {
+    throw new HubError('bad-endpoint', `VIDEOSHOP_HUB_TIMEOUT=${JSON.stringify(env)} must be a number of seconds between 0 and 86400`);
+  }
+  return seconds * 1000;
 }
 
 const HUB_REPO_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
@@ -60,7 +78,7 @@ export async function resolveModel(idOrPath: string, options: ResolveOptions = {
   if (!HUB_REPO_ID.test(idOrPath) || idOrPath.includes('..')) {
     throw new HubError('not-found', `${idOrPath} is neither a folder nor a Hub repo id (org/name, e.g. stabilityai/stable-video-diffusion-img2vid)`);
   }
-  const revision = options.revision ?? 'main';
+  const revision = checkRevision(options.revision ?? 'main');
   const cache = new RepoCache(options.cacheDir ?? defaultCacheDir(), idOrPath);
   const variant = options.variant ?? null;
   const offline = options.offline ?? offlineFromEnv();
@@ -81,7 +99,7 @@ export async function resolveModel(idOrPath: string, options: ResolveOptions = {
   try {
     return await download(cache, revision, variant, options);
   } catch (err) {
-    if (!(err instanceof HubError && err.kind === 'network' && commit)) throw err;
+    if (!(err instanceof HubError && (err.kind === 'network' || err.kind === 'stalled') && commit)) throw err;
     const usable = await completeSnapshot(cache, commit, variant, true);
     if (!usable) throw err;
     options.onNotice?.(`${err.summary}; using the cached ${idOrPath}@${revision} (commit ${commit.slice(0, 8)})`);
@@ -109,11 +127,13 @@ async function completeSnapshot(
 
 async function download(cache: RepoCache, revision: string, variant: WeightVariant | null, o: ResolveOptions): Promise<string> {
   const token = o.token ?? process.env.HF_TOKEN ?? process.env.HUGGING_FACE_HUB_TOKEN ?? undefined;
-  const hubUrl = (o.hubUrl ?? process.env.HF_ENDPOINT ?? 'https://huggingface.co').replace(/\/+$/, '');
+  const hubUrl = checkHubUrl(o.hubUrl ?? (process.env.HF_ENDPOINT || 'https://huggingface.co'));
   if (token && !token.startsWith('hf_')) {
     throw new HubError('unauthorized', 'HF_TOKEN is not a Hugging Face token (those start with hf_): create a read token at https://huggingface.co/settings/tokens');
   }
-  const client = new HubClient({ repoId: cache.repoId, revision, hubUrl, token: token || undefined, cacheDir: cache.cacheDir });
+  const client = new HubClient({
+    repoId: cache.repoId, revision, hubUrl, token: token || undefined, cacheDir: cache.cacheDir, timeoutMs: timeoutFrom(o), signal: o.signal,
+  });
   const commit = await client.resolveCommit();
   try {
     await cache.writeRef(revision, commit);
@@ -180,10 +200,12 @@ async function fetchIntoCache(
         onBytes,
         retries: o.retries,
         retryDelayMs: o.retryDelayMs,
+        signal: o.signal,
       });
     }
     return await cache.link(commit, file.path, file.etag);
   } catch (err) {
+    if (o.signal?.aborted) throw o.signal.reason instanceof Error ? o.signal.reason : err;
     throw client.explain(err, file.path);
   }
 }

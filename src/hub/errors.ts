@@ -13,6 +13,8 @@ export type HubErrorKind =
   | 'disk-full'
   | 'not-writable'
   | 'offline-missing'
+  | 'bad-endpoint'
+  | 'stalled'
   | 'server';
 
 export class HubError extends Error {
@@ -23,6 +25,20 @@ export class HubError extends Error {
     super(message);
     this.summary = summary ?? message;
     this.name = 'HubError';
+  }
+
+  /** The same as `kind`, under the name every Videoshop error uses. */
+  get code(): HubErrorKind {
+    return this.kind;
+  }
+}
+
+/** A transfer that sent nothing for the configured time (see ResolveOptions.timeoutMs): retried, then reported. */
+export class StallError extends Error {
+  readonly code = 'HUB_STALLED';
+  constructor(readonly seconds: number) {
+    super(`stalled: no data for ${seconds} s`);
+    this.name = 'StallError';
   }
 }
 
@@ -105,6 +121,15 @@ export function isNetworkError(err: unknown): boolean {
 export function explainError(err: unknown, ctx: FailureContext): Error {
   if (err instanceof HubError) return err;
   if (err instanceof HubApiError) return httpError(err.statusCode, ctx);
+  const stall = findStall(err);
+  if (stall) {
+    const summary = `${ctx.hubUrl} stopped sending data (nothing for ${stall.seconds} s)`;
+    return new HubError('stalled', `${summary}: check the network connection and run again, or raise VIDEOSHOP_HUB_TIMEOUT (seconds)`, summary);
+  }
+  if (err instanceof SyntaxError) {
+    // An HTML page (a login portal, a proxy's error page, a web server that is not a Hub) where JSON was expected.
+    return new HubError('server', `${ctx.hubUrl} did not answer like a Hugging Face Hub (not JSON: an HTML page?): check HF_ENDPOINT, or unset it to use https://huggingface.co`);
+  }
   const code = errorCode(err);
   if (code === 'ENOSPC' || code === 'EDQUOT') return diskFull(ctx.cacheDir);
   if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
@@ -119,6 +144,13 @@ export function explainError(err: unknown, ctx: FailureContext): Error {
     );
   }
   return err instanceof Error ? err : new Error(String(err));
+}
+
+function findStall(err: unknown): StallError | undefined {
+  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof StallError) return e;
+  }
+  return undefined;
 }
 
 export function diskFull(cacheDir: string, detail = ''): HubError {

@@ -3,6 +3,7 @@
  * the scheduler config, and the geometry the pipeline needs (native area, size multiple, frames per block).
  */
 import { resolveModel, type ResolveOptions } from '../hub/download.js';
+import { assertDeviceReady } from '../runtime/device.js';
 import type { Device } from '../runtime/session.js';
 import { parseEulerSchedulerConfig, type EulerSchedulerConfig } from '../schedulers/euler.js';
 import { asObject, int, readJsonConfig } from '../util/config.js';
@@ -48,6 +49,8 @@ export async function loadSvd(model: string, opts: SvdLoadOptions = {}): Promise
   const device = opts.device ?? 'cpu';
   const dtype = opts.dtype ?? (device === 'cpu' ? 'float32' : 'float16');
   const variant = opts.variant !== undefined ? opts.variant : dtype === 'float16' ? 'fp16' : null;
+  // Before any download: a missing provider or GPU must not cost the user gigabytes first.
+  await assertDeviceReady(device, dtype);
   const folder = await resolveModel(model, { ...opts.hub, variant, onNotice: opts.onNotice });
   const repo = await openModelRepository(folder, { variant });
   for (const notice of repo.notices) opts.onNotice?.(notice);

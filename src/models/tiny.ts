@@ -3,7 +3,7 @@
  * (model_index.json + unet/ vae/ image_encoder/ scheduler/ feature_extractor/), written by our own safetensors
  * writer. Tests and new users run every loading path offline on it, exactly as on the real model.
  */
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Random } from '../random.js';
 import { SVD_SCHEDULER_CONFIG } from '../schedulers/svd.js';
@@ -107,16 +107,57 @@ export function randomWeights(shapes: { name: string; shape: number[] }[], rng: 
 
 export interface TinyModelOptions {
   seed?: number;
-  /** Replace an existing non-empty folder. */
+  /** Replace an existing folder, but only one holding a tiny model this function wrote (nothing else is deleted). */
   force?: boolean;
+}
+
+/** Written into every tiny model: `force` replaces only folders that hold it (and nothing but the model's files). */
+export const TINY_MARKER = '.videoshop-tiny-model';
+const TINY_FILES = new Set([TINY_MARKER, 'model_index.json', 'scheduler/scheduler_config.json', 'feature_extractor/preprocessor_config.json',
+  'unet/config.json', 'vae/config.json', 'image_encoder/config.json', 'unet/diffusion_pytorch_model.safetensors',
+  'vae/diffusion_pytorch_model.safetensors', 'image_encoder/model.safetensors']);
+
+export class TinyModelError extends Error {
+  readonly userFacing = true;
+  constructor(message: string, readonly code: 'not-empty' | 'not-ours' | 'not-a-folder') {
+    super(message);
+    this.name = 'TinyModelError';
+  }
+}
+
+/** Files under `dir` (relative, forward slashes) that a tiny model does not consist of. */
+function foreignFiles(dir: string): string[] {
+  const entries = readdirSync(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => !e.isDirectory())
+    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)).split(path.sep).join('/'))
+    .filter((f) => !TINY_FILES.has(f));
+}
+
+/** Whether `force` may delete `target`: empty, or exactly a tiny model with its marker. */
+function checkReplaceable(target: string, dir: string, force: boolean): void {
+  const st = statSync(target, { throwIfNoEntry: false });
+  if (!st) return;
+  if (!st.isDirectory()) throw new TinyModelError(`${dir} exists and is not a folder: choose another path`, 'not-a-folder');
+  if (readdirSync(target).length === 0) return;
+  if (!force) throw new TinyModelError(`${dir} exists and is not empty: choose another folder or allow replacing a tiny model there`, 'not-empty');
+  const foreign = foreignFiles(target);
+  let marked: boolean;
+  try {
+    marked = (JSON.parse(readFileSync(path.join(target, TINY_MARKER), 'utf8')) as { created_by?: unknown }).created_by === 'videoshop create-tiny-model';
+  } catch {
+    marked = false;
+  }
+  if (!marked || foreign.length > 0) {
+    const what = foreign.length ? `files it did not write (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''})` : 'no tiny model written by Videoshop';
+    throw new TinyModelError(`${dir} holds ${what}: nothing was replaced; choose another folder or empty it yourself`, 'not-ours');
+  }
 }
 
 /** Writes the tiny model into `dir` atomically (a temp folder beside it, renamed at the end). */
 export function createTinyModel(dir: string, opts: TinyModelOptions = {}): void {
   const target = path.resolve(dir);
-  if (existsSync(target) && readdirSync(target).length > 0 && !opts.force) {
-    throw Object.assign(new Error(`${dir} exists and is not empty: choose another folder or pass --force to replace it`), { userFacing: true });
-  }
+  checkReplaceable(target, dir, opts.force ?? false);
   const rng = new Random(opts.seed ?? 0);
   const tmp = `${target}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
@@ -125,6 +166,7 @@ export function createTinyModel(dir: string, opts: TinyModelOptions = {}): void 
       mkdirSync(path.dirname(path.join(tmp, rel)), { recursive: true });
       writeFileSync(path.join(tmp, rel), `${JSON.stringify(value, null, 2)}\n`);
     };
+    json(TINY_MARKER, { created_by: 'videoshop create-tiny-model', seed: opts.seed ?? 0 });
     json('model_index.json', MODEL_INDEX);
     json('scheduler/scheduler_config.json', SVD_SCHEDULER_CONFIG);
     json('feature_extractor/preprocessor_config.json', featureExtractorConfig(TINY_CLIP_CONFIG.image_size));

@@ -24,6 +24,11 @@ export interface VideoshopInput {
   readonly sourceFrame?: Tensor;
   /** Conditioning computed earlier (e.g. shared by several blocks); skips those encodes. */
   readonly conditioning?: PrecomputedConditioning;
+  /**
+   * The frames CLIP embeds, at any size (default: sourceFrame and editedFrame). The reference resizes the original
+   * frames to CLIP's 224×224, not the frames already resized to the processing size.
+   */
+  readonly embeddingFrames?: { readonly source?: Tensor; readonly edited?: Tensor };
 }
 
 export interface PrecomputedConditioning {
@@ -136,7 +141,7 @@ export async function runVideoshop(
       inversionConditioningStats = n.stats;
       latents = { data: n.latents.data.map((v) => v / sf), dims: latents.dims };
     }
-    inversionCond = { embedding: await embedFrame(models, sourceFrame), latents, addedTimeIds: timeIds };
+    inversionCond = { embedding: await embedFrame(models, input.embeddingFrames?.source ?? sourceFrame), latents, addedTimeIds: timeIds };
     tick();
   }
   let editCond = pre.edit;
@@ -144,7 +149,7 @@ export async function runVideoshop(
     const z = checkLatents(await vae.encode(augment(input.editedFrame, noise.editedImage, options.noiseAug)), 1, shape);
     tick();
     // Reference: raw (unscaled, unnormalized) latents of the noise-augmented edited frame.
-    editCond = { embedding: await embedFrame(models, input.editedFrame), latents: { data: z.data, dims: [shape.channels, shape.height, shape.width] }, addedTimeIds: timeIds };
+    editCond = { embedding: await embedFrame(models, input.embeddingFrames?.edited ?? input.editedFrame), latents: { data: z.data, dims: [shape.channels, shape.height, shape.width] }, addedTimeIds: timeIds };
     tick();
   }
   let rescaleTarget: ChannelStats | null = null;

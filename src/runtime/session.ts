@@ -87,13 +87,13 @@ function ortPackageDir(): string {
 }
 
 /** Checks up front that the build can run `device`, and says what to install when it cannot. */
-function checkDevice(device: Device): void {
+export function checkDevice(device: Device): void {
   if (device === 'cpu') return;
   const backends = ort.listSupportedBackends();
   const entry = backends.find((b) => b.name === device);
   if (!entry) {
     throw new Error(`ONNX Runtime execution provider "${device}" is not in this onnxruntime-node build for ` +
-      `${process.platform}/${process.arch} (it has: ${backends.map((b) => b.name).join(', ')}); use --device cpu`);
+      `${process.platform}/${process.arch} (it has: ${backends.map((b) => b.name).join(', ')}); run on the CPU instead`);
   }
   if (device === 'cuda') {
     const lib = path.join(ortPackageDir(), 'bin', 'napi-v6', process.platform, process.arch, 'libonnxruntime_providers_cuda.so');
@@ -104,7 +104,7 @@ function checkDevice(device: Device): void {
   }
 }
 
-function explainDeviceFailure(device: Device, e: unknown): Error {
+export function explainDeviceFailure(device: Device, e: unknown): Error {
   // ORT prefixes its messages with a source location and the failed check; keep the human part.
   const msg = ((e as Error).message ?? String(e)).split('\n')[0].replace(/^.*? was false\. /, '');
   if (device === 'cuda') {
@@ -112,11 +112,11 @@ function explainDeviceFailure(device: Device, e: unknown): Error {
       'libraries on LD_LIBRARY_PATH, and the provider from `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node`');
   }
   if (device === 'webgpu' && /requires f16/.test(msg)) {
-    return new Error(`this GPU's WebGPU adapter has no float16 shaders (${msg}); run with --dtype float32`);
+    return new Error(`this GPU's WebGPU adapter has no float16 shaders (${msg}); compute in float32 instead (dtype float32)`);
   }
   if (device === 'webgpu') {
     return new Error(`could not start the WebGPU execution provider (${msg}); it needs a GPU with Vulkan (Linux), Metal (macOS) ` +
-      'or D3D12 (Windows) drivers; use --device cpu otherwise');
+      'or D3D12 (Windows) drivers; run on the CPU otherwise');
   }
   return e as Error;
 }

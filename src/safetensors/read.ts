@@ -32,7 +32,15 @@ const MAX_HEADER_BYTES = 100_000_000;
 /** fs.readSync reads at most 2 GiB − 1 per call. */
 const READ_CHUNK = 1 << 30;
 
-export class SafetensorsError extends Error {}
+/** A damaged or unusable weights file: one line naming the file and the field (the CLI prints it as is). */
+export class SafetensorsError extends Error {
+  readonly userFacing = true;
+  readonly code = 'bad-weights';
+  constructor(message: string) {
+    super(message);
+    this.name = 'SafetensorsError';
+  }
+}
 
 function isStDtype(s: unknown): s is StDtype {
   return typeof s === 'string' && Object.hasOwn(DTYPE_BYTES, s);
@@ -74,7 +82,10 @@ export function readHeader(file: string): { tensors: TensorInfo[]; metadata: Rec
     let metadata: Record<string, string> = {};
     for (const [name, entry] of Object.entries(json as Record<string, unknown>)) {
       if (name === '__metadata__') {
-        metadata = (entry ?? {}) as Record<string, string>;
+        if (typeof entry !== 'object' || entry === null || Array.isArray(entry) || !Object.values(entry).every((v) => typeof v === 'string')) {
+          fail('"__metadata__" is not an object of strings');
+        }
+        metadata = entry as Record<string, string>;
         continue;
       }
       const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
@@ -96,6 +107,12 @@ export function readHeader(file: string): { tensors: TensorInfo[]; metadata: Rec
       }
       if (end > dataLen) fail(`tensor "${name}" ends at byte ${end} of a ${dataLen}-byte data section (truncated?)`);
       tensors.push({ name, dtype, shape: [...(shape as number[])], file: abs, offset: dataStart + begin, byteLength: end - begin });
+    }
+    // Byte ranges may not overlap (two tensors sharing bytes means a damaged header).
+    const byStart = [...tensors].sort((a, b) => a.offset - b.offset);
+    for (let i = 1; i < byStart.length; i++) {
+      const prev = byStart[i - 1];
+      if (byStart[i].offset < prev.offset + prev.byteLength) fail(`tensors "${prev.name}" and "${byStart[i].name}" overlap in data_offsets`);
     }
     return { tensors, metadata };
   } finally {

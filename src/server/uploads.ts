@@ -8,7 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
 import busboy from 'busboy';
 import sharp, { type Metadata } from 'sharp';
-import { ffmpegPath, probeVideo, type VideoInfo } from '../video/index.js';
+import { ffmpegPath, fileArg, probeVideo, type VideoInfo } from '../video/index.js';
 import { HttpError } from './http-error.js';
 import type { VideoSummary } from './store.js';
 
@@ -144,7 +144,8 @@ export async function checkImage(file: ReceivedFile, to: string): Promise<{ widt
 
 /** The video's first frame as PNG (display size, rotation applied), for the editor. */
 export async function extractFirstFrame(video: string, to: string): Promise<void> {
-  await runFfmpeg(['-nostdin', '-v', 'error', '-i', video, '-frames:v', '1', '-f', 'image2', '-c:v', 'png', to]);
+  // file: paths: a stored name is never an option, a protocol or an image2 pattern.
+  await runFfmpeg(['-nostdin', '-v', 'error', '-i', fileArg(video), '-frames:v', '1', '-f', 'image2', '-update', '1', '-c:v', 'png', fileArg(to)]);
 }
 
 /** A small JPEG of an image, for the job history. */

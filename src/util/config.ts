@@ -3,6 +3,23 @@ import { readFileSync } from 'node:fs';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
+  readonly code = 'bad-config';
+}
+
+/**
+ * Upper bounds on config values, far above any real model (SVD: 4 blocks, ≤ 1280 channels, 2 layers per block), so a
+ * damaged or hostile config (layers_per_block: 1e9) is refused before the weight list or a graph is allocated.
+ */
+export function bounded(where: string, fields: Record<string, number | readonly number[]>, max: Record<string, number>): void {
+  for (const [key, value] of Object.entries(fields)) {
+    const limit = max[key];
+    const values = typeof value === 'number' ? [value] : value;
+    for (const v of values) {
+      if (limit !== undefined && v > limit) {
+        throw new ConfigError(`${where}: "${key}" is ${v}, more than ${limit}: the config is damaged (no SVD-like model is that large)`);
+      }
+    }
+  }
 }
 
 export type Json = Record<string, unknown>;

@@ -56,6 +56,14 @@ export function ffprobePath(): string {
   return found;
 }
 
+/**
+ * A path as ffmpeg/ffprobe must see it: always a file. Absolute, so a name starting with '-' is not an option, and
+ * behind the `file:` protocol, so a name like `http:x` or `concat:a|b` is not a protocol.
+ */
+export function fileArg(file: string): string {
+  return `file:${path.resolve(file)}`;
+}
+
 export interface ToolResult {
   code: number | null;
   stdout: string;

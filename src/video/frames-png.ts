@@ -1,8 +1,13 @@
-/** `--frames-dir`: every output frame as a numbered PNG, for inspection or other tools. */
-import { mkdirSync } from 'node:fs';
+/**
+ * `--frames-dir`: every output frame as a numbered PNG, for inspection or other tools. A PNG never replaces a file
+ * this run did not write: the names are checked before any work, and each file is created exclusively (O_EXCL), so
+ * one that appears meanwhile is not overwritten either. After a failure, what this run wrote is removed again.
+ */
+import { mkdirSync, readdirSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import type { Tensor } from '../tensor.js';
+import { VideoError } from './errors.js';
 import { chwToRgb8 } from './pixels.js';
 
 export interface FramesPngOptions {
@@ -11,21 +16,87 @@ export interface FramesPngOptions {
   startIndex?: number;
 }
 
-/** Writes [3,H,W] float frames in [-1, 1] as 8-bit PNGs; returns the paths written. */
+export function framePngName(index: number, prefix = 'frame_'): string {
+  return `${prefix}${String(index).padStart(5, '0')}.png`;
+}
+
+/** Writes one run's frames into a folder; see the module comment. */
+export class FramesPngWriter {
+  private readonly written: string[] = [];
+  private createdDir = false;
+
+  /** Checks (before any work) that `dir` is a folder or absent and holds none of the `count` names it will write. */
+  constructor(readonly dir: string, count: number, private readonly prefix = 'frame_', private readonly startIndex = 0) {
+    const st = statSync(dir, { throwIfNoEntry: false });
+    if (st && !st.isDirectory()) throw new VideoError(`frames folder ${dir} exists and is not a folder`, 'frames-dir-not-folder');
+    if (!st) return;
+    const present = new Set(readdirSync(dir));
+    for (let i = startIndex; i < startIndex + count; i++) {
+      const name = framePngName(i, prefix);
+      if (present.has(name)) {
+        throw new VideoError(`frames folder ${dir} already holds ${name}: choose an empty folder (nothing there is replaced)`, 'frames-dir-not-empty');
+      }
+    }
+  }
+
+  /** Writes frame `index` ([3,H,W] float in [-1, 1]) as an 8-bit PNG; never replaces an existing file. */
+  async write(frame: Tensor, index: number): Promise<string> {
+    if (!this.createdDir && !statSync(this.dir, { throwIfNoEntry: false })) {
+      mkdirSync(this.dir, { recursive: true });
+      this.createdDir = true;
+    }
+    const [, height, width] = frame.dims;
+    const file = path.join(this.dir, framePngName(this.startIndex + index, this.prefix));
+    const png = await sharp(chwToRgb8(frame), { raw: { width, height, channels: 3 } }).png().toBuffer();
+    try {
+      writeFileSync(file, png, { flag: 'wx' });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') throw new VideoError(`${file} appeared while this run wrote its frames: not replaced`, 'frames-dir-not-empty');
+      if (code === 'ENOSPC') throw new VideoError(`no space left on the disk of ${this.dir} while writing frame PNGs: free some space`, 'disk-full');
+      throw new VideoError(`cannot write ${file}: ${(err as Error).message}`, 'write-failed');
+    }
+    this.written.push(file);
+    return file;
+  }
+
+  get files(): readonly string[] {
+    return this.written;
+  }
+
+  /** Removes what this run wrote (and the folder, if this run created it and it is empty). */
+  cleanup(): void {
+    for (const f of this.written.splice(0)) {
+      try {
+        unlinkSync(f);
+      } catch {
+        // already gone
+      }
+    }
+    if (this.createdDir) {
+      try {
+        rmdirSync(this.dir);
+      } catch {
+        // not empty: someone else put files there
+      }
+    }
+  }
+}
+
+/** Writes [3,H,W] float frames in [-1, 1] as 8-bit PNGs; returns the paths written. Removes them again on failure. */
 export async function writeFramesPng(
   dir: string,
   frames: AsyncIterable<Tensor> | Iterable<Tensor>,
   { prefix = 'frame_', startIndex = 0 }: FramesPngOptions = {},
 ): Promise<string[]> {
-  mkdirSync(dir, { recursive: true });
-  const written: string[] = [];
-  let index = startIndex;
-  for await (const frame of frames) {
-    const [, height, width] = frame.dims;
-    const file = path.join(dir, `${prefix}${String(index).padStart(5, '0')}.png`);
-    await sharp(chwToRgb8(frame), { raw: { width, height, channels: 3 } }).png().toFile(file);
-    written.push(file);
-    index++;
+  const list: Tensor[] = [];
+  for await (const frame of frames) list.push(frame);
+  const writer = new FramesPngWriter(dir, list.length, prefix, startIndex);
+  try {
+    for (const [i, frame] of list.entries()) await writer.write(frame, i);
+  } catch (err) {
+    writer.cleanup();
+    throw err;
   }
-  return written;
+  return [...writer.files];
 }

@@ -1,5 +1,5 @@
 /** Reading still images (the edited first frame) with sharp, and fitting them to the processing size. */
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import sharp from 'sharp';
 import type { Tensor } from '../tensor.js';
 import { VideoError } from './errors.js';
@@ -19,15 +19,28 @@ export interface RgbImage extends Tensor {
 export type FitMode = 'stretch' | 'crop' | 'pad';
 
 /**
+ * Largest image decoded, in pixels: 8K UHD (7680×4320 = 33 MP) fits. As [3,H,W] float32 that is 400 MB; a PNG of
+ * 23000×11500 (796 KB on disk) would otherwise take 3.9 GB. Checked on the header before anything is decoded.
+ */
+export const MAX_IMAGE_PIXELS = 40_000_000;
+
+/**
  * Any format sharp reads (PNG, JPEG, WebP, TIFF, GIF's first frame, AVIF…), with EXIF orientation applied,
  * colour converted to sRGB, 16-bit kept at 16 bits, and alpha dropped (the reference keeps `[..., :3]`).
  */
-export async function readImage(file: string): Promise<RgbImage> {
-  if (!existsSync(file)) throw new VideoError(`image not found: ${file}`);
+export async function readImage(file: string, { maxPixels = MAX_IMAGE_PIXELS }: { maxPixels?: number } = {}): Promise<RgbImage> {
+  const st = statSync(file, { throwIfNoEntry: false });
+  if (!st) throw new VideoError(`image not found: ${file}`, 'not-found');
+  // A FIFO would block the read until a writer comes; a device never ends.
+  if (!st.isFile()) throw new VideoError(`not an image file: ${file} is a ${st.isDirectory() ? 'folder' : 'FIFO, socket or device'}; give a regular file`, 'not-a-file');
   try {
-    const meta = await sharp(file).metadata();
+    const meta = await sharp(file, { limitInputPixels: false }).metadata();
+    const pixels = (meta.width ?? 0) * (meta.height ?? 0);
+    if (pixels > maxPixels) {
+      throw new VideoError(`image ${file} is ${meta.width}×${meta.height} (${(pixels / 1e6).toFixed(0)} MP): more than the ${(maxPixels / 1e6).toFixed(0)} MP Videoshop decodes; scale it down to the video's size`, 'image-too-large');
+    }
     const sixteen = meta.depth === 'ushort' || meta.depth === 'float';
-    const { data, info } = await sharp(file, { autoOrient: true, failOn: 'error' })
+    const { data, info } = await sharp(file, { autoOrient: true, failOn: 'error', limitInputPixels: maxPixels })
       .toColourspace(sixteen ? 'rgb16' : 'srgb')
       .raw(sixteen ? { depth: 'ushort' } : {})
       .toBuffer({ resolveWithObject: true });

@@ -1,7 +1,7 @@
 /** What a video holds, from ffprobe: display size, rotation, exact frame rate and frame count, audio. */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { VideoError } from './errors.js';
-import { ffprobePath, lastErrorLine, runTool } from './ffmpeg.js';
+import { fileArg, ffprobePath, lastErrorLine, runTool } from './ffmpeg.js';
 
 export interface Rational {
   num: number;
@@ -29,6 +29,30 @@ export interface VideoInfo {
   /** Index of the video stream in the container (for `-map 0:<index>`). */
   streamIndex: number;
   formatName: string;
+  /** Colour tags as ffprobe names them (undefined when untagged); see colour.ts for how they are used. */
+  colour: ColourTags;
+  /** Bits per sample of the stored pixels (8 for yuv420p, 10 for yuv420p10le, 16 for rgb48le). */
+  bitDepth: number;
+  /** Sample (pixel) aspect ratio; 1:1 when unset. */
+  sar: Rational;
+  /** Time base of the stream's timestamps. */
+  timeBase: Rational;
+  /**
+   * Presentation timestamp of every frame (in `timeBase` units, ascending, as stored). Its differences are what
+   * makes a video variable-rate; `vfr` says whether they differ by more than one tick.
+   */
+  pts: number[];
+  vfr: boolean;
+  /** The container's start time in seconds (what ffmpeg's `-ss` counts from). */
+  formatStartSeconds: number;
+}
+
+export interface ColourTags {
+  space?: string;
+  range?: string;
+  primaries?: string;
+  transfer?: string;
+  chromaLocation?: string;
 }
 
 type Json = Record<string, unknown>;
@@ -42,6 +66,25 @@ function parseRational(text: unknown): Rational | undefined {
   if (num <= 0 || den <= 0) return undefined;
   const g = gcd(num, den);
   return { num: num / g, den: den / g };
+}
+
+/** `1:1`-style ratios (SAR); `0:1` and garbage mean unset. */
+function parseRatio(text: unknown): Rational | undefined {
+  return typeof text === 'string' ? parseRational(text.replace(':', '/')) : undefined;
+}
+
+/** ffprobe writes `unknown` (or nothing) for an untagged property. */
+function tag(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' && value !== 'unknown' && value !== 'unspecified' ? value : undefined;
+}
+
+/** Bits per sample from the pixel format's name: yuv420p10le → 10, p010le → 10, rgb48le → 16, gbrpf32le → 32. */
+export function pixFmtBitDepth(pixFmt: string): number {
+  const packed = /^(?:rgb|bgr)a?(48|64)|^(?:rgba|bgra)64/.exec(pixFmt);
+  if (packed) return 16;
+  const planar = /(?:p|f|gray|ya|p0)(\d{1,2})(?:le|be)$/.exec(pixFmt);
+  if (planar) return Number(planar[1]);
+  return 8;
 }
 
 function gcd(a: number, b: number): number {
@@ -98,7 +141,9 @@ function checkReadable(file: string): void {
   let size: number;
   try {
     const st = statSync(file);
-    if (st.isDirectory()) throw new VideoError(`not a video file: ${file} is a directory`);
+    if (st.isDirectory()) throw new VideoError(`not a video file: ${file} is a directory`, 'not-a-file');
+    // Opening a FIFO blocks until a writer comes, a device never ends: only regular files are read.
+    if (!st.isFile()) throw new VideoError(`not a video file: ${file} is a FIFO, socket or device; give a regular file`, 'not-a-file');
     size = st.size;
   } catch (err) {
     if (err instanceof VideoError) throw err;
@@ -120,10 +165,10 @@ export async function probeVideo(file: string): Promise<VideoInfo> {
   checkReadable(file);
   // -count_packets demuxes the whole file (cheap, no decoding): an exact frame count where the container has
   // none, and a truncation check where it has one.
-  const args = ['-v', 'error', '-count_packets', '-show_streams', '-show_format', '-of', 'json', file];
+  const args = ['-v', 'error', '-count_packets', '-show_streams', '-show_format', '-of', 'json', fileArg(file)];
   const { code, stdout, stderr } = await runTool(ffprobePath(), args);
   if (code !== 0) {
-    const reason = lastErrorLine(stderr).replace(`${file}: `, '');
+    const reason = lastErrorLine(stderr).replace(`${fileArg(file)}: `, '').replace(`${file}: `, '');
     if (/moov atom not found/.test(stderr) && looksLikeIsoMedia(file)) {
       throw new VideoError(`video is truncated or incomplete (its MP4 index is missing): ${file}`);
     }
@@ -159,6 +204,8 @@ export async function probeVideo(file: string): Promise<VideoInfo> {
   }
   const frameCount = packets;
 
+  const timeBase = parseRational(video.time_base) ?? { num: 1, den: 90000 };
+  const pts = await readPts(file, Number(video.index));
   const fps = chooseFps(video) ?? { num: 25, den: 1 };
   const fpsValue = fps.num / fps.den;
   // Not the container's duration: that includes audio running past the last frame.
@@ -180,15 +227,49 @@ export async function probeVideo(file: string): Promise<VideoInfo> {
     pixFmt: String(video.pix_fmt ?? 'unknown'),
     streamIndex: Number(video.index),
     formatName,
+    colour: {
+      space: tag(video.color_space),
+      range: tag(video.color_range),
+      primaries: tag(video.color_primaries),
+      transfer: tag(video.color_transfer),
+      chromaLocation: tag(video.chroma_location),
+    },
+    bitDepth: pixFmtBitDepth(String(video.pix_fmt ?? '')),
+    sar: parseRatio(video.sample_aspect_ratio) ?? { num: 1, den: 1 },
+    timeBase,
+    pts,
+    vfr: isVariableRate(pts, fps, timeBase),
+    formatStartSeconds: Number(format.start_time ?? 0) || 0,
   };
+}
+
+/**
+ * Every packet's presentation timestamp, sorted (packets come in decoding order). One more demuxing pass,
+ * no decoding. Packets without a timestamp (some AVIs) are left out; the frame count does not depend on them.
+ */
+async function readPts(file: string, streamIndex: number): Promise<number[]> {
+  const args = ['-v', 'error', '-select_streams', String(streamIndex), '-show_entries', 'packet=pts', '-of', 'csv=p=0', fileArg(file)];
+  const { code, stdout } = await runTool(ffprobePath(), args);
+  if (code !== 0) return [];
+  const pts = stdout.split('\n').map((l) => Number.parseInt(l, 10)).filter((n) => Number.isFinite(n));
+  return pts.sort((a, b) => a - b);
+}
+
+/** Variable-rate when some frame interval differs from the nominal 1/fps by more than one tick (and ½ ms). */
+function isVariableRate(pts: readonly number[], fps: Rational, tb: Rational): boolean {
+  if (pts.length < 3) return false;
+  const nominal = (fps.den * tb.den) / (fps.num * tb.num); // ticks per frame
+  const tolerance = Math.max(1.01, 0.0005 * tb.den / tb.num);
+  for (let i = 1; i < pts.length; i++) if (Math.abs(pts[i] - pts[i - 1] - nominal) > tolerance) return true;
+  return false;
 }
 
 /** Codec of the first audio stream of `file` (any media file), or undefined when it has none. */
 export async function probeAudioCodec(file: string): Promise<string | undefined> {
   checkReadable(file);
-  const args = ['-v', 'error', '-select_streams', 'a:0', '-show_entries', 'stream=codec_name', '-of', 'json', file];
+  const args = ['-v', 'error', '-select_streams', 'a:0', '-show_entries', 'stream=codec_name', '-of', 'json', fileArg(file)];
   const { code, stdout, stderr } = await runTool(ffprobePath(), args);
-  if (code !== 0) throw new VideoError(`cannot read audio from ${file}: ${lastErrorLine(stderr).replace(`${file}: `, '')}`);
+  if (code !== 0) throw new VideoError(`cannot read audio from ${file}: ${lastErrorLine(stderr).replace(`${fileArg(file)}: `, '').replace(`${file}: `, '')}`);
   const streams = (JSON.parse(stdout) as Json).streams;
   const first = Array.isArray(streams) ? (streams[0] as Json | undefined) : undefined;
   return typeof first?.codec_name === 'string' ? first.codec_name : undefined;

@@ -1,26 +1,31 @@
 /**
- * Decoding a video into frames with ffmpeg, streamed over a pipe (one frame in memory at a time).
+ * Decoding a video into frames with ffmpeg, streamed over a pipe (one frame in memory at a time), in one pass:
+ * a window that starts later is reached by seeking, not by decoding from frame 0.
  *
- * Resampling follows the reference's order: convert to RGB at native size (chroma upsampled with
- * `full_chroma_int`), then resize the RGB with swscale's `bilinear`. The reference resizes with torchvision's
- * Resize(BILINEAR, antialias=True), a triangle filter whose support widens with the downscale factor; swscale's
- * bilinear widens the same way when downscaling, whereas `area` is a box filter. Measured against the JS port of
- * torch's filter (resize.ts) on a 1280×720 test pattern, mean |difference| in 8-bit levels: → 1024×576: 0.05
- * (resizing YUV before converting: 0.63, area: 0.64); → 448×256: 0.14 (YUV first: 0.65, area: 0.96).
- * `resampler: 'reference'` runs that JS filter itself instead.
- * Frames come as 16-bit RGB so that resized values are not rounded to 8 bits (the reference resizes in float)
- * and 10/12-bit sources keep their precision.
+ * Pixels: frames are converted to RGB at their own (display) size first, exactly as `ffmpeg -pix_fmt rgb24`
+ * does with the right matrix and range (colour.ts: bit-exact for RGB sources, identical to ffmpeg's rgb24 for
+ * tagged YUV, BT.709 for untagged HD); 8-bit sources as rgb24, deeper ones as rgb48. Then resized to the processing
+ * size, as the reference does (it resizes the decoded 8-bit RGB frames in float):
+ * - `antialias`: the JS port of torch's antialiased bilinear (resize.ts), bit-for-bit the reference's filter,
+ *   ~0.1 s per 1080p frame on one core;
+ * - `fast` (default): swscale's bilinear on the rgb24 frames inside ffmpeg (its bilinear widens with the
+ *   downscale factor like torch's triangle filter). Mean |difference| to `antialias` in 8-bit levels on a
+ *   1280×720 test pattern: → 1024×576 0.014 (max 0.65), → 448×256 0.14. Deep sources always use `antialias`
+ *   (swscale's 16-bit RGB output is scaled slightly wrong, see colour.ts).
  */
 import { spawn } from 'node:child_process';
 import type { Tensor } from '../tensor.js';
+import { readsDeep, rgb48FullScale, toRgbFilter } from './colour.js';
 import { VideoError } from './errors.js';
-import { StderrTail, ffmpegPath, lastErrorLine, passthroughArgs } from './ffmpeg.js';
-import { rgb16ToChw } from './pixels.js';
+import { StderrTail, ffmpegPath, fileArg, lastErrorLine, passthroughArgs } from './ffmpeg.js';
+import { rgb16ToChw, rgb8ToChw } from './pixels.js';
 import { probeVideo, type VideoInfo } from './probe.js';
 import { resizeImage } from '../image/resize.js';
 
-/** Flags of the YUV → RGB conversion and of the resize. */
-export const SCALE_FLAGS = 'bilinear+accurate_rnd+full_chroma_int';
+/** swscale flags of the `fast` resize (RGB → RGB, 8 bits). */
+export const SCALE_FLAGS = 'bilinear';
+
+export type ResizeMode = 'fast' | 'antialias';
 
 export interface FrameRange {
   /** First frame to decode (0-based, in presentation order). */
@@ -37,11 +42,8 @@ export interface ReadOptions extends FrameRange {
   height: number;
   /** Only `stretch` (the reference resizes to the model size ignoring aspect); cropping is the caller's choice. */
   fit?: 'stretch';
-  /**
-   * `ffmpeg` (default): swscale resizes while decoding. `reference`: decode at native size and resize with the
-   * JS port of torch's antialiased bilinear (resize.ts), bit-for-bit the reference's filter, ~0.1 s per 1080p frame.
-   */
-  resampler?: 'ffmpeg' | 'reference';
+  /** How frames are brought to width×height (see the file's header); default `fast`. */
+  resize?: ResizeMode;
 }
 
 export interface Rgb8Frame {
@@ -50,23 +52,38 @@ export interface Rgb8Frame {
   height: number;
 }
 
-/** Frames as [3,H,W] float RGB in [-1, 1], resized by ffmpeg to `width`×`height`, exactly `count` of them. */
+/**
+ * Frames as [3,H,W] float RGB in [-1, 1] at `width`×`height`, exactly `count` of them. At the display size
+ * (`info.width`×`info.height`) nothing is resized: the frames are the exact RGB decode.
+ */
 export async function* readFrames(file: string, opts: ReadOptions): AsyncGenerator<Tensor> {
   checkSize(opts.width, opts.height);
   if (opts.fit !== undefined && opts.fit !== 'stretch') throw new VideoError(`unsupported fit mode: ${String(opts.fit)}`);
-  if (opts.resampler === 'reference') {
-    const info = opts.info ?? (await probeVideo(file));
-    for await (const buf of decodeRaw(file, { ...opts, info }, undefined, 'rgb48le', info.width * info.height * 6)) {
+  if (opts.resize !== undefined && opts.resize !== 'fast' && opts.resize !== 'antialias') {
+    throw new VideoError(`unknown resize mode: ${String(opts.resize)} (fast or antialias)`);
+  }
+  const info = opts.info ?? (await probeVideo(file));
+  const native = opts.width === info.width && opts.height === info.height;
+  const rgb = toRgbFilter(info);
+  if (readsDeep(info)) {
+    const full = rgb48FullScale(info);
+    for await (const buf of decodeRaw(file, { ...opts, info }, rgb, info.width * info.height * 6)) {
       const words = new Uint16Array(buf.buffer, buf.byteOffset, buf.byteLength / 2);
-      yield resizeImage(rgb16ToChw(words, info.width, info.height), opts.width, opts.height);
+      const frame = rgb16ToChw(words, info.width, info.height, 3, full);
+      yield native ? frame : resizeImage(frame, opts.width, opts.height);
     }
     return;
   }
-  const scale = `scale=flags=${SCALE_FLAGS},format=rgb48le,scale=${opts.width}:${opts.height}:flags=${SCALE_FLAGS}`;
-  const frameBytes = opts.width * opts.height * 6;
-  for await (const buf of decodeRaw(file, opts, scale, 'rgb48le', frameBytes)) {
-    const words = new Uint16Array(buf.buffer, buf.byteOffset, buf.byteLength / 2);
-    yield rgb16ToChw(words, opts.width, opts.height);
+  if (native || opts.resize === 'antialias') {
+    for await (const buf of decodeRaw(file, { ...opts, info }, rgb, info.width * info.height * 3)) {
+      const frame = rgb8ToChw(buf, info.width, info.height);
+      yield native ? frame : resizeImage(frame, opts.width, opts.height);
+    }
+    return;
+  }
+  const filter = `${rgb},scale=${opts.width}:${opts.height}:flags=${SCALE_FLAGS}`;
+  for await (const buf of decodeRaw(file, { ...opts, info }, filter, opts.width * opts.height * 3)) {
+    yield rgb8ToChw(buf, opts.width, opts.height);
   }
 }
 
@@ -74,7 +91,8 @@ export async function* readFrames(file: string, opts: ReadOptions): AsyncGenerat
 export async function* readFramesRGB8(file: string, opts: FrameRange = {}): AsyncGenerator<Rgb8Frame> {
   const info = opts.info ?? (await probeVideo(file));
   const { width, height } = info;
-  for await (const buf of decodeRaw(file, { ...opts, info }, undefined, 'rgb24', width * height * 3)) {
+  const rgb = toRgbFilter({ ...info, bitDepth: 8 });
+  for await (const buf of decodeRaw(file, { ...opts, info }, rgb, width * height * 3)) {
     yield { data: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), width, height };
   }
 }
@@ -98,26 +116,36 @@ function frameWindow(info: VideoInfo, start = 0, count?: number): { start: numbe
   return { start, count: n };
 }
 
+const SEEKABLE = /mov|mp4|matroska|webm|gif/;
+
+/**
+ * Where ffmpeg's `-ss` must seek to land exactly on frame `start`: halfway between its timestamp and the previous
+ * frame's (so rounding can't move it), relative to the container's start (what `-ss` counts from). Undefined when
+ * the timestamps are unknown, don't match the frame count, or the container's seeking is not exact: then `trim`
+ * counts decoded frames from the start.
+ */
+export function seekSeconds(info: VideoInfo, start: number): number | undefined {
+  if (start === 0 || info.pts.length !== info.frameCount) return undefined;
+  // Containers whose timestamps seek exactly (tested); AVI's (and other old formats') do not.
+  if (!SEEKABLE.test(info.formatName)) return undefined;
+  const tb = info.timeBase.num / info.timeBase.den;
+  return Math.max(0, ((info.pts[start - 1] + info.pts[start]) / 2) * tb - info.formatStartSeconds);
+}
+
 /** Spawns ffmpeg and yields each frame's raw bytes (a fresh Buffer per frame), then checks how it ended. */
-async function* decodeRaw(
-  file: string,
-  opts: FrameRange,
-  scale: string | undefined,
-  pixFmt: 'rgb24' | 'rgb48le',
-  frameBytes: number,
-): AsyncGenerator<Buffer> {
+async function* decodeRaw(file: string, opts: FrameRange, filter: string, frameBytes: number): AsyncGenerator<Buffer> {
   const info = opts.info ?? (await probeVideo(file));
   const { start, count } = frameWindow(info, opts.start, opts.count);
+  const seek = seekSeconds(info, start);
   const filters: string[] = [];
-  // trim counts decoded frames, so frame `start` is exact (seeking with -ss would land on a keyframe or a timestamp).
-  if (start > 0 || count < info.frameCount) filters.push(`trim=start_frame=${start}:end_frame=${start + count}`);
-  // Even at native size the YUV → RGB conversion goes through an explicit scale filter, so that chroma is
-  // upsampled with the same flags (ffmpeg's auto-inserted converter would use bicubic without accurate rounding).
-  filters.push(scale ?? `scale=flags=${SCALE_FLAGS}`);
-  filters.push(`format=${pixFmt}`);
+  // Without timestamps, trim counts decoded frames, so frame `start` is exact (but decodes everything before it).
+  if (start > 0 && seek === undefined) filters.push(`trim=start_frame=${start}:end_frame=${start + count}`);
+  filters.push(filter);
+  const pixFmt = /rgb48le$/.test(filter) ? 'rgb48le' : 'rgb24';
   const args = [
     '-nostdin', '-hide_banner', '-v', 'error',
-    '-i', file,
+    ...(seek !== undefined ? ['-ss', seek.toFixed(6)] : []),
+    '-i', fileArg(file),
     '-map', `0:${info.streamIndex}`, '-an', '-sn', '-dn',
     '-vf', filters.join(','),
     ...(await passthroughArgs()),

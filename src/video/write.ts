@@ -1,22 +1,24 @@
 /**
- * Encoding frames into an H.264 (yuv420p) MP4 with ffmpeg: exact frame rate and count, the source's audio,
- * written atomically (temp file + rename) so a failed or cancelled run never leaves a half-written output.
+ * Encoding frames with ffmpeg (container and codec from the extension, see encode-args.ts): exact frame rate and
+ * count (or every frame's own timestamp), the source's audio, written into a hidden temp file that counts only once
+ * verified, then installed without replacing what the caller did not allow (output-file.ts), so a failed or
+ * cancelled run never leaves a half-written output.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { existsSync, realpathSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import type { Tensor } from '../tensor.js';
 import { VideoError } from './errors.js';
-import { StderrTail, ffmpegPath, lastErrorLine, passthroughArgs, runTool } from './ffmpeg.js';
-import { chwToRgb8 } from './pixels.js';
+import { StderrTail, ffmpegPath, fileArg, passthroughArgs, runTool } from './ffmpeg.js';
+import { checkFfmpegRun, checkOutputTarget, installFile, nextRun, removeQuietly, tempPathFor, verifyVideoFile } from './output-file.js';
+import { encodeArgs, muxArgs, planAudio, planEncode, rotationTag, type AudioChoice, type AudioResult, type EncodePlan, type SourceLook, type VideoCodec } from './encode-args.js';
+import { mkvFrame, mkvHeader } from './mkv-pipe.js';
+import { chwToRgb48, chwToRgb8 } from './pixels.js';
 import { probeAudioCodec, type Rational } from './probe.js';
 
-/** Audio codecs that MP4 players accept as they are; anything else is re-encoded to AAC. */
-const MP4_AUDIO = new Set(['aac', 'mp3', 'alac', 'ac3', 'eac3', 'opus']);
-
 export interface WriteOptions {
-  /** Output size; odd sides become the next even size below (yuv420p needs even sides), reported in `notes`. */
+  /** Output (display) size; H.264/HEVC pad an odd side by one pixel (encode-args.ts), reported in `notes`. */
   width: number;
   height: number;
   fps: Rational;
@@ -27,12 +29,22 @@ export interface WriteOptions {
   audioFrom?: string;
   /** Where in `audioFrom` the audio starts, in seconds (when the edit starts at a later frame). */
   audioStartSeconds?: number;
-  /** x264 constant rate factor, 0 (lossless) … 51; default 18 (visually near-lossless). */
+  /** Constant rate factor; default 18 for H.264 (visually near-lossless), 20 HEVC, 31 VP9; FFV1 is lossless. */
   crf?: number;
-  /** x264 preset; default `medium`. */
+  /** x264/x265 preset (or libvpx speed 0–8); default `medium`. */
   preset?: string;
+  /** Video codec; default H.264 (VP9 for .webm). */
+  codec?: VideoCodec;
+  /** The source's audio: `copy` (default; re-encoded when the container can't hold it), `aac`, or `none`. */
+  audio?: AudioChoice;
+  /** Colour tags, pixel aspect ratio and rotation to carry over (usually the source's VideoInfo). */
+  look?: SourceLook;
+  /** Every frame's time in seconds from the first, and the end of the last frame: written as they are (VFR). */
+  timestamps?: { readonly times: readonly number[]; readonly end: number };
   /** Files the output must not overwrite (the input video); `audioFrom` is always included. */
   inputs?: string[];
+  /** Replace an existing output (default: refuse, also when it appears while encoding). */
+  overwrite?: boolean;
   signal?: AbortSignal;
 }
 
@@ -41,8 +53,8 @@ export interface WriteResult {
   width: number;
   height: number;
   frameCount: number;
-  audio: 'none' | 'copied' | 'aac';
-  /** Things the user should know (size rounded to even, audio re-encoded). */
+  audio: AudioResult;
+  /** Things the user should know (odd size padded, audio re-encoded). */
   notes: string[];
 }
 
@@ -78,19 +90,6 @@ export function assertNotInput(outPath: string, inputs: readonly string[]): void
   }
 }
 
-export function tempPathFor(outPath: string, tag = ''): string {
-  const abs = path.resolve(outPath);
-  return path.join(path.dirname(abs), `.${path.basename(abs)}.tmp-${process.pid}${tag}.mp4`);
-}
-
-function removeQuietly(file: string): void {
-  try {
-    unlinkSync(file);
-  } catch {
-    // already gone
-  }
-}
-
 function checkOptions(opts: WriteOptions): void {
   const { width, height, fps } = opts;
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
@@ -99,8 +98,6 @@ function checkOptions(opts: WriteOptions): void {
   if (!Number.isInteger(fps.num) || !Number.isInteger(fps.den) || fps.num < 1 || fps.den < 1) {
     throw new RangeError(`fps must be a positive integer ratio, got ${fps.num}/${fps.den}`);
   }
-  const crf = opts.crf ?? 18;
-  if (!(crf >= 0 && crf <= 51)) throw new RangeError(`crf must be within 0…51, got ${crf}`);
 }
 
 /** Encodes `frames` ([3,H,W] float RGB in [-1, 1]) to `outPath`. */
@@ -112,31 +109,33 @@ export async function writeVideo(
   checkOptions(opts);
   const inputs = [...(opts.inputs ?? []), ...(opts.audioFrom ? [opts.audioFrom] : [])];
   assertNotInput(outPath, inputs);
-  const outDir = path.dirname(path.resolve(outPath));
-  if (!existsSync(outDir)) throw new VideoError(`output folder does not exist: ${outDir}`);
+  checkOutputTarget(outPath, { overwrite: opts.overwrite });
   if (opts.signal?.aborted) throw abortError(outPath);
 
-  const notes: string[] = [];
-  const size = evenSize(opts.width, opts.height);
-  if (size.width !== opts.width || size.height !== opts.height) {
-    notes.push(`${opts.width}×${opts.height} has an odd side and H.264 (yuv420p) needs even sides: wrote ${size.width}×${size.height}`);
-  }
-  const audioCodec = opts.audioFrom ? await probeAudioCodec(opts.audioFrom) : undefined;
-  const audio = audioCodec === undefined ? 'none' : MP4_AUDIO.has(audioCodec) ? 'copied' : 'aac';
-  if (audio === 'aac') notes.push(`the source's ${audioCodec} audio does not fit MP4: re-encoded to AAC`);
+  const plan = planEncode(outPath, opts.width, opts.height, opts, opts.look);
+  const notes = [...plan.notes];
+  const audioCodec = opts.audioFrom && opts.audio !== 'none' ? await probeAudioCodec(opts.audioFrom) : undefined;
+  const { audio, note } = planAudio(plan.container, audioCodec, opts.audio, (opts.audioStartSeconds ?? 0) > 0);
+  if (note) notes.push(note);
+  const size = { width: plan.width, height: plan.height };
 
-  const finalTemp = tempPathFor(outPath);
+  const run = nextRun();
+  const finalTemp = tempPathFor(outPath, run);
   // With audio, the video is encoded first and muxed with the audio trimmed to its exact length afterwards
-  // (the frame count is only known once the frame stream ends).
-  const videoTemp = audio === 'none' ? finalTemp : tempPathFor(outPath, '-video');
+  // (the frame count is only known once the frame stream ends); a rotation flag also needs that second step.
+  const rotation = rotationTag(plan, opts.look);
+  const remux = audio !== 'none' || rotation !== undefined;
+  const videoTemp = remux ? tempPathFor(outPath, run, '-video') : finalTemp;
   try {
-    const frameCount = await encodeFrames(videoTemp, frames, size, opts, audio === 'none');
-    if (audio !== 'none') {
-      await muxAudio(videoTemp, opts.audioFrom as string, finalTemp, frameCount, audio, opts);
+    const frameCount = await encodeFrames(videoTemp, frames, plan, opts, !remux, outPath);
+    if (remux) {
+      await muxAudio(videoTemp, opts.audioFrom, finalTemp, frameCount, audio, plan, opts, outPath);
       removeQuietly(videoTemp);
     }
+    await verifyVideoFile(finalTemp, path.resolve(outPath),
+      { ...size, frameCount, fps: opts.fps, seconds: writtenSeconds(frameCount, opts), audio: audio !== 'none' });
     opts.signal?.throwIfAborted();
-    renameSync(finalTemp, path.resolve(outPath));
+    installFile(finalTemp, outPath, opts.overwrite ?? false);
     return { path: path.resolve(outPath), ...size, frameCount, audio, notes };
   } catch (err) {
     removeQuietly(videoTemp);
@@ -147,7 +146,7 @@ export async function writeVideo(
 }
 
 function abortError(outPath: string): VideoError {
-  const err = new VideoError(`writing ${outPath} was cancelled; nothing was written`);
+  const err = new VideoError(`writing ${outPath} was cancelled; nothing was written`, 'cancelled');
   err.name = 'AbortError';
   return err;
 }
@@ -157,9 +156,10 @@ type Encoder = ChildProcessByStdio<Writable, null, Readable>;
 async function encodeFrames(
   target: string,
   frames: AsyncIterable<Tensor> | Iterable<Tensor>,
-  size: { width: number; height: number },
+  plan: EncodePlan,
   opts: WriteOptions,
-  faststart: boolean,
+  final: boolean,
+  outPath: string,
 ): Promise<number> {
   const iterator = Symbol.asyncIterator in frames ? frames[Symbol.asyncIterator]() : frames[Symbol.iterator]();
   const first = await iterator.next();
@@ -171,21 +171,11 @@ async function encodeFrames(
   if ((opts.frameWidth !== undefined && opts.frameWidth !== fw) || (opts.frameHeight !== undefined && opts.frameHeight !== fh)) {
     throw new Error(`writeVideo: frames are ${fw}×${fh}, not the announced ${opts.frameWidth}×${opts.frameHeight}`);
   }
-  const upscale = size.width * size.height > fw * fh;
-  // Lanczos keeps detail when going back up from the model's size to the source's; otherwise bilinear (antialiased).
-  const flags = `${upscale ? 'lanczos' : 'bilinear'}+accurate_rnd+full_chroma_int`;
-  const args = [
-    '-hide_banner', '-v', 'error', '-y',
-    '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-video_size', `${fw}x${fh}`,
-    '-framerate', `${opts.fps.num}/${opts.fps.den}`, '-i', 'pipe:0',
-    '-map', '0:v:0',
-    '-vf', `scale=${size.width}:${size.height}:flags=${flags}:out_color_matrix=bt709:out_range=tv,format=yuv420p`,
-    ...(await passthroughArgs()),
-    '-c:v', 'libx264', '-preset', opts.preset ?? 'medium', '-crf', String(opts.crf ?? 18), '-pix_fmt', 'yuv420p',
-    '-colorspace', 'bt709', '-color_primaries', 'bt709', '-color_trc', 'bt709', '-color_range', 'tv',
-    ...(faststart ? ['-movflags', '+faststart'] : []),
-    '-f', 'mp4', target,
-  ];
+  const timestamped = opts.timestamps !== undefined;
+  const args = encodeArgs(fileArg(target), plan, {
+    frameWidth: fw, frameHeight: fh, width: opts.width, height: opts.height, fps: opts.fps, timestamped,
+    passthrough: await passthroughArgs(), final,
+  }, opts.look);
   const child: Encoder = spawn(ffmpegPath(), args, { stdio: ['pipe', 'ignore', 'pipe'], signal: opts.signal });
   const stderr = new StderrTail();
   child.stderr.on('data', (c: Buffer) => stderr.push(c));
@@ -204,19 +194,31 @@ async function encodeFrames(
         throw new Error(`writeVideo: frame ${count} is [${frame.dims.join(', ')}], expected [3, ${fh}, ${fw}]`);
       }
       opts.signal?.throwIfAborted();
-      if (!(await writeChunk(child, Buffer.from(chwToRgb8(frame).buffer), exited))) break;
+      const pixels = plan.depth === 16 ? chwToRgb48(frame) : chwToRgb8(frame);
+      if (!(await writeChunk(child, framePayload(pixels, count, fw, fh, plan.depth, opts), exited))) break;
       count++;
       next = await iterator.next();
     }
     child.stdin.end();
     const code = await exited;
     opts.signal?.throwIfAborted();
-    if (code !== 0) throw new VideoError(`ffmpeg could not encode ${target}: ${lastErrorLine(stderr.toString())}`);
+    checkFfmpegRun(code, stderr.toString(), path.resolve(outPath), `encode ${outPath}`);
     return count;
   } finally {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await iteratorReturn(iterator);
   }
+}
+
+/** Raw RGB bytes, or (with timestamps) a Matroska cluster holding them, the stream's header before the first. */
+function framePayload(rgb: Uint8Array, index: number, width: number, height: number, depth: 8 | 16, opts: WriteOptions): Buffer {
+  const ts = opts.timestamps;
+  if (!ts) return Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength);
+  if (index >= ts.times.length) throw new Error(`writeVideo: frame ${index} has no timestamp (${ts.times.length} given)`);
+  const us = (t: number): number => Math.round(t * 1e6);
+  const end = index + 1 < ts.times.length ? ts.times[index + 1] : ts.end;
+  const parts = mkvFrame(rgb, us(ts.times[index]), us(end) - us(ts.times[index]));
+  return Buffer.concat(index === 0 ? [mkvHeader(width, height, depth), ...parts] : parts);
 }
 
 async function iteratorReturn(it: Iterator<Tensor> | AsyncIterator<Tensor>): Promise<void> {
@@ -242,23 +244,24 @@ function writeChunk(child: Encoder, chunk: Buffer, exited: Promise<number | null
 
 async function muxAudio(
   videoFile: string,
-  audioFile: string,
+  audioFile: string | undefined,
   target: string,
   frameCount: number,
-  audio: 'copied' | 'aac',
+  audio: AudioResult,
+  plan: EncodePlan,
   opts: WriteOptions,
+  outPath: string,
 ): Promise<void> {
-  const seconds = (frameCount * opts.fps.den) / opts.fps.num;
-  const start = opts.audioStartSeconds ?? 0;
-  const args = [
-    '-nostdin', '-hide_banner', '-v', 'error', '-y',
-    '-i', videoFile,
-    ...(start > 0 ? ['-ss', start.toFixed(6)] : []), '-t', seconds.toFixed(6), '-i', audioFile,
-    '-map', '0:v:0', '-map', '1:a:0',
-    '-c:v', 'copy',
-    ...(audio === 'copied' ? ['-c:a', 'copy'] : ['-c:a', 'aac', '-b:a', '192k']),
-    '-movflags', '+faststart', '-f', 'mp4', target,
-  ];
+  const seconds = writtenSeconds(frameCount, opts);
+  const source = audioFile && audio !== 'none' ? { file: fileArg(audioFile), audio, startSeconds: opts.audioStartSeconds ?? 0, seconds } : undefined;
+  const args = muxArgs(fileArg(videoFile), source, fileArg(target), plan.container, rotationTag(plan, opts.look));
   const { code, stderr } = await runTool(ffmpegPath(), args, opts.signal);
-  if (code !== 0) throw new VideoError(`ffmpeg could not add the audio of ${audioFile}: ${lastErrorLine(stderr)}`);
+  checkFfmpegRun(code, stderr, path.resolve(outPath), source ? `add the audio of ${audioFile}` : 'finish the file');
+}
+
+/** How long `frameCount` frames last: from their own timestamps (VFR) or the constant rate. */
+function writtenSeconds(frameCount: number, opts: WriteOptions): number {
+  const ts = opts.timestamps;
+  if (ts) return frameCount < ts.times.length ? ts.times[frameCount] : ts.end;
+  return (frameCount * opts.fps.den) / opts.fps.num;
 }

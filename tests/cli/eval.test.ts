@@ -79,6 +79,7 @@ test('a video against itself: SSIM 1, PSNR ∞ (null in JSON, with a note), Flow
   const notes = j.notes as string[];
   assert.ok(notes.some((n) => /^PSNR is \+Infinity/.test(n)), notes.join('\n'));
   assert.ok(notes.some((n) => n.includes(FLOW_METHOD)), notes.join('\n'));
+  assert.ok(notes.some((n) => /image encoder is tiny .* not a measure of quality/.test(n)), notes.join('\n'));
 });
 
 test('against a panning copy Flow goes up and SSIM down; with --mask the ⁺ metrics appear; equal to evaluateEdit', async () => {

@@ -110,7 +110,7 @@ test('--csv writes the (N+1)×(N+1) matrix with σ labels, the same values as --
   assert.equal(rows.length, 7);
   assert.ok(rows.every((r) => r.length === 7));
   const sigmas = (json.sigmas as number[]).map(String);
-  assert.deepEqual(rows[0], ['step', ...sigmas]);
+  assert.deepEqual(rows[0], ['sigma', ...sigmas]);
   assert.deepEqual(rows.slice(1).map((r) => r[0]), sigmas);
   const m = json.matrix as number[][];
   rows.slice(1).forEach((r, i) => r.slice(1).forEach((v, j) => assert.equal(Number(v), m[i][j])));

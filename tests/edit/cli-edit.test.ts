@@ -3,9 +3,13 @@
  * video holds, --json / progress / --quiet, determinism of the seed, long videos in blocks, --frames-dir.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import { runVideoshop } from '../helpers/cli.js';
+
+const exec = promisify(execFile);
 import {
   createWorkspace, decodeRgb, FAST, files, firstFrame, makeVideo, meanAbsDiff, probe, readPng, type Workspace,
 } from './fixtures.js';
@@ -24,7 +28,7 @@ before(async () => {
   const out = path.join(outDir, 'edited.mp4');
   const framesDir = ws.file('frames-seed7');
   const r = await runVideoshop(['edit', clip, '-e', edited, '-o', out, '--model', ws.model, ...FAST, '--seed', '7',
-    '--json', '--frames-dir', framesDir], { env: ws.env });
+    '--json', '--verbose', '--frames-dir', framesDir], { env: ws.env });
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.split('\n').filter((l) => l !== '');
   assert.equal(lines.length, 1, `one JSON object on stdout, got:\n${r.stdout}`);
@@ -70,7 +74,7 @@ test('--json prints one object with per-stage timings, the blocks and the proces
   const parts = stages.reduce((a, s) => a + t[s], 0);
   assert.ok(parts <= t.total + 1, `stages (${parts} ms) fit in the total (${t.total} ms)`);
 
-  // Progress: each stage of each block, on stderr; nothing else there.
+  // --verbose progress: each stage of each block, on stderr; nothing else there.
   for (const stage of ['read 1/2', 'encode 1/2', 'invert 1/2', 'denoise 1/2', 'decode 1/2', 'invert 2/2', 'denoise 2/2', 'write']) {
     assert.match(first.stderr, new RegExp(`^${stage} .* done in `, 'm'), `stage "${stage}" finished on stderr:\n${first.stderr}`);
   }
@@ -97,7 +101,7 @@ test('--frames-dir writes one PNG per frame at the source size, matching the vid
   }
 });
 
-test('--quiet prints nothing; the same seed gives identical frames, another seed different ones', async () => {
+test('--quiet prints only the output path; the same seed gives identical frames, another seed different ones', async () => {
   const outDir = ws.outDir();
   const again = path.join(outDir, 'again.mp4');
   const framesAgain = ws.file('frames-seed7-again');
@@ -105,7 +109,7 @@ test('--quiet prints nothing; the same seed gives identical frames, another seed
     '--quiet', '--frames-dir', framesAgain], { env: ws.env });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stderr, '');
-  assert.equal(r.stdout, '');
+  assert.equal(r.stdout, `${again}\n`);
 
   // Bit-identical frames: the PNGs (before H.264) and the decoded videos.
   for (const name of files(first.framesDir)) {
@@ -147,4 +151,28 @@ test('a 40-frame video goes through in overlapping blocks that cover every frame
   assert.equal(p.frames, 40);
   assert.equal(p.fps, '12/1');
   assert.equal(p.audio, false);
+});
+
+test('--start/--duration edit a segment (audio from there), into .mkv/.webm with the requested codec', async () => {
+  const long = await makeVideo(ws.file('segment-src.mp4'), { frames: 30, fps: 12, audio: true });
+  const outDir = ws.outDir();
+  const frameArgs = ['frame', long, '--index', '12', '-o', path.join(outDir, 'f12.png')];
+  assert.equal((await runVideoshop(frameArgs, { env: ws.env })).code, 0);
+  const mkv = path.join(outDir, 'segment.mkv');
+  const r = await runVideoshop(['edit', long, '-e', path.join(outDir, 'f12.png'), '-o', mkv, '--model', ws.model, ...FAST,
+    '--start', '1', '--duration', '0.75', '--resize', 'antialias', '--json', '-q'], { env: ws.env });
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout) as { frames: number; audio: string };
+  assert.deepEqual([j.frames, j.audio], [9, 'aac']);
+  const p = await probe(mkv);
+  assert.deepEqual([p.frames, p.codec, p.fps, p.audio], [9, 'h264', '12/1', true]);
+  // Matroska has no per-stream duration: the end of the last audio packet.
+  const packets = await exec('ffprobe', ['-v', 'error', '-select_streams', 'a:0', '-show_entries', 'packet=pts_time,duration_time', '-of', 'csv=p=0', mkv]);
+  const audioEnd = Math.max(...packets.stdout.trim().split('\n').map((l) => l.split(',').map(Number)).map(([t, d]) => t + d));
+  assert.ok(Math.abs(audioEnd - 0.75) < 0.05, `audio ends at ${audioEnd} s`);
+  const webm = path.join(outDir, 'segment.webm');
+  const w = await runVideoshop(['edit', long, '-e', path.join(outDir, 'f12.png'), '-o', webm, '--model', ws.model, ...FAST,
+    '--start', '1', '--duration', '0.5', '--preset', '8', '--crf', '40', '--audio', 'none', '-q'], { env: ws.env });
+  assert.equal(w.code, 0, w.stderr);
+  assert.deepEqual([(await probe(webm)).codec, (await probe(webm)).frames, (await probe(webm)).audio], ['vp9', 6, false]);
 });

@@ -134,10 +134,14 @@ describe('refused with one clear line, nothing written', { concurrency: 3 }, () 
     }
   });
 
-  test('an output that is not .mp4, in a folder that does not exist', async () => {
+  test('an output format we do not write, a codec its container cannot hold, a folder that does not exist', async () => {
     const outDir = ws.outDir();
-    let r = await run([clip, '-e', edited, '-o', path.join(outDir, 'out.mov'), '--model', ws.model]);
-    assertRefused(r, /out\.mov must end in \.mp4/, outDir);
+    let r = await run([clip, '-e', edited, '-o', path.join(outDir, 'out.avi'), '--model', ws.model]);
+    assertRefused(r, /out\.avi: unknown extension \.avi; use \.mp4, \.mov, \.mkv or \.webm/, outDir);
+    r = await run([clip, '-e', edited, '-o', path.join(outDir, 'out.webm'), '--model', ws.model, '--codec', 'h264']);
+    assertRefused(r, /\.webm cannot hold h264: use vp9/, outDir);
+    r = await run([clip, '-e', edited, '-o', path.join(outDir, 'out.mp4'), '--model', ws.model, '--start', '5']);
+    assertRefused(r, /start 5 s is past the last frame/, outDir);
     r = await run([clip, '-e', edited, '-o', path.join(outDir, 'missing', 'out.mp4'), '--model', ws.model]);
     assertRefused(r, /output folder .*missing does not exist/, outDir);
   });

@@ -36,7 +36,7 @@ function assertStopped(r: CliResult, outDir: string): void {
 test('SIGINT during the first inversion: exit 130, "stopped", nothing written', async () => {
   const outDir = ws.outDir();
   // Default steps: 13 inversion steps per block, a wide window to interrupt in.
-  const cli = spawnVideoshop(['edit', clip, '-e', edited, '-o', path.join(outDir, 'out.mp4'), '--model', ws.model], { env: ws.env });
+  const cli = spawnVideoshop(['edit', clip, '-e', edited, '-o', path.join(outDir, 'out.mp4'), '--model', ws.model, '--verbose'], { env: ws.env });
   await cli.waitForStderr(/^invert 1\/6 /m);
   const sent = performance.now();
   cli.child.kill('SIGINT');
@@ -48,7 +48,7 @@ test('SIGINT during the first inversion: exit 130, "stopped", nothing written', 
 
 test('SIGINT once the writer has started (block 2): the temp files are removed', async () => {
   const outDir = ws.outDir();
-  const cli = spawnVideoshop(['edit', clip, '-e', edited, '-o', path.join(outDir, 'out.mp4'), '--model', ws.model, '--steps', '8'],
+  const cli = spawnVideoshop(['edit', clip, '-e', edited, '-o', path.join(outDir, 'out.mp4'), '--model', ws.model, '--steps', '8', '--verbose'],
     { env: ws.env });
   await cli.waitForStderr(/^invert 2\/6 /m);
   // Block 1's final frames are in the encoder by now, which writes into a hidden temp file next to the output.
@@ -57,7 +57,7 @@ test('SIGINT once the writer has started (block 2): the temp files are removed',
     seen = readdirSync(outDir);
     if (seen.length === 0) await sleep(25);
   }
-  assert.match(seen.join(','), /^\.out\.mp4\.tmp-\d+(-video)?\.mp4$/, 'the encoder was writing its temp file');
+  assert.match(seen.join(','), /^\.out\.mp4\.tmp-\d+-\d+(-video)?\.mp4$/, 'the encoder was writing its temp file');
   cli.child.kill('SIGINT');
   assertStopped(await cli.done, outDir);
 });

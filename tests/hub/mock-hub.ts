@@ -22,6 +22,8 @@ export interface MockRepo {
   gatedToken?: string;
   /** Sizes to claim in the file list instead of the real ones (disk-space checks). */
   claimedSizes?: Record<string, number>;
+  /** A hostile server: rewrites each file-list entry (e.g. a hash with `../` in it, an absolute path). */
+  tamper?: (entry: Record<string, unknown>) => Record<string, unknown>;
 }
 
 export interface LoggedRequest {
@@ -43,6 +45,10 @@ export interface MockHub {
   cut(path: string, afterBytes: number, times: number): void;
   /** Answer resuming Range requests (bytes=N- with N > 0) with 200 and the whole file, like a CDN without Range support. */
   ignoreRange: boolean;
+  /** Repo paths whose bytes stall: headers and the first `afterBytes` bytes are sent, then nothing, forever. */
+  hang(path: string, afterBytes: number): void;
+  /** Answer every request with 200 and an HTML page (a captive portal, a web server that is not a Hub). */
+  html: boolean;
   /** Repo paths of the files whose bytes were sent (GETs other than the library's 1-byte probe). */
   downloads(): string[];
   close(): Promise<void>;
@@ -64,9 +70,12 @@ export async function startMockHub(repos: MockRepo[]): Promise<MockHub> {
   const hubUrl = (): string => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const requests: LoggedRequest[] = [];
   const cuts = new Map<string, { afterBytes: number; times: number }>();
+  const hangs = new Map<string, number>();
   const hub: Omit<MockHub, 'url'> = {
     requests,
     ignoreRange: false,
+    html: false,
+    hang: (p, afterBytes) => void hangs.set(p, afterBytes),
     cut: (p, afterBytes, times) => void cuts.set(p, { afterBytes, times }),
     downloads: () =>
       requests
@@ -85,6 +94,10 @@ export async function startMockHub(repos: MockRepo[]): Promise<MockHub> {
     res.on('finish', () => (entry.status = res.statusCode));
     res.on('close', () => (entry.status ??= res.statusCode));
     if (requests.length > MAX_REQUESTS) return error(res, 500, 'too many requests: a test is looping');
+    if (hub.html) {
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      return void res.end('<!DOCTYPE html><html><body><h1>Welcome to nginx!</h1></body></html>\n');
+    }
     try {
       route(req, res, url);
     } catch (e) {
@@ -150,6 +163,11 @@ export async function startMockHub(repos: MockRepo[]): Promise<MockHub> {
     }
     if (req.method === 'HEAD') return void res.end();
     const body = content.subarray(start, end + 1);
+    const hang = hangs.get(path);
+    if (hang !== undefined && body.length > 1) {
+      res.write(body.subarray(0, Math.max(0, hang - start)));
+      return; // never ends: the client must time out
+    }
     const cut = cuts.get(path);
     if (cut && cut.times > 0 && body.length > 1) {
       cut.times -= 1;
@@ -184,11 +202,10 @@ export async function startMockHub(repos: MockRepo[]): Promise<MockHub> {
       const size = repo.claimedSizes?.[path] ?? content.length;
       const isLfs = repo.lfs?.(path) ?? false;
       const pointer = `version https://git-lfs.github.com/spec/v1\noid sha256:${sha256(content)}\nsize ${size}\n`;
-      entries.push(
-        isLfs
-          ? { type: 'file', oid: gitOid(bytes(pointer)), size, path, lfs: { oid: sha256(content), size, pointerSize: pointer.length } }
-          : { type: 'file', oid: gitOid(content), size, path },
-      );
+      const entry: Record<string, unknown> = isLfs
+        ? { type: 'file', oid: gitOid(bytes(pointer)), size, path, lfs: { oid: sha256(content), size, pointerSize: pointer.length } }
+        : { type: 'file', oid: gitOid(content), size, path };
+      entries.push(repo.tamper ? repo.tamper(entry) : entry);
     }
     return [...[...dirs].map((path) => ({ type: 'directory', oid: gitOid(bytes(path)), size: 0, path })), ...entries];
   }

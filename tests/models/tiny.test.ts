@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCli } from '../../src/cli/main.js';
@@ -47,7 +47,29 @@ test('create-tiny-model never overwrites a folder with files unless --force, and
   }
   assert.match(errors[0], /exists and is not empty.*--force/);
   assert.equal(readFileSync(path.join(dir, 'mine.txt'), 'utf8'), 'keep');
-  assert.equal(await runCli(['node', 'videoshop', 'create-tiny-model', dir, '--force'], () => {}), 0);
-  assert.ok(!existsSync(path.join(dir, 'mine.txt')));
+  // --force replaces only a tiny model: a file it did not write keeps the folder as it is.
+  console.error = (m: string) => errors.push(m);
+  try {
+    assert.equal(await runCli(['node', 'videoshop', 'create-tiny-model', dir, '--force'], () => {}), 2);
+  } finally {
+    console.error = orig;
+  }
+  assert.match(errors[1], /holds files it did not write \(mine\.txt\): nothing was replaced/);
+  assert.equal(readFileSync(path.join(dir, 'mine.txt'), 'utf8'), 'keep');
+  rmSync(path.join(dir, 'mine.txt'));
+  assert.equal(await runCli(['node', 'videoshop', 'create-tiny-model', dir, '--force', '--seed', '2'], () => {}), 0);
+  assert.ok(existsSync(path.join(dir, '.videoshop-tiny-model')));
   assert.deepEqual(readdirSync(parent), ['m']);
+  // A folder of someone else's files (no marker) is never deleted, even when the names look like a model's.
+  const other = path.join(parent, 'other');
+  mkdirSync(other);
+  writeFileSync(path.join(other, 'model_index.json'), '{}');
+  console.error = (m: string) => errors.push(m);
+  try {
+    assert.equal(await runCli(['node', 'videoshop', 'create-tiny-model', other, '--force'], () => {}), 2);
+  } finally {
+    console.error = orig;
+  }
+  assert.match(errors[2], /holds no tiny model written by Videoshop: nothing was replaced/);
+  assert.equal(readFileSync(path.join(other, 'model_index.json'), 'utf8'), '{}');
 });

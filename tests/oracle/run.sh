@@ -4,7 +4,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 venv="$here/.venv"
-if [[ ! -x "$venv/bin/python" ]] || ! "$venv/bin/python" -c "import torch, diffusers, transformers, safetensors" 2>/dev/null; then
+if [[ ! -x "$venv/bin/python" ]] || ! "$venv/bin/python" -c "import torch, diffusers, transformers, safetensors, av" 2>/dev/null; then
   echo "oracle: creating $venv (torch CPU, diffusers, transformers)…"
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check -r "$here/requirements.txt"

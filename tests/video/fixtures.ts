@@ -29,6 +29,9 @@ function once(name: string, make: (file: string) => Promise<void>): Promise<stri
   return p;
 }
 
+const RAW_ORIGINAL = (file: string): string[] => ['-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', '1280x720', '-r', '25', '-i', file];
+const FPS_VFR = ['-fps_mode', 'vfr', '-video_track_timescale', '1000'];
+
 const H264 = ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p'];
 
 export const fixtures = {
@@ -72,6 +75,30 @@ export const fixtures = {
         await ffmpeg(['-i', src, '-c', 'copy', '-bsf:v', 'noise=dropamount=1', f]);
       }
     }),
+  /** The lossless original of the colour fixtures: 4 frames of testsrc2 1280×720 as raw rgb24. */
+  original: () =>
+    once('original.rgb', (f) => ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=s=1280x720:r=25', '-frames:v', '4', '-pix_fmt', 'rgb24', '-f', 'rawvideo', f])),
+  /** Lossless RGB (FFV1 gbrp) of the original. */
+  rgbLossless: () => once('rgb-lossless.mkv', async (f) => ffmpeg([...RAW_ORIGINAL(await fixtures.original()), '-c:v', 'ffv1', '-pix_fmt', 'gbrp', f])),
+  /** The original converted to YUV (lossless FFV1, so only the conversion is lossy), tagged or not. */
+  yuv: (matrix: 'bt709' | 'bt601', range: 'tv' | 'pc', pixFmt: string, tagged = true) =>
+    once(`yuv-${matrix}-${range}-${pixFmt}-${tagged ? 'tagged' : 'untagged'}.mkv`, async (f) => {
+      const space = matrix === 'bt709' ? 'bt709' : 'smpte170m';
+      const tags = tagged ? ['-colorspace', space, '-color_primaries', space, '-color_trc', space, '-color_range', range] : [];
+      await ffmpeg([...RAW_ORIGINAL(await fixtures.original()),
+        '-vf', `scale=out_color_matrix=${matrix}:out_range=${range}:flags=bicubic+accurate_rnd+full_chroma_int,format=${pixFmt}`,
+        '-c:v', 'ffv1', ...tags, f]);
+    }),
+  /** 10 frames at 10 fps, then 10 at 20 fps (1.5 s): variable frame rate, with a 1.5 s tone. */
+  vfr: () =>
+    once('vfr.mp4', (f) => ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=s=128x72:r=20', '-f', 'lavfi', '-i', 'sine=f=440:r=48000:d=1.5',
+      '-vf', "trim=end_frame=20,setpts='if(lt(N,10),N*0.1,1+(N-10)*0.05)/TB'", ...FPS_VFR, ...H264, '-c:a', 'aac', '-shortest', f])),
+  /** Non-square pixels: 128×72 stored, SAR 4:3. */
+  sar: () => once('sar.mp4', (f) => ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=s=128x72:r=12', '-frames:v', '6', '-vf', 'setsar=4/3', ...H264, f])),
+  /** Small BT.601 full-range clip, tagged. */
+  smallPc: () => once('small-pc.mp4', (f) => ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=s=160x96:r=12', '-frames:v', '6',
+    '-vf', 'scale=out_color_matrix=bt601:out_range=pc,format=yuvj420p', '-c:v', 'libx264', '-preset', 'ultrafast',
+    '-colorspace', 'smpte170m', '-color_primaries', 'smpte170m', '-color_trc', 'smpte170m', '-color_range', 'pc', f])),
   audioOnly: () => once('tone.mp3', (f) => ffmpeg(['-f', 'lavfi', '-i', 'sine=d=1', '-c:a', 'libmp3lame', f])),
   /** First half of the bytes of an mp4 whose index sits at the end. */
   truncatedNoIndex: () => once('truncated-noindex.mp4', async (f) => halfOf(await fixtures.mp4(), f)),

@@ -3,7 +3,7 @@
  * Defaults for missing keys are transformers' (configuration_clip.py).
  */
 import path from 'node:path';
-import { ConfigError, asObject, int, num, str, readJsonConfig } from '../../util/config.js';
+import { ConfigError, asObject, bounded, int, num, str, readJsonConfig } from '../../util/config.js';
 
 /** The activations of transformers' ACT2FN that we build: "gelu" is the exact erf GELU, the two tanh names are
  *  torch's tanh approximation, "quick_gelu" is x·σ(1.702x) (OpenAI CLIP). */
@@ -69,6 +69,13 @@ export function parseClipVisionConfig(json: unknown, where = 'image_encoder/conf
     throw new ConfigError(`${where}: hidden_size ${c.hiddenSize} is not a multiple of num_attention_heads ${c.numAttentionHeads}`);
   }
   if (c.patchSize > c.imageSize) throw new ConfigError(`${where}: patch_size ${c.patchSize} exceeds image_size ${c.imageSize}`);
+  bounded(where, {
+    hidden_size: c.hiddenSize, intermediate_size: c.intermediateSize, projection_dim: c.projectionDim, num_hidden_layers: c.numHiddenLayers,
+    num_attention_heads: c.numAttentionHeads, num_channels: c.numChannels, image_size: c.imageSize,
+  }, {
+    hidden_size: 16384, intermediate_size: 65536, projection_dim: 16384, num_hidden_layers: 256, num_attention_heads: 256,
+    num_channels: 64, image_size: 4096,
+  });
   return c;
 }
 

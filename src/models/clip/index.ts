@@ -1,7 +1,10 @@
 /** CLIP image embedder on ONNX Runtime: SVD's preprocessing in TypeScript, the network as a graph we build. */
+import path from 'node:path';
 import { type Tensor, tensor } from '../../tensor.js';
 import type { ImageEmbedder } from '../types.js';
 import { WeightStore } from '../../safetensors/read.js';
+import { checkWeights } from '../check-weights.js';
+import { clipWeightShapes } from './weights.js';
 import { type Device, ModelSession } from '../../runtime/session.js';
 import { type ClipVisionConfig, readClipVisionConfig } from './config.js';
 import { CLIP_INPUT, CLIP_OUTPUT, buildClipGraph } from './graph.js';
@@ -72,6 +75,7 @@ export class ClipImageEmbedder implements ImageEmbedder {
 export async function loadClip(folder: string, opts: ClipLoadOptions = {}): Promise<ClipImageEmbedder> {
   const config = readClipVisionConfig(folder);
   const weights = WeightStore.openFolder(folder, { variant: opts.variant, baseName: 'model' });
+  checkWeights(weights, clipWeightShapes(config), path.join(folder, 'config.json'));
   const graph = buildClipGraph(config, weights, {
     computeType: opts.dtype ?? 'float32',
     attention: opts.attention ?? (opts.device === 'cuda' ? 'mha' : 'matmul'),

@@ -4,7 +4,7 @@
  * as diffusers does. Anything our graph would compute differently from the class is rejected here, field named.
  */
 import path from 'node:path';
-import { ConfigError, asObject, int, intOrInts, ints, strings, type Json, readJsonConfig } from '../../util/config.js';
+import { ConfigError, asObject, bounded, int, intOrInts, ints, strings, type Json, readJsonConfig } from '../../util/config.js';
 
 /** GroupNorm groups: hard-coded to 32 in every norm of this class and of its blocks. */
 export const UNET_NORM_GROUPS = 32;
@@ -118,7 +118,7 @@ export function parseUnetConfig(json: unknown, where = 'unet config.json'): Unet
         `"addition_time_embed_dim" (${additionTimeEmbedDim}): one sinusoidal embedding per added time id`,
     );
   }
-  return {
+  const config = {
     inChannels: positive('in_channels', 8),
     outChannels: positive('out_channels', 4),
     downBlockTypes: downBlockTypes as DownBlockType[],
@@ -134,6 +134,17 @@ export function parseUnetConfig(json: unknown, where = 'unet config.json'): Unet
     numFrames: positive('num_frames', 25),
     timeEmbedDim: 4 * blockOutChannels[0],
   };
+  bounded(where, {
+    in_channels: config.inChannels, out_channels: config.outChannels, block_out_channels: blockOutChannels, blocks: n,
+    layers_per_block: layersPerBlock, transformer_layers_per_block: transformerLayersPerBlock, num_attention_heads: numAttentionHeads,
+    cross_attention_dim: config.crossAttentionDim, addition_time_embed_dim: additionTimeEmbedDim,
+    projection_class_embeddings_input_dim: projectionClassEmbeddingsInputDim, num_frames: config.numFrames,
+  }, {
+    in_channels: 64, out_channels: 64, block_out_channels: 8192, blocks: 8, layers_per_block: 16, transformer_layers_per_block: 16,
+    num_attention_heads: 256, cross_attention_dim: 8192, addition_time_embed_dim: 4096, projection_class_embeddings_input_dim: 65536,
+    num_frames: 1024,
+  });
+  return config;
 }
 
 export function readUnetConfig(folder: string): UnetConfig {

@@ -6,8 +6,11 @@
  *
  * The session is built on first use. Batch, frames and latent size may change from call to call.
  */
+import path from 'node:path';
 import { ModelSession, type Device, type SessionOptions } from '../../runtime/session.js';
 import { WeightStore } from '../../safetensors/read.js';
+import { checkWeights } from '../check-weights.js';
+import { unetWeightShapes } from './weights.js';
 import { type Tensor, tensor } from '../../tensor.js';
 import type { Denoiser, DenoiserInput } from '../types.js';
 import { readUnetConfig, type UnetConfig } from './config.js';
@@ -91,5 +94,6 @@ export class OnnxDenoiser implements Denoiser {
 export async function loadUnet(folder: string, opts: UnetLoadOptions = {}): Promise<OnnxDenoiser> {
   const config = readUnetConfig(folder);
   const weights = WeightStore.openFolder(folder, { variant: opts.variant });
+  checkWeights(weights, unetWeightShapes(config), path.join(folder, 'config.json'));
   return new OnnxDenoiser(config, weights, opts);
 }

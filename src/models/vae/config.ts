@@ -4,7 +4,7 @@
  * our graphs implement is rejected here, with the field named.
  */
 import path from 'node:path';
-import { ConfigError, asObject, bool, int, ints, num, strings, type Json, readJsonConfig } from '../../util/config.js';
+import { ConfigError, asObject, bool, bounded, int, ints, num, strings, type Json, readJsonConfig } from '../../util/config.js';
 
 /** GroupNorm groups: hard-coded to 32 in every norm of this class (Encoder's norm_num_groups is not passed). */
 export const VAE_NORM_GROUPS = 32;
@@ -51,7 +51,7 @@ export function parseVaeConfig(json: unknown, where = 'vae config.json'): VaeCon
   // diffusers annotates force_upcast as float but uses it as a flag; accept both.
   const fu = o.force_upcast;
   const forceUpcast = typeof fu === 'number' ? fu !== 0 : bool(o, 'force_upcast', where, true);
-  return {
+  const config = {
     inChannels: positive('in_channels', 3),
     outChannels: positive('out_channels', 3),
     blockOutChannels,
@@ -61,6 +61,11 @@ export function parseVaeConfig(json: unknown, where = 'vae config.json'): VaeCon
     forceUpcast,
     downscale: 2 ** (blockOutChannels.length - 1),
   };
+  bounded(where, {
+    in_channels: config.inChannels, out_channels: config.outChannels, block_out_channels: blockOutChannels,
+    blocks: blockOutChannels.length, layers_per_block: config.layersPerBlock, latent_channels: config.latentChannels,
+  }, { in_channels: 64, out_channels: 64, block_out_channels: 8192, blocks: 8, layers_per_block: 16, latent_channels: 64 });
+  return config;
 }
 
 export function readVaeConfig(folder: string): VaeConfig {

@@ -8,8 +8,11 @@
  * Sessions are built on first use (a pipeline that only decodes never builds the encoder). The encoder works per
  * frame, so callers chunk `encode` as they like; `decode` mixes the frames of a clip, so its chunks are clips.
  */
+import path from 'node:path';
 import { ModelSession, type Device } from '../../runtime/session.js';
 import { WeightStore } from '../../safetensors/read.js';
+import { checkWeights } from '../check-weights.js';
+import { vaeWeightShapes } from './weights.js';
 import { type Tensor, tensor } from '../../tensor.js';
 import type { VideoAutoencoder } from '../types.js';
 import { readVaeConfig, type VaeConfig } from './config.js';
@@ -118,5 +121,6 @@ export class OnnxVideoAutoencoder implements VideoAutoencoder {
 export function loadVae(folder: string, opts: VaeLoadOptions = {}): Promise<OnnxVideoAutoencoder> {
   const config = readVaeConfig(folder);
   const weights = WeightStore.openFolder(folder, { variant: opts.variant });
+  checkWeights(weights, vaeWeightShapes(config), path.join(folder, 'config.json'));
   return Promise.resolve(new OnnxVideoAutoencoder(config, weights, opts));
 }

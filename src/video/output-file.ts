@@ -1,0 +1,231 @@
+/**
+ * The life of an output file, apart from encoding it: checks that can fail before any work (folder writable, name
+ * short enough, not a folder or a FIFO), hidden temp names that carry the writer's pid (so a later run can remove
+ * what a killed run left), verification of the finished temp file with ffprobe, and installing it without a race:
+ * without `overwrite` an existing output is never replaced, also one that appeared while the encoder ran
+ * (link(2) fails with EEXIST); with `overwrite` a rename replaces it in one step, and only once the new file is good.
+ */
+import { closeSync, linkSync, lstatSync, openSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import path from 'node:path';
+import { VideoError } from './errors.js';
+import { fileArg, ffprobePath, lastErrorLine, runTool } from './ffmpeg.js';
+import type { Rational } from './probe.js';
+
+/** Longest file name most file systems take (NAME_MAX, in bytes). */
+export const NAME_MAX = 255;
+/** What a temp name adds to the output's name: `.` + `.tmp-<pid>-<seq>-video.mp4` with a 7-digit pid, 4-digit seq. */
+const TEMP_OVERHEAD = 1 + '.tmp-'.length + 7 + 1 + 4 + '-video.mp4'.length;
+
+const TEMP_NAME = /^\.(.+)\.tmp-(\d+)-(\d+)(?:-video|-probe)?\.mp4$/;
+let sequence = 0;
+
+/** A fresh run number: temp names of two writes to one output in one process never collide. */
+export function nextRun(): number {
+  return sequence++;
+}
+
+/** `.<name>.tmp-<pid>-<run><tag>.mp4` next to the output (same folder, so the final rename/link stays on one disk). */
+export function tempPathFor(outPath: string, run: number, tag: '' | '-video' | '-probe' = ''): string {
+  const abs = path.resolve(outPath);
+  return path.join(path.dirname(abs), `.${path.basename(abs)}.tmp-${process.pid}-${run}${tag}.mp4`);
+}
+
+export function removeQuietly(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // already gone
+  }
+}
+
+function alive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
+  }
+}
+
+/** Removes temp files of `outPath` left by runs whose process is gone (killed, crashed); returns their names. */
+export function removeStaleTemps(outPath: string): string[] {
+  const abs = path.resolve(outPath);
+  const base = path.basename(abs);
+  let names: string[];
+  try {
+    names = readdirSync(path.dirname(abs));
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const m = TEMP_NAME.exec(name);
+    if (!m || m[1] !== base || alive(Number(m[2]))) continue;
+    removeQuietly(path.join(path.dirname(abs), name));
+    removed.push(name);
+  }
+  return removed;
+}
+
+export interface TargetCheck {
+  /** Replace an existing output (default: refuse). */
+  overwrite?: boolean;
+}
+
+/**
+ * Everything about the output path that can be checked before any work: a regular file or nothing, the folder a
+ * writable folder, the name short enough for its temp files. Also removes stale temp files of dead runs.
+ */
+export function checkOutputTarget(outPath: string, opts: TargetCheck = {}): void {
+  const abs = path.resolve(outPath);
+  const dir = path.dirname(abs);
+  const dirInfo = statSync(dir, { throwIfNoEntry: false });
+  if (!dirInfo) throw new VideoError(`output folder ${dir} does not exist`, 'output-folder-missing');
+  if (!dirInfo.isDirectory()) throw new VideoError(`output folder ${dir} is not a folder`, 'output-folder-missing');
+  const bytes = Buffer.byteLength(path.basename(abs));
+  if (bytes + TEMP_OVERHEAD > NAME_MAX) {
+    throw new VideoError(`output name ${path.basename(abs).slice(0, 40)}… is ${bytes} bytes long: at most ${NAME_MAX - TEMP_OVERHEAD} fit (file names hold ${NAME_MAX} bytes, and the temp file adds ${TEMP_OVERHEAD})`, 'name-too-long');
+  }
+  const existing = lstatSafe(abs);
+  if (existing && !existing.isFile() && !existing.isSymbolicLink()) {
+    throw new VideoError(`output ${abs} exists and is not a regular file (a folder, FIFO or device): choose another output path`, 'output-not-file');
+  }
+  if (existing && !opts.overwrite) {
+    throw new VideoError(`${abs} already exists: choose another output path or allow replacing it`, 'output-exists');
+  }
+  removeStaleTemps(abs);
+  // Creating (and removing) a temp file is the only honest writability test: permissions, read-only mounts, quotas.
+  const probe = tempPathFor(abs, nextRun(), '-probe');
+  try {
+    closeSync(openSync(probe, 'wx'));
+  } catch (err) {
+    throw writeFailure(err, abs);
+  } finally {
+    removeQuietly(probe);
+  }
+}
+
+function lstatSafe(file: string) {
+  try {
+    return lstatSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A failed write of `outPath` → one VideoError line, by errno. */
+export function writeFailure(err: unknown, outPath: string): VideoError {
+  const code = (err as NodeJS.ErrnoException).code;
+  const dir = path.dirname(outPath);
+  if (code === 'ENOSPC' || code === 'EDQUOT') return diskFull(outPath);
+  if (code === 'EACCES' || code === 'EPERM') return new VideoError(`cannot write into ${dir}: permission denied; choose another output folder`, 'not-writable');
+  if (code === 'EROFS') return new VideoError(`cannot write into ${dir}: the file system is read-only; choose another output folder`, 'not-writable');
+  if (code === 'ENAMETOOLONG') return new VideoError(`output name ${path.basename(outPath).slice(0, 40)}… is too long for the file system`, 'name-too-long');
+  return new VideoError(`cannot write ${outPath}: ${(err as Error).message}`, 'write-failed');
+}
+
+export function diskFull(outPath: string): VideoError {
+  return new VideoError(`no space left on the disk of ${path.dirname(outPath)} while writing ${path.basename(outPath)}: free some space or choose another output folder; nothing was written`, 'disk-full');
+}
+
+/** ffmpeg can report a failed write (e.g. "Error writing trailer … No space left on device") and still exit 0. */
+export function writeErrorIn(stderr: string): string | undefined {
+  const line = stderr.split(/\r?\n/).find((l) => /no space left|\berror\b/i.test(l));
+  return line === undefined ? undefined : lastErrorLine(line);
+}
+
+/** Throws unless ffmpeg exited 0 and printed no error: `what` says what it was doing. */
+export function checkFfmpegRun(code: number | null, stderr: string, outPath: string, what: string): void {
+  if (/no space left on device/i.test(stderr)) throw diskFull(outPath);
+  if (/read-only file system/i.test(stderr)) throw writeFailure(Object.assign(new Error('read-only'), { code: 'EROFS' }), outPath);
+  if (code !== 0) throw new VideoError(`ffmpeg could not ${what}: ${lastErrorLine(stderr)}`, 'encode-failed');
+  const error = writeErrorIn(stderr);
+  if (error) throw new VideoError(`ffmpeg reported an error while it was to ${what}: ${error}; nothing was written`, 'encode-failed');
+}
+
+export interface ExpectedVideo {
+  width: number;
+  height: number;
+  frameCount: number;
+  fps: Rational;
+  /** Expected duration when the frames carry their own timestamps (VFR); default frameCount / fps. */
+  seconds?: number;
+  audio: boolean;
+}
+
+/** The finished temp file must hold what was encoded: one H.264 stream of the size, frame count and duration, audio. */
+export async function verifyVideoFile(file: string, outPath: string, want: ExpectedVideo): Promise<void> {
+  const args = ['-v', 'error', '-count_packets', '-show_entries', 'stream=codec_type,width,height,nb_read_packets,duration:format=duration',
+    '-of', 'json', fileArg(file)];
+  const { code, stdout, stderr } = await runTool(ffprobePath(), args);
+  const fail = (why: string): never => {
+    throw new VideoError(`the written video failed its check (${why}): nothing was written to ${outPath}; check the disk and run again`, 'verify-failed');
+  };
+  if (code !== 0) fail(lastErrorLine(stderr));
+  if (stderr.trim()) fail(lastErrorLine(stderr));
+  let streams: Record<string, unknown>[];
+  let formatSeconds: number;
+  try {
+    const probed = JSON.parse(stdout) as { streams?: Record<string, unknown>[]; format?: { duration?: unknown } };
+    streams = probed.streams ?? [];
+    formatSeconds = Number(probed.format?.duration);
+  } catch {
+    return fail('ffprobe output unreadable');
+  }
+  const video = streams.filter((s) => s.codec_type === 'video');
+  const audio = streams.filter((s) => s.codec_type === 'audio');
+  if (video.length !== 1) fail(`${video.length} video streams`);
+  const v = video[0];
+  if (Number(v.width) !== want.width || Number(v.height) !== want.height) fail(`${v.width}×${v.height}, expected ${want.width}×${want.height}`);
+  const packets = Number(v.nb_read_packets);
+  if (packets !== want.frameCount) fail(`${packets} frames, expected ${want.frameCount}`);
+  const expected = want.seconds ?? (want.frameCount * want.fps.den) / want.fps.num;
+  // Matroska/WebM keep no per-stream duration: the container's then (audio is trimmed to the video).
+  const duration = Number.isFinite(Number(v.duration)) ? Number(v.duration) : formatSeconds;
+  const frame = want.fps.den / want.fps.num;
+  if (!(Math.abs(duration - expected) <= 1.5 * frame + 0.01)) fail(`lasts ${duration} s, expected ${expected.toFixed(3)} s`);
+  if (want.audio !== audio.length > 0) fail(want.audio ? 'the audio stream is missing' : 'an unexpected audio stream');
+}
+
+/**
+ * Moves the verified temp file to `outPath`. Without `overwrite`, link(2) creates the name only if it does not exist
+ * (atomic, also against another process); file systems without hard links fall back to an exclusive create of the
+ * name, then a rename over that placeholder. The temp file is gone afterwards, whatever happened.
+ */
+export function installFile(temp: string, outPath: string, overwrite: boolean): void {
+  const out = path.resolve(outPath);
+  try {
+    if (overwrite) {
+      const existing = lstatSafe(out);
+      if (existing && !existing.isFile() && !existing.isSymbolicLink()) {
+        throw new VideoError(`output ${out} is not a regular file: not replaced`, 'output-not-file');
+      }
+      renameSync(temp, out);
+      return;
+    }
+    try {
+      linkSync(temp, out);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') throw appeared(out);
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV' && code !== 'EMLINK') throw err;
+      try {
+        closeSync(openSync(out, 'wx'));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw appeared(out);
+        throw e;
+      }
+      renameSync(temp, out);
+    }
+  } catch (err) {
+    if (err instanceof VideoError) throw err;
+    throw writeFailure(err, out);
+  } finally {
+    removeQuietly(temp);
+  }
+}
+
+function appeared(out: string): VideoError {
+  return new VideoError(`${out} appeared while this edit ran (another program or edit wrote it): it was not replaced and this result was discarded; choose another output path or allow replacing it`, 'output-exists');
+}

@@ -1,0 +1,56 @@
+/** Frame times of a source, for writing a variable-frame-rate edit with every frame where it was. */
+import type { VideoInfo } from './probe.js';
+
+export interface FrameTimes {
+  /** Seconds from the first written frame, one per frame. */
+  readonly times: readonly number[];
+  /** When the last frame ends (its duration: the interval before it, as players assume). */
+  readonly end: number;
+}
+
+/**
+ * The times of frames [start, start + count) relative to frame `start`, or undefined for a constant-rate source
+ * (then the exact rational rate is written instead) or when the timestamps are incomplete.
+ */
+export function frameTimes(info: VideoInfo, start = 0, count = info.frameCount - start): FrameTimes | undefined {
+  if (!info.vfr || info.pts.length !== info.frameCount || count < 1) return undefined;
+  const tb = info.timeBase.num / info.timeBase.den;
+  const origin = info.pts[start];
+  const times = info.pts.slice(start, start + count).map((p) => (p - origin) * tb);
+  const lastIndex = start + count - 1;
+  const next = lastIndex + 1 < info.pts.length ? info.pts[lastIndex + 1] : undefined;
+  const lastDuration = next !== undefined ? (next - info.pts[lastIndex]) * tb
+    : lastIndex > 0 ? (info.pts[lastIndex] - info.pts[lastIndex - 1]) * tb : info.fps.den / info.fps.num;
+  return { times, end: times[times.length - 1] + lastDuration };
+}
+
+/**
+ * The frames [start, start + count) of `startSeconds` … `startSeconds + durationSeconds` (times from the first
+ * frame): from the first frame at or after the start (1 µs of slack) to the last one that starts before the end.
+ */
+export function segmentFrames(info: VideoInfo, startSeconds = 0, durationSeconds?: number): { start: number; count: number } {
+  if (!(startSeconds >= 0) || !Number.isFinite(startSeconds)) throw new RangeError(`start must be a time ≥ 0 in seconds, got ${startSeconds}`);
+  if (durationSeconds !== undefined && !(durationSeconds > 0 && Number.isFinite(durationSeconds))) {
+    throw new RangeError(`duration must be a positive time in seconds, got ${durationSeconds}`);
+  }
+  const tb = info.timeBase.num / info.timeBase.den;
+  const times = info.pts.length === info.frameCount
+    ? info.pts.map((p) => (p - info.pts[0]) * tb)
+    : Array.from({ length: info.frameCount }, (_, i) => (i * info.fps.den) / info.fps.num);
+  const eps = 1e-6;
+  const start = times.findIndex((t) => t >= startSeconds - eps);
+  if (start < 0) throw new RangeError(`start ${startSeconds} s is past the last frame (at ${times[times.length - 1].toFixed(3)} s)`);
+  let end = times.length;
+  if (durationSeconds !== undefined) {
+    const stop = startSeconds + durationSeconds;
+    end = times.findIndex((t) => t >= stop - eps);
+    if (end < 0) end = times.length;
+  }
+  return { start, count: Math.max(1, end - start) };
+}
+
+/** The time of frame `index` in seconds from the first frame. */
+export function frameTime(info: VideoInfo, index: number): number {
+  if (info.pts.length === info.frameCount) return ((info.pts[index] - info.pts[0]) * info.timeBase.num) / info.timeBase.den;
+  return (index * info.fps.den) / info.fps.num;
+}

@@ -271,7 +271,8 @@ export class JobQueue extends EventEmitter {
   /** Stops the workers; a running job goes back to the queue's head and starts again at the next start. */
   async close(): Promise<void> {
     this.stopping = true;
-    for (const job of this.store.list()) if (job.status === 'running') this.store.requeue(job.id);
+    // Remote jobs keep running on their workers; the next start reconciles them with the queue.
+    if (!this.remote) for (const job of this.store.list()) if (job.status === 'running') this.store.requeue(job.id);
     await Promise.all(this.slots.map((s) => s.stop()));
     await this.remote?.close();
     this.store.close();

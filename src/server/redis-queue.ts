@@ -43,6 +43,20 @@ export interface RemoteHandlers {
   failed(id: string, message: string): void;
 }
 
+/** A Redis that is not there (or not Redis) is one clear error, before any retrying client is made. */
+export async function assertRedisReachable(url: string, timeoutMs = 5000): Promise<void> {
+  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs });
+  probe.on('error', () => {});
+  try {
+    await probe.connect();
+    await probe.ping();
+  } catch (err) {
+    throw new Error(`cannot reach Redis at ${url} (is redis-server running?): ${(err as Error).message}`, { cause: err });
+  } finally {
+    probe.disconnect();
+  }
+}
+
 /** Redis clients retry forever; a server that is not there is an error after `timeoutMs`. */
 export async function untilReady<T>(p: Promise<T>, url: string, timeoutMs: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -64,10 +78,22 @@ export class RedisDispatcher {
   private readonly events: QueueEvents;
   private readonly redis: Redis;
 
-  constructor(readonly url: string) {
+  private constructor(readonly url: string) {
     this.queue = new Queue(QUEUE_NAME, { connection: redisConnection(url) });
     this.events = new QueueEvents(QUEUE_NAME, { connection: redisConnection(url) });
     this.redis = new Redis(url, { maxRetriesPerRequest: 3 });
+    // Losing Redis for a while is survivable (the clients reconnect): report it, don't crash.
+    const report = (err: Error) => console.error(`videoshop serve: redis: ${err.message}`);
+    this.queue.on('error', report);
+    this.events.on('error', report);
+    this.redis.on('error', report);
+  }
+
+  static async connect(url: string): Promise<RedisDispatcher> {
+    await assertRedisReachable(url);
+    const d = new RedisDispatcher(url);
+    await d.ready();
+    return d;
   }
 
   async ready(timeoutMs = 10_000): Promise<void> {

@@ -11,7 +11,7 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { parseJobOptions } from './job-options.js';
 import { ProgressTracker } from './progress.js';
-import { CANCEL_CHANNEL, fileKey, QUEUE_NAME, redisConnection, untilReady, type JobPayload, type RemoteProgress, type RemoteResult } from './redis-queue.js';
+import { assertRedisReachable, CANCEL_CHANNEL, fileKey, QUEUE_NAME, redisConnection, untilReady, type JobPayload, type RemoteProgress, type RemoteResult } from './redis-queue.js';
 import { InferenceSlot } from './slot.js';
 import type { WorkerConfig } from './worker-protocol.js';
 
@@ -31,8 +31,10 @@ export interface RunningWorker {
 export async function startRemoteWorker(o: RemoteWorkerOptions): Promise<RunningWorker> {
   const id = `${hostname()}:${process.pid}`;
   const log = o.log ?? (() => {});
+  await assertRedisReachable(o.url);
   const files = new Redis(o.url, { maxRetriesPerRequest: 3 });
   const sub = new Redis(o.url, { maxRetriesPerRequest: 3 });
+  for (const client of [files, sub]) client.on('error', (err: Error) => log(`redis: ${err.message}`));
   await untilReady(Promise.all([files.ping(), sub.subscribe(CANCEL_CHANNEL)]), o.url, 10_000);
   const slot = new InferenceSlot(o.worker);
   await new Promise<void>((resolve, reject) => {

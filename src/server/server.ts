@@ -52,8 +52,7 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
   mkdirSync(path.join(config.dataDir, 'uploads'), { recursive: true });
   let remote: RedisDispatcher | undefined;
   if (config.queueUrl) {
-    remote = new RedisDispatcher(config.queueUrl);
-    await remote.ready();
+    remote = await RedisDispatcher.connect(config.queueUrl);
   }
   const queue = new JobQueue(config.dataDir, config.worker, config.parallel ?? 1, remote);
   await queue.reconcile();
@@ -79,9 +78,12 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
     async close() {
       app.janitor.stop();
       app.closeStreams();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // The queue first: a running job must go back to the queue now, not finish while idle keep-alive
+      // connections hold the HTTP server open.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await queue.close();
+      await closed;
     },
   };
 }

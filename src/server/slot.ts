@@ -47,6 +47,11 @@ export class InferenceSlot extends EventEmitter {
     this.worker = this.spawn();
   }
 
+  /** The worker process's id (it changes only when a worker died and was replaced). */
+  get pid(): number | undefined {
+    return this.worker.pid;
+  }
+
   private spawn(): ChildProcess {
     this.state = 'loading';
     const worker = newWorker(this.config);

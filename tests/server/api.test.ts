@@ -260,6 +260,7 @@ describe('jobs', () => {
   });
 
   test('FIFO, one at a time; the API answers during inference; a running job cancels within a step, a queued one at once', async () => {
+    const pid = srv.queue.slots[0].pid;
     const first = String((await postJob(base, { video: long, editedFrame: edited, options: { seed: 1 } })).body.id);
     const second = String((await postJob(base, { video: clip, editedFrame: edited, options: FAST })).body.id);
     const third = String((await postJob(base, { video: clip, editedFrame: edited, options: FAST })).body.id);
@@ -288,7 +289,21 @@ describe('jobs', () => {
     const next = await waitFinished(base, second);
     assert.equal(next.status, 'done', JSON.stringify(next));
     assert.equal(((await getJson(base, `/api/jobs/${third}`)).body as unknown as JobJson).status, 'cancelled');
-    // The model stayed loaded: the worker that ran `first` ran `second` too.
+    // The model stayed loaded: the worker process that ran `first` ran `second` too.
     assert.equal(srv.queue.slots.length, 1);
+    assert.equal(srv.queue.slots[0].pid, pid);
+  });
+
+  test('an inference process that dies mid-job fails that job with the reason; a fresh one runs the next', async () => {
+    const victim = String((await postJob(base, { video: long, editedFrame: edited, options: { seed: 2 } })).body.id);
+    await readEvents(base, victim, (j) => j.progress?.stage === 'invert');
+    const pid = srv.queue.slots[0].pid!;
+    process.kill(pid, 'SIGKILL');
+    const failed = await waitFinished(base, victim, 30_000);
+    assert.equal(failed.status, 'failed');
+    assert.equal(failed.error, 'the inference worker died (signal SIGKILL)');
+    const next = String((await postJob(base, { video: clip, editedFrame: edited, options: FAST })).body.id);
+    assert.equal((await waitFinished(base, next)).status, 'done');
+    assert.notEqual(srv.queue.slots[0].pid, pid, 'a new worker process');
   });
 });

@@ -4,7 +4,7 @@
  * The web app end to end in Debian's Chromium (playwright-core with executablePath, headless, no browser download)
  * against a real server on 127.0.0.1 with the tiny random SVD: upload → a brush stroke, an erased stroke, an inserted
  * image, undo/redo → "download frame" holds exactly those edits → render → live progress seen → the result plays →
- * its download equals the API's result; cancel from the job list. VIDEOSHOP_SCREENSHOTS=<dir> also saves screenshots
+ * its download equals the API's result; cancel from the job list; every other tool; the history after a restart. VIDEOSHOP_SCREENSHOTS=<dir> also saves screenshots
  * (docs/screenshots is made that way).
  */
 import assert from 'node:assert/strict';
@@ -195,7 +195,7 @@ test('upload → brush, eraser, inserted image, undo/redo → render with live p
   assert.deepEqual(problems, []);
 });
 
-test('editor tools: zoom, fill and recolour a region, colour picker, text layer, upload an edited frame (eraser still restores the source)', { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}`, timeout: 120_000 }, async () => {
+test('editor tools: zoom, fill and recolour a region, colour picker, text layer, upload an edited frame (eraser still restores the source), paste an image', { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}`, timeout: 120_000 }, async () => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 1400 }, acceptDownloads: true });
   const problems: string[] = [];
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
@@ -276,5 +276,50 @@ test('editor tools: zoom, fill and recolour a region, colour picker, text layer,
   frame = await downloadFrame(page);
   assert.deepEqual(await rgbAt(frame, 100, 100), [255, 0, 255], 'the uploaded frame covers the source');
   assert.deepEqual(await rgbAt(frame, 25, 60), await rgbAt(source, 25, 60), 'the eraser restores the source under it');
+
+  // An image pasted from the clipboard becomes a layer too (a paste event as the browser fires it for Ctrl+V).
+  await page.evaluate(async (png) => {
+    const bytes = Uint8Array.from(atob(png), (c) => c.charCodeAt(0));
+    const data = new DataTransfer();
+    data.items.add(new File([bytes], 'pasted.png', { type: 'image/png' }));
+    document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data }));
+  }, readFileSync(sticker).toString('base64'));
+  await page.waitForFunction(() => !(document.getElementById('delete-layer') as HTMLButtonElement).disabled);
+  frame = await downloadFrame(page);
+  assert.ok(near(await rgbAt(frame, 100, 60), [0, 200, 0], 8), `pasted image in the middle: ${await rgbAt(frame, 100, 60)}`);
   assert.deepEqual(problems, []);
+});
+
+test('the job history survives a server restart: jobs, thumbnails, and the result opens', { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}`, timeout: 60_000 }, async () => {
+  const before = (await (await fetch(new URL('/api/jobs', srv.url))).json() as { jobs: { id: string; status: string }[] }).jobs;
+  assert.ok(before.some((j) => j.status === 'done'), 'the first test left a finished job');
+  await srv.close();
+  srv = await startTestServer(ws.file('data'), ws.model);
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(srv.url);
+  await page.waitForSelector('body[data-ready=true]');
+  for (const job of before) await page.waitForSelector(`#job-${job.id}[data-status=${job.status}]`);
+  await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('.job img.thumb')].every((i) => i.complete && i.naturalWidth > 0));
+  const done = before.find((j) => j.status === 'done')!;
+  await page.click(`#job-${done.id} button.open`);
+  await page.waitForFunction(() => (document.getElementById('video-result') as HTMLVideoElement).readyState >= 2);
+});
+
+test('with a token, the printed link logs the browser in (cookie) and the page works; without it, 401', { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}`, timeout: 60_000 }, async () => {
+  const token = 'e2e-token-0123456789abcdef';
+  const guarded = await startTestServer(ws.file('data-token'), ws.model, { token });
+  try {
+    const page = await browser.newPage();
+    const denied = await page.goto(guarded.url);
+    assert.equal(denied?.status(), 401);
+    await page.goto(`${guarded.url}?token=${token}`);
+    assert.equal(new URL(page.url()).search, '', 'the token left the address bar');
+    await page.waitForSelector('body[data-ready=true]');
+    await page.waitForSelector('#server-status[data-state=ready]', { timeout: 30_000 });
+    const cookies = await page.context().cookies();
+    assert.ok(cookies.some((c) => c.name === 'videoshop_token' && c.httpOnly && c.sameSite === 'Strict'));
+    await page.context().clearCookies();
+  } finally {
+    await guarded.close();
+  }
 });

@@ -8,6 +8,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { after, before, test } from 'node:test';
+import { Queue } from 'bullmq';
+import { QUEUE_NAME } from '../../src/server/redis-queue.js';
 import type { RunningServer } from '../../src/server/server.js';
 import { spawnVideoshop, type CliProcess } from '../helpers/cli.js';
 import { createWorkspace, firstFrame, makeVideo, probe, type Workspace } from '../edit/fixtures.js';
@@ -107,4 +109,26 @@ test('a worker killed mid-job: its job is retried by the other worker and finish
   assert.equal(job.status, 'done', JSON.stringify(job));
   assert.notEqual(job.result.worker, runner, 'the other worker finished it');
   assert.equal(job.attempts, 2);
+});
+
+test('a job that finishes while the server is down is picked up at its next start', { skip, timeout: 120_000 }, async () => {
+  const id = String((await postJob(srv.url, { video: clip, editedFrame: edited, options: { steps: 2 } })).body.id);
+  await readEvents(srv.url, id, (j) => j.status === 'running');
+  await srv.close();
+  const queue = new Queue(QUEUE_NAME, { connection: { url } });
+  try {
+    const deadline = Date.now() + 90_000;
+    while ((await (await queue.getJob(id))?.getState()) !== 'completed') {
+      assert.ok(Date.now() < deadline, 'the worker finished the job');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    await queue.close();
+  }
+  srv = await startTestServer(ws.file('data'), ws.model, { queueUrl: url });
+  const job = await waitFinished(srv.url, id, 30_000);
+  assert.equal(job.status, 'done', JSON.stringify(job));
+  const res = await fetch(new URL(`/api/jobs/${id}/result`, srv.url));
+  assert.equal(res.status, 200);
+  assert.ok((await res.arrayBuffer()).byteLength > 1000);
 });

@@ -132,7 +132,7 @@ test('a job cut off by two crashes is marked failed with the reason, not run a t
   }
 });
 
-test('refusals are one line and exit 2: a model that does not load, a port in use, a bad token', async () => {
+test('refusals are one line and exit 2: a model that does not load, a port in use, no Redis, a bad token', async () => {
   const bad = spawnVideoshop(['serve', '--port', '0', '--model', ws.file('no-such-model'), '--data-dir', ws.file('data-bad')], { env: ws.env, timeoutMs: 60_000 });
   const r = await bad.done;
   assert.equal(r.code, 2, r.stderr);
@@ -150,6 +150,12 @@ test('refusals are one line and exit 2: a model that does not load, a port in us
     assert.equal(busy.stderr.trim(), `videoshop: port ${port} on 127.0.0.1 is in use: pick another with --port`);
   } finally {
     blocker.close();
+  }
+  // Port 9 on loopback refuses connections: no Redis there.
+  for (const args of [['worker', '--queue', 'redis://127.0.0.1:9', '--model', ws.model], ['serve', '--port', '0', '--queue', 'redis://127.0.0.1:9', '--data-dir', ws.file('data-noredis')]]) {
+    const noRedis = await spawnVideoshop(args, { env: ws.env }).done;
+    assert.equal(noRedis.code, 2, noRedis.stderr);
+    assert.match(noRedis.stderr.trim(), /^videoshop: cannot reach Redis at redis:\/\/127\.0\.0\.1:9 \(is redis-server running\?\)[^\n]*$/);
   }
   const weak = await spawnVideoshop(['serve', '--token', 'short', '--data-dir', ws.file('data-weak')], { env: ws.env }).done;
   assert.equal(weak.code, 2);

@@ -57,6 +57,7 @@ export class JobList {
         el('strong', { textContent: job.video.name, title: job.video.name }),
         el('span', { className: 'status', textContent: statusText(job) }),
         ...(job.status === 'running' || job.status === 'queued' ? [bar] : []),
+        ...(job.warnings.length ? [el('small', { className: 'warning', textContent: `⚠ ${job.warnings.join('; ')}`, title: job.warnings.join('\n') })] : []),
         actions),
     );
   }

@@ -151,6 +151,11 @@ export interface ExpectedVideo {
   fps: Rational;
   /** Expected duration when the frames carry their own timestamps (VFR); default frameCount / fps. */
   seconds?: number;
+  /**
+   * With timestamps, the last frame's own start: Matroska stores no duration for the last frame of a variable-rate
+   * stream, so the container may report anything from there to `seconds`.
+   */
+  lastFrameSeconds?: number;
   audio: boolean;
 }
 
@@ -184,7 +189,9 @@ export async function verifyVideoFile(file: string, outPath: string, want: Expec
   // Matroska/WebM keep no per-stream duration: the container's then (audio is trimmed to the video).
   const duration = Number.isFinite(Number(v.duration)) ? Number(v.duration) : formatSeconds;
   const frame = want.fps.den / want.fps.num;
-  if (!(Math.abs(duration - expected) <= 1.5 * frame + 0.01)) fail(`lasts ${duration} s, expected ${expected.toFixed(3)} s`);
+  const tolerance = 1.5 * frame + 0.01;
+  const lower = Math.min(expected, want.lastFrameSeconds ?? expected);
+  if (!(duration >= lower - tolerance && duration <= expected + tolerance)) fail(`lasts ${duration} s, expected ${expected.toFixed(3)} s`);
   if (want.audio !== audio.length > 0) fail(want.audio ? 'the audio stream is missing' : 'an unexpected audio stream');
 }
 

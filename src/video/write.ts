@@ -133,7 +133,8 @@ export async function writeVideo(
       removeQuietly(videoTemp);
     }
     await verifyVideoFile(finalTemp, path.resolve(outPath),
-      { ...size, frameCount, fps: opts.fps, seconds: writtenSeconds(frameCount, opts), audio: audio !== 'none' });
+      { ...size, frameCount, fps: opts.fps, seconds: writtenSeconds(frameCount, opts),
+        lastFrameSeconds: opts.timestamps?.times[frameCount - 1], audio: audio !== 'none' });
     opts.signal?.throwIfAborted();
     installFile(finalTemp, outPath, opts.overwrite ?? false);
     return { path: path.resolve(outPath), ...size, frameCount, audio, notes };

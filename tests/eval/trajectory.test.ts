@@ -57,10 +57,10 @@ describe('trajectory diagnostic', () => {
     assert.throws(() => trajectoryStats(trajectoryMatrix([f32([1, 1])], f32([0, 0]))), /at least 2/);
   });
 
-  test('CSV: header of labels, one row per step', () => {
+  test('CSV: header of labels (σ, or the state index without labels), one row per state', () => {
     const m = trajectoryMatrix([f32([1, 0]), f32([0, 1])], f32([0, 0]));
-    assert.equal(trajectoryCsv(m), 'step,0,1\n0,1,0\n1,0,1\n');
-    assert.equal(trajectoryCsv(m, [700.5, 'σ,min']), 'step,700.5,"σ,min"\n700.5,1,0\n"σ,min",0,1\n');
+    assert.equal(trajectoryCsv(m), 'state,0,1\n0,1,0\n1,0,1\n');
+    assert.equal(trajectoryCsv(m, [700.5, 'σ,min']), 'sigma,700.5,"σ,min"\n700.5,1,0\n"σ,min",0,1\n');
     assert.throws(() => trajectoryCsv(m, [1]), /1 labels for 2 rows/);
   });
 });

@@ -49,11 +49,13 @@ p.add_argument("--vae-minutes", type=float, default=15, help="stop stage 1 early
 p.add_argument("--unet-steps", type=int, default=6000)
 p.add_argument("--unet-minutes", type=float, default=45, help="stop stage 2 early after this many minutes")
 p.add_argument("--batch", type=int, default=4)
+p.add_argument("--unet-clips", type=int, default=1200, help="clips encoded for stage 2 (the first N)")
 p.add_argument("--unet-channels", default="64,128")
 p.add_argument("--lr", type=float, default=3e-4)
 p.add_argument("--p-mean", type=float, default=0.7)
 p.add_argument("--p-std", type=float, default=1.6)
 p.add_argument("--vae-from", help="skip stage 1: load the VAE saved by an earlier run (its vae/ folder)")
+p.add_argument("--vae-continue", action="store_true", help="with --vae-from: train that VAE further (stage 1 again)")
 p.add_argument("--time-steps", type=int, default=0, help="only time N steps of each stage and exit (sizing)")
 args = p.parse_args()
 
@@ -83,12 +85,12 @@ VAE_CONFIG = dict(
 vae = AutoencoderKLTemporalDecoder.from_pretrained(args.vae_from).float() if args.vae_from else AutoencoderKLTemporalDecoder(**VAE_CONFIG)
 print(f"vae: {sum(p.numel() for p in vae.parameters()) / 1e6:.2f} M parameters", flush=True)
 opt = torch.optim.AdamW(vae.parameters(), lr=1e-3, weight_decay=0.0)
-VAE_FRAMES, CROP, VAE_BATCH = 4, 32, 4
+VAE_FRAMES, CROP, VAE_BATCH = 4, 32, 2
 t0 = time.time()
 with open(logs / "vae_loss.csv", "w", newline="") as fh:
     log = csv.writer(fh)
     log.writerow(["step", "seconds", "loss", "mse", "kl", "psnr"])
-    steps = 0 if args.vae_from else (args.time_steps or args.vae_steps)
+    steps = 0 if args.vae_from and not args.vae_continue else (args.time_steps or args.vae_steps)
     for step in range(1, steps + 1):
         done = min(1, max(step / steps, (time.time() - t0) / (args.vae_minutes * 60)))
         lr = 1e-3 * min(1, step / 50) * (0.5 * (1 + math.cos(math.pi * done)) * 0.9 + 0.1)
@@ -119,7 +121,7 @@ with open(logs / "vae_loss.csv", "w", newline="") as fh:
             break
 if args.time_steps:
     print(f"vae: {(time.time() - t0) / args.time_steps:.3f} s/step", flush=True)
-if not args.vae_from and not args.time_steps:
+if (args.vae_continue or not args.vae_from) and not args.time_steps:
     vae.save_pretrained(logs / "vae-stage1", safe_serialization=True)  # float32, to restart stage 2 with --vae-from
 vae.eval()
 for q in vae.parameters():
@@ -127,7 +129,7 @@ for q in vae.parameters():
 
 # Encode every clip once (posterior mean): the UNet's x0. scaling_factor = 1/std, so x0 has unit variance as in SVD.
 t1 = time.time()
-enc_n = N if not args.time_steps else 16
+enc_n = min(N, args.unet_clips) if not args.time_steps else 16
 means = []
 with torch.no_grad():
     for i in range(0, enc_n, 32):

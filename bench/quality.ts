@@ -6,13 +6,13 @@
  * Every held-out scene gets every edit kind (recolour, replace shape, add, remove); each method edits the source from
  * the ground-truth edited first frame and is scored against the ground-truth edited video. The JSON object holds
  * `methods` (per method the mean over edits of psnr_gt, ssim_gt, psnr_gt_inside, psnr_gt_outside, flow_epe, seconds),
- * `reconstruction` (psnr, ssim: invert, regenerate with the unedited frame), `long_video` (psnr_gt_by_block of a
+ * `reconstruction` (psnr, ssim: invert, regenerate with the unedited frame; vae_round_trip_psnr: the VAE's ceiling), `long_video` (psnr_gt_by_block of a
  * 3-block video edited in blocks), `by_kind` (videoshop and no-source per edit kind) and the settings. Without --json
  * a table. Progress goes to stderr. Timings are wall-clock on a shared machine: noisy.
  */
 import { parseArgs } from 'node:util';
 import {
-  EXTRA_METHODS, QUALITY_METHODS, editCase, editCases, longVideoByBlock, reconstruction, runMethod, scoreEdit,
+  EXTRA_METHODS, QUALITY_METHODS, editCase, editCases, longVideoByBlock, reconstruction, runMethod, scoreEdit, vaeRoundTripPsnr,
   type EditScores, type QualityMethod,
 } from '../src/eval/quality.js';
 import { loadSvd } from '../src/models/svd.js';
@@ -71,8 +71,11 @@ for (const [i, c] of cases.entries()) {
   }
   log(`edit ${i + 1}/${cases.length} (${c.label}, ${c.kind}) done, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 }
-const recon = [];
-for (let i = 0; i < sceneCount; i++) recon.push(await reconstruction(svd, editCase(i, 'recolor', svd.numFrames), base));
+const recon = [], vaeCeiling = [];
+for (let i = 0; i < sceneCount; i++) {
+  recon.push(await reconstruction(svd, editCase(i, 'recolor', svd.numFrames), base));
+  vaeCeiling.push(await vaeRoundTripPsnr(svd, editCase(i, 'recolor', svd.numFrames)));
+}
 log('reconstruction done');
 const long = await longVideoByBlock(svd, editCase(0, 'recolor', longFrames), svd.numFrames, base);
 log('long video done');
@@ -101,7 +104,7 @@ const report = round({
   methods: Object.fromEntries(methods.map((m) => [m, summary(scores.get(m)!)])),
   by_kind: Object.fromEntries(methods.filter((m) => m === 'videoshop' || m === 'no-source').map((m) => [m,
     Object.fromEntries(EDIT_KINDS.map((k) => [k, mean(scores.get(m)!.filter((r) => r.kind === k).map((r) => r.s.psnr_gt))]))])),
-  reconstruction: { psnr: mean(recon.map((r) => r.psnr)), ssim: mean(recon.map((r) => r.ssim)) },
+  reconstruction: { psnr: mean(recon.map((r) => r.psnr)), ssim: mean(recon.map((r) => r.ssim)), vae_round_trip_psnr: mean(vaeCeiling) },
   long_video: { frames: longFrames, block_frames: svd.numFrames, psnr_gt_by_block: long },
   seconds_total: (performance.now() - t0) / 1000,
 }) as Record<string, unknown>;
@@ -114,6 +117,6 @@ if (values.json) {
   console.log(`${'method'.padEnd(18)}${cols.map((c) => c.padStart(16)).join('')}`);
   for (const [name, row] of Object.entries(m)) console.log(`${name.padEnd(18)}${cols.map((c) => String(row[c]).padStart(16)).join('')}`);
   const r = report.reconstruction as Record<string, number>;
-  console.log(`reconstruction: psnr ${r.psnr} dB, ssim ${r.ssim}`);
+  console.log(`reconstruction: psnr ${r.psnr} dB, ssim ${r.ssim} (VAE encode→decode alone: ${r.vae_round_trip_psnr} dB)`);
   console.log(`long video psnr_gt by block: ${(report.long_video as { psnr_gt_by_block: number[] }).psnr_gt_by_block.join(', ')} dB`);
 }

@@ -141,7 +141,7 @@ scaling = float(1 / latents.std())
 latents *= scaling
 print(f"encoded {enc_n} clips in {time.time() - t1:.0f}s; latent std {1 / scaling:.3f} -> scaling_factor {scaling:.4f}", flush=True)
 with torch.no_grad():
-    x = batch_clips(np.arange(min(enc_n, 64) - 8, min(enc_n, 64)))
+    x = batch_clips(np.arange(enc_n - 8, enc_n))  # the clips of latents[-8:]
     rec = vae.decode(latents[-8:].reshape(-1, 4, H // 4, W // 4) / scaling, num_frames=FR).sample.clamp(-1, 1)
     vae_psnr = 10 * math.log10(4 / F.mse_loss(rec, x.reshape(-1, 3, H, W)).item())
 print(f"vae full-frame reconstruction psnr {vae_psnr:.2f} dB", flush=True)

@@ -174,3 +174,11 @@ export async function longVideoByBlock(svd: SvdModel, c: EditCase, blockFrames: 
     return psnrFromMse(s / n);
   });
 }
+
+/** The VAE's own ceiling: encode (mode) → decode of the source, PSNR vs the source. No method can beat it. */
+export async function vaeRoundTripPsnr(svd: SvdModel, c: EditCase): Promise<number> {
+  const { vae } = svd.models;
+  const z = await vae.encode(c.source);
+  const out = clamp(await vae.decode(z, c.source.dims[0]));
+  return scoreEdit(out, { source: c.source, target: c.source, region: c.region }).psnr_gt;
+}

@@ -9,7 +9,7 @@ import { editCase, reconstruction, runMethod, scoreEdit } from '../../src/eval/q
 import { loadSvd, type SvdModel } from '../../src/models/svd.js';
 
 /** Measured on this model (docs/quality.md) minus a margin. */
-const FLOORS = { reconstructionPsnr: 20, videoshopOverNoSource: 1.0 };
+const FLOORS = { reconstructionPsnr: 15, videoshopOverNoSource: 1.5 };
 
 describe('edit quality (toy model, held-out scenes)', () => {
   let svd: SvdModel;
@@ -18,6 +18,7 @@ describe('edit quality (toy model, held-out scenes)', () => {
 
   test('reconstruction (invert, regenerate from the unedited frame) stays above its floor', async () => {
     const r = await reconstruction(svd, editCase(0, 'recolor'));
+    console.log(`reconstruction ${r.psnr.toFixed(2)} dB`);
     assert.ok(r.psnr >= FLOORS.reconstructionPsnr, `reconstruction PSNR ${r.psnr.toFixed(2)} dB < ${FLOORS.reconstructionPsnr}`);
   });
 
@@ -29,6 +30,7 @@ describe('edit quality (toy model, held-out scenes)', () => {
       const plain = scoreEdit(await runMethod(svd, 'no-source', c.source, c.editedFrame), c);
       gain += (ours.psnr_gt - plain.psnr_gt) / cases.length;
     }
+    console.log(`videoshop − no-source ${gain.toFixed(2)} dB`);
     assert.ok(gain >= FLOORS.videoshopOverNoSource, `videoshop − no-source = ${gain.toFixed(2)} dB < ${FLOORS.videoshopOverNoSource}`);
   });
 });

@@ -16,6 +16,7 @@ import { defaultCacheDir, isFile, offlineFromEnv, RepoCache } from './cache.js';
 import { HubClient, type RemoteFile } from './client.js';
 import { diskFull, HubError } from './errors.js';
 import { checkHubUrl, checkRevision } from './validate.js';
+import { TOY_MODEL, toyModelFolder } from '../models/toy.js';
 
 export interface DownloadProgress {
   /** The repo path being downloaded (or the last one finished). */
@@ -72,6 +73,7 @@ const PROGRESS_INTERVAL_MS = 200;
 export async function resolveModel(idOrPath: string, options: ResolveOptions = {}): Promise<string> {
   const local = await stat(idOrPath).catch(() => null);
   if (local?.isDirectory()) return path.resolve(idOrPath);
+  if (!local && idOrPath === TOY_MODEL) return toyModelFolder();
   if (local) {
     throw new HubError('not-found', `${idOrPath} is a file: give a diffusers model folder (with model_index.json) or a Hub id like stabilityai/stable-video-diffusion-img2vid; single-file checkpoints are not supported`);
   }

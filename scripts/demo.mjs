@@ -68,7 +68,8 @@ const label = (text, top) => ({
   left: 0, top,
 });
 tiles.push(label('source', 0), label('ground truth', 2 * H * SCALE));
-mkdirSync(path.join(root, 'docs'), { recursive: true });
+// demo/comparison.png every run; docs/demo.png (the README's picture) only when asked: a run must not dirty the clone.
+const picture = process.env.DEMO_UPDATE_DOCS === '1' ? path.join(root, 'docs', 'demo.png') : path.join(demo, 'comparison.png');
 await sharp({ create: { width: cols * W * SCALE, height: 3 * H * SCALE, channels: 3, background: '#202020' } })
-  .composite(tiles).png().toFile(path.join(root, 'docs', 'demo.png'));
-console.log(`demo: ${path.join(demo, 'edited.mp4')} (source.mp4 + edited-first-frame.png → edited.mp4, toy model); docs/demo.png`);
+  .composite(tiles).png().toFile(picture);
+console.log(`demo: ${path.join(demo, 'edited.mp4')} (source.mp4 + edited-first-frame.png → edited.mp4, toy model); ${path.relative(root, picture)}`);

@@ -2,7 +2,7 @@
 /// <reference lib="dom.iterable" />
 /**
  * The web app end to end in Debian's Chromium (playwright-core with executablePath, headless, no browser download)
- * against a real server on 127.0.0.1 with the tiny random SVD: upload → a brush stroke, an erased stroke, an inserted
+ * against a real server on 127.0.0.1 with the toy model (--model toy; the tiny random one for the restart and token tests): upload → a brush stroke, an erased stroke, an inserted
  * image, undo/redo → "download frame" holds exactly those edits → render → live progress seen → the result plays →
  * its download equals the API's result; cancel from the job list; every other tool; the history after a restart. VIDEOSHOP_SCREENSHOTS=<dir> also saves screenshots
  * (docs/screenshots is made that way).
@@ -40,7 +40,7 @@ before(async () => {
   long = await makeVideo(ws.file('long.mp4'), { frames: 60 });
   sticker = ws.file('sticker.png');
   await sharp({ create: { width: 40, height: 40, channels: 3, background: { r: 0, g: 200, b: 0 } } }).png().toFile(sticker);
-  srv = await startTestServer(ws.file('data'), ws.model);
+  srv = await startTestServer(ws.file('data'), 'toy');
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--mute-audio'] });
 });
 
@@ -153,7 +153,7 @@ test('upload → brush, eraser, inserted image, undo/redo → render with live p
     await page.waitForTimeout(50);
   }
   assert.equal(await page.getAttribute(`#job-${id}`, 'data-status'), 'done', [...statuses].join('\n'));
-  const live = [...statuses].filter((s) => /^\w+ · step \d+\/\d+ · block \d\/2 · \d+%/.test(s));
+  const live = [...statuses].filter((s) => /^\w+ · step \d+\/\d+ · block \d\/\d · \d+%/.test(s));
   assert.ok(live.length >= 2, `live progress seen: ${[...statuses].join(' | ')}`);
 
   // The server got exactly the frame the editor exported.

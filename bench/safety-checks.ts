@@ -11,10 +11,10 @@
  * - `verifyMs`: verifyVideoFile on the clip (ffprobe -count_packets of the finished temp file, before install);
  * and `decodeCheckPerFrameMs`. Wall-clock on a shared machine: noisy.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { runFfmpeg as run, timed } from './ffmpeg-run.js';
 import { checkDecodable } from '../src/video/decode-check.js';
 import { verifyVideoFile } from '../src/video/output-file.js';
 import { probeVideo } from '../src/video/probe.js';
@@ -27,20 +27,6 @@ const { values } = parseArgs({
     work: { type: 'string', default: '.cache/bench-safety' },
   },
 });
-
-function run(args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('ffmpeg', ['-nostdin', '-hide_banner', '-v', 'error', ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg exited with ${code}`))));
-  });
-}
-
-async function timed(f: () => Promise<unknown>): Promise<number> {
-  const t = performance.now();
-  await f();
-  return Math.round(performance.now() - t);
-}
 
 const frames = Number(values.frames);
 mkdirSync(values.work, { recursive: true });

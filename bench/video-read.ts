@@ -16,11 +16,11 @@
  * measured 612 s of reading for 1200 1080p frames against 55 s for one pass). Timings are wall-clock: noisy on a
  * shared machine.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { runFfmpeg as run, timed } from './ffmpeg-run.js';
 import { framesInBlocks } from '../src/edit/block-frames.js';
 import { planBlocks } from '../src/pipeline/blocks.js';
 import { toRgbFilter } from '../src/video/colour.js';
@@ -43,20 +43,6 @@ function parseSize(text: string): { width: number; height: number } {
   const m = /^(\d+)x(\d+)$/.exec(text);
   if (!m) throw new Error(`bad size ${text}, expected WxH`);
   return { width: Number(m[1]), height: Number(m[2]) };
-}
-
-function run(args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('ffmpeg', ['-nostdin', '-hide_banner', '-v', 'error', ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg exited with ${code}`))));
-  });
-}
-
-async function timed(f: () => Promise<unknown>): Promise<number> {
-  const t = performance.now();
-  await f();
-  return Math.round(performance.now() - t);
 }
 
 const src = parseSize(values.size);

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
@@ -13,7 +13,7 @@ import { readHeader } from '../../src/safetensors/read.js';
 import { runVideoshop, type CliOptions } from '../helpers/cli.js';
 import { startMockHub, type MockHub } from '../hub/mock-hub.js';
 import { assertRefused, createWorkspace, FAST, files, firstFrame, makeVideo, probe, type Workspace } from '../edit/fixtures.js';
-import { mountTmpfs, tmpfsUnavailable } from './helpers.js';
+import { mountTmpfs, readOnlyFolder, tmpfsUnavailable } from './helpers.js';
 
 let ws: Workspace;
 let clip: string;
@@ -101,12 +101,7 @@ describe('cheap checks fail before the model is loaded', { concurrency: 3 }, () 
 
   test('a read-only output folder', async () => {
     const dir = ws.file('read-only');
-    let cleanup = () => {};
-    if (tmpfsUnavailable() === undefined) cleanup = mountTmpfs(dir, '64k', true);
-    else {
-      mkdirSync(dir);
-      chmodSync(dir, 0o555);
-    }
+    const cleanup = readOnlyFolder(dir);
     try {
       const r = await run([clip, '-e', edited, '-o', path.join(dir, 'out.mp4'), '--model', noModel, ...FAST]);
       assertRefused(r, /cannot write into .*read-only: (the file system is read-only|permission denied); choose another output folder/, dir);

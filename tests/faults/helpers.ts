@@ -1,6 +1,6 @@
 /** What the fault-injection tests share: tiny tmpfs mounts (CI runs as root), dead pids, frame generators. */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync } from 'node:fs';
 import type { Tensor } from '../../src/tensor.js';
 
 /** Why a tmpfs cannot be mounted here (not root, no mount), or undefined when it can. */
@@ -18,6 +18,17 @@ export function mountTmpfs(dir: string, size: string, ro = false): () => void {
   return () => {
     spawnSync('umount', ['-l', dir]);
   };
+}
+
+/**
+ * A read-only folder at `dir`: a read-only tmpfs where one can be mounted (read-only for root too), else a chmod 555
+ * folder (not read-only for root). Returns the clean-up function.
+ */
+export function readOnlyFolder(dir: string): () => void {
+  if (tmpfsUnavailable() === undefined) return mountTmpfs(dir, '64k', true);
+  mkdirSync(dir);
+  chmodSync(dir, 0o555);
+  return () => {};
 }
 
 /** The pid of a process that has exited (for stale temp files). */

@@ -14,7 +14,7 @@ import { VideoError } from '../../src/video/errors.js';
 import { FramesPngWriter } from '../../src/video/frames-png.js';
 import { probeVideo } from '../../src/video/probe.js';
 import { writeVideo } from '../../src/video/write.js';
-import { deadPid, listing, mountTmpfs, noise, solid, tmpfsUnavailable } from './helpers.js';
+import { deadPid, listing, mountTmpfs, noise, readOnlyFolder, solid, tmpfsUnavailable } from './helpers.js';
 
 let root: string;
 before(() => {
@@ -62,12 +62,7 @@ test('a full disk (tiny tmpfs): the write fails with one line, nothing is left, 
 
 test('a read-only folder is refused before any frame is encoded', async () => {
   const dir = path.join(fresh(), 'ro');
-  let cleanup = () => {};
-  if (tmpfsUnavailable() === undefined) cleanup = mountTmpfs(dir, '64k', true);
-  else {
-    mkdirSync(dir);
-    chmodSync(dir, 0o555);
-  }
+  const cleanup = readOnlyFolder(dir);
   try {
     let pulled = 0;
     function* frames(): Generator<Tensor> {

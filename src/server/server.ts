@@ -368,11 +368,18 @@ class App {
         res.end();
       }
     };
+    const stageOf = (j: JobView) => `${j.status}/${j.progress?.stage ?? ''}/${j.progress?.block ?? ''}`;
     const onUpdate = (update: JobView) => {
       if (update.id !== id) return;
+      // A new stage or block, or the end, goes out at once (a fast machine must not skip a stage), after the pending
+      // state it replaces; steps within a stage at most ten times a second.
+      const newStage = stageOf(update) !== stageOf(job);
+      if (newStage && timer) {
+        clearTimeout(timer);
+        send();
+      }
       job = update;
-      // At most ten events a second; a finished job's last state always goes out at once.
-      if (FINISHED.includes(job.status) || performance.now() - last > 100) {
+      if (newStage || FINISHED.includes(job.status) || performance.now() - last > 100) {
         if (timer) clearTimeout(timer);
         send();
       } else {

@@ -99,7 +99,9 @@ test('two workers share the jobs; every result reaches the server', { skip, time
 });
 
 test('a worker killed mid-job: its job is retried by the other worker and finishes', { skip, timeout: 150_000 }, async () => {
-  const id = String((await postJob(srv.url, { video: long, editedFrame: edited, options: { steps: 8 } })).body.id);
+  // The default 25 steps (13 run per block, over several blocks): long enough that the job is still running when
+  // its progress, relayed through Redis, has reached the test (with 8 steps a quiet machine finished it first).
+  const id = String((await postJob(srv.url, { video: long, editedFrame: edited, options: { steps: 25 } })).body.id);
   const seen = await readEvents(srv.url, id, (j) => j.progress?.stage === 'invert' && Boolean((j as { worker?: string }).worker));
   const runner = (seen.at(-1) as JobJson & { worker: string }).worker;
   const victim = workers.find((w) => runner.endsWith(`:${w.child.pid}`));

@@ -111,7 +111,7 @@ export async function editVideo(opts: EditOptions, hooks: EditHooks = {}): Promi
   });
   const loadMs = performance.now() - tLoad;
   try {
-    return await editWithModel(opts, svd, info, edited, { progress, warn, warnings, t0, loadMs, framesPng });
+    return await editWithModel(opts, svd, info, edited, { progress, warn, warnings, t0, loadMs, framesPng, segment });
   } catch (err) {
     framesPng?.cleanup();
     throw err;
@@ -127,6 +127,7 @@ interface RunContext {
   t0: number;
   loadMs: number;
   framesPng: FramesPngWriter | undefined;
+  segment: { start: number; count: number };
 }
 
 async function editWithModel(opts: EditOptions, svd: SvdModel, info: VideoInfo, edited: RgbImage, ctx: RunContext): Promise<EditResult> {
@@ -142,11 +143,11 @@ async function editWithModel(opts: EditOptions, svd: SvdModel, info: VideoInfo, 
   if (opts.blockOverlap !== undefined && !(opts.blockOverlap >= 1 && opts.blockOverlap <= blockFrames / 2)) {
     throw new EditError(`block overlap ${opts.blockOverlap}: must be between 1 and half the block (${Math.floor(blockFrames / 2)} frames)`, 'bad-overlap');
   }
-  // The default overlap shrinks for short blocks so that consecutive blocks always advance by at least half a block.
-  // The segment edited (--start/--duration), in frames; block indices below count from its first frame.
-  const segment = segmentFrames(info, opts.start, opts.duration);
-  // A preview edits the first block only.
+  // The segment edited (--start/--duration, checked before the model loaded), in frames; block indices below count
+  // from its first frame. A preview edits the first block only.
+  const segment = ctx.segment;
   const frameCount = opts.preview ? Math.min(segment.count, blockFrames) : segment.count;
+  // The default overlap shrinks for short blocks so that consecutive blocks always advance by at least half a block.
   const blocks = planBlocks(frameCount, blockFrames, opts.blockOverlap ?? Math.max(1, Math.min(DEFAULT_BLOCK_OVERLAP, Math.floor(blockFrames / 2))));
   // CLIP sees the first frames at their own resolution, as in the reference (it resizes the original frames to 224²).
   let sourceNative: Tensor | undefined;

@@ -5,20 +5,10 @@
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 
-export type JobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
-export const FINISHED: readonly JobStatus[] = ['done', 'failed', 'cancelled'];
+import type { JobProgress, JobStatus } from './api-types.js';
 
-export interface JobProgress {
-  stage: string;
-  step: number;
-  total: number;
-  block: number | null;
-  blocks: number | null;
-  /** Overall fraction of the job done, 0…1. */
-  fraction: number;
-  /** Seconds left, estimated from the pace so far; null until there is a pace. */
-  eta_s: number | null;
-}
+export type { JobProgress, JobStatus } from './api-types.js';
+export const FINISHED: readonly JobStatus[] = ['done', 'failed', 'cancelled'];
 
 export interface VideoSummary {
   /** The uploaded file's name, for display only. */

@@ -1,4 +1,7 @@
 /** The page's only link to the server: the JSON API of docs/api.md (same origin; the token travels as a cookie). */
+import type { JobProgress as Progress, JobStatus } from '../../src/server/api-types.js';
+
+export type { JobStatus, Progress };
 
 export interface VideoSummary {
   name: string;
@@ -16,18 +19,6 @@ export interface Upload {
   frame_url: string;
   video_url: string;
 }
-
-export interface Progress {
-  stage: string;
-  step: number;
-  total: number;
-  block: number | null;
-  blocks: number | null;
-  fraction: number;
-  eta_s: number | null;
-}
-
-export type JobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
 export interface Job {
   id: string;

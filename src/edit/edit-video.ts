@@ -4,7 +4,7 @@
  */
 import { resizeImage } from '../image/resize.js';
 import { DEFAULT_MODEL, loadSvd, type SvdModel } from '../models/svd.js';
-import { blendFrames, crossfadeWeight, planBlocks, type Block } from '../pipeline/blocks.js';
+import { blendFrames, crossfadeWeight, type Block } from '../pipeline/blocks.js';
 import { resolveOptions } from '../pipeline/options.js';
 import { runVideoshop, type VideoshopProgress } from '../pipeline/videoshop.js';
 import { slice, tensor, type Tensor } from '../tensor.js';
@@ -19,11 +19,11 @@ import { assertNotInput, writeVideo, type WriteResult } from '../video/write.js'
 import { checkDecodable } from '../video/decode-check.js';
 import { FramesPngWriter } from '../video/frames-png.js';
 import { checkOutputTarget } from '../video/output-file.js';
-import { framesInBlocks } from './block-frames.js';
+import { editBlocks, framesInBlocks } from './block-frames.js';
 import { EditError } from './errors.js';
 import { checkEditMemory } from './memory.js';
 import { overallTracker, type OverallProgress } from './progress.js';
-import { ASPECT_TOLERANCE, DEFAULT_BLOCK_OVERLAP, PREVIEW_AREA, type EditOptions } from './options.js';
+import { ASPECT_TOLERANCE, PREVIEW_AREA, type EditOptions } from './options.js';
 
 /** SVD's frames per block, for the memory check before the model (and its own frame count) is known. */
 const DEFAULT_BLOCK_FRAMES = 14;
@@ -147,8 +147,7 @@ async function editWithModel(opts: EditOptions, svd: SvdModel, info: VideoInfo, 
   // from its first frame. A preview edits the first block only.
   const segment = ctx.segment;
   const frameCount = opts.preview ? Math.min(segment.count, blockFrames) : segment.count;
-  // The default overlap shrinks for short blocks so that consecutive blocks always advance by at least half a block.
-  const blocks = planBlocks(frameCount, blockFrames, opts.blockOverlap ?? Math.max(1, Math.min(DEFAULT_BLOCK_OVERLAP, Math.floor(blockFrames / 2))));
+  const blocks = editBlocks(frameCount, blockFrames, opts.blockOverlap);
   // CLIP sees the first frames at their own resolution, as in the reference (it resizes the original frames to 224²).
   let sourceNative: Tensor | undefined;
   if (size.width !== info.width || size.height !== info.height) {

@@ -2,6 +2,7 @@
  * The time a job will take, before it starts, from the pace of the last finished job on this server: seconds per
  * UNet step per frame-megapixel of processing, and per output frame for reading/writing. Null until a job has finished.
  */
+import { editBlocks } from '../edit/block-frames.js';
 import type { VideoshopOptions } from '../pipeline/options.js';
 import type { JobRecord } from './store.js';
 
@@ -22,19 +23,13 @@ export interface Estimate {
   basis: string;
 }
 
-/** Processed frames: blocks of `blockFrames` overlapping by `overlap` (as the edit plans them). */
-function blockCount(frames: number, blockFrames: number, overlap: number): number {
-  if (frames <= blockFrames) return 1;
-  return 1 + Math.ceil((frames - blockFrames) / (blockFrames - overlap));
-}
-
 function stepsOf(method: { steps: number; strength: number }): number {
   return Math.max(1, Math.floor(method.steps * method.strength));
 }
 
 export function estimateSeconds(input: EstimateInput, finished: readonly JobRecord[]): Estimate {
   const blockFrames = input.blockFrames ?? 14;
-  const blocks = blockCount(input.frames, blockFrames, Math.min(4, Math.floor(blockFrames / 2)));
+  const blocks = editBlocks(Math.max(1, Math.round(input.frames)), blockFrames).length;
   const steps = stepsOf(input.method);
   const unet = 2 * steps * blocks;
   const last = finished.find((j) => j.result && (j.result as { timings_ms?: unknown }).timings_ms);

@@ -6,7 +6,7 @@
  * per-stage lines of createProgress instead.
  */
 import type { EditProgress } from '../edit/edit-video.js';
-import { formatDuration } from './progress.js';
+import { formatDuration, progressBar } from './progress.js';
 
 export interface EditDisplay {
   update(p: EditProgress): void;
@@ -21,11 +21,9 @@ export interface EditDisplayOptions {
   interval?: number;
 }
 
-const BAR = 20;
-
-function bar(fraction: number): string {
-  const filled = Math.round(Math.min(1, Math.max(0, fraction)) * BAR);
-  return `${'█'.repeat(filled)}${'░'.repeat(BAR - filled)}`;
+/** The bar (20 cells) and the whole percentage done. */
+function barPercent(fraction: number): string {
+  return `${progressBar(fraction, 20)} ${String(Math.floor(fraction * 100)).padStart(3)}%`;
 }
 
 function speed(secondsPerStep: number): string {
@@ -40,13 +38,13 @@ export function editLineParts(p: EditProgress, stageSeconds: number): string[] {
     const frac = p.total > 0 ? p.step / p.total : 0;
     const rate = stageSeconds > 0 ? p.step / stageSeconds : 0;
     const eta = rate > 0 ? (p.total - p.step) / rate : NaN;
-    return [stage.padEnd(12), `${bar(frac)} ${String(Math.floor(frac * 100)).padStart(3)}%`, `${p.step}/${p.total} ${p.unit ?? ''}`.trim(),
+    return [stage.padEnd(12), barPercent(frac), `${p.step}/${p.total} ${p.unit ?? ''}`.trim(),
       rate > 0 ? `${rate.toFixed(1)} ${p.unit ?? ''}/s`.trim() : '', `ETA ${formatDuration(eta)}`].filter(Boolean);
   }
   if (p.stage === 'load') return [stage.padEnd(12), p.step >= p.total ? 'model loaded' : 'loading the model…'];
   const o = p.overall;
   const frac = o?.fraction ?? 0;
-  const parts = [stage.padEnd(12), `${bar(frac)} ${String(Math.floor(frac * 100)).padStart(3)}%`];
+  const parts = [stage.padEnd(12), barPercent(frac)];
   parts.push(`ETA ${o?.etaSeconds === undefined ? '--:--' : formatDuration(o.etaSeconds)}`);
   if (p.stage === 'invert' || p.stage === 'denoise') parts.push(`step ${p.step}/${p.total}`);
   else if (p.stage === 'read') parts.push(`frame ${p.step}/${p.total}`);

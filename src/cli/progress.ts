@@ -27,10 +27,15 @@ export function formatDuration(seconds: number): string {
   return h > 0 ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
 }
 
+/** A bar of `width` cells, `fraction` (clamped to 0…1) of them filled. */
+export function progressBar(fraction: number, width: number): string {
+  const filled = Math.round(Math.min(1, Math.max(0, fraction)) * width);
+  return '█'.repeat(filled) + '░'.repeat(width - filled);
+}
+
 export function formatProgressLine(event: ProgressEvent, elapsedSeconds: number, width = 24): string {
-  const frac = event.total > 0 ? Math.min(1, Math.max(0, event.step / event.total)) : 0;
-  const filled = Math.round(frac * width);
-  const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
+  const frac = event.total > 0 ? event.step / event.total : 0;
+  const bar = progressBar(frac, width);
   const eta = event.step > 0 && event.step < event.total ? (elapsedSeconds / event.step) * (event.total - event.step) : NaN;
   const unit = event.unit ? ` ${event.unit}` : '';
   const count = `${event.step}/${event.total}${unit}`;

@@ -115,7 +115,7 @@ async function runEdit(video: string, flags: EditFlags, print: (line: string) =>
     bar.done();
     if (controller.signal.aborted) {
       const why = stoppedBy === 'SIGINT' || !stoppedBy ? 'Ctrl-C' : stoppedBy;
-      throw coded(new UserError(`stopped (${why}): no output was written`, 128 + (STOP_SIGNALS_NUMBER[stoppedBy ?? 'SIGINT'] ?? 2)), 'interrupted');
+      throw new UserError(`stopped (${why}): no output was written`, 128 + (STOP_SIGNALS_NUMBER[stoppedBy ?? 'SIGINT'] ?? 2), 'interrupted');
     }
     throw withFlagHint(explainRuntimeError(err), flags);
   } finally {
@@ -126,17 +126,13 @@ async function runEdit(video: string, flags: EditFlags, print: (line: string) =>
 const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 const STOP_SIGNALS_NUMBER: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
 
-/** A UserError keeping the library error's `code` (what `--json` reports). */
-function coded(err: UserError, code: string): UserError {
-  return Object.assign(err, { code });
-}
-
 /** Library errors say what is wrong in API terms (error `code`); here the flag that changes it is named. */
 function withFlagHint(err: unknown, flags: EditFlags): unknown {
   const code = (err as { code?: unknown }).code;
   if (!(err instanceof Error) || typeof code !== 'string') return err;
   const hinted = withFlag(err, code, flags);
-  return hinted === err ? err : coded(hinted as UserError, code);
+  // The hinted error keeps the library error's `code` (what `--json` reports).
+  return hinted === err ? err : new UserError(hinted.message, (hinted as UserError).exitCode, code);
 }
 
 function withFlag(err: Error, code: string, flags: EditFlags): Error {

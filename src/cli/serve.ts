@@ -24,6 +24,7 @@ interface ServeFlags {
   quotaGb: number;
   keepDays: number;
   queue?: string;
+  calibrate: boolean;
 }
 
 interface WorkerFlags {
@@ -56,6 +57,7 @@ export function addServeCommand(program: Command, print: (line: string) => void)
     .option('--quota-gb <n>', 'size limit of the data folder (oldest finished jobs are removed first)', parseNumberArg('--quota-gb'), DEFAULT_QUOTA / 1024 ** 3)
     .option('--keep-days <n>', 'finished jobs older than this are removed', parseNumberArg('--keep-days'), 7)
     .option('--queue <redis-url>', 'put jobs on this Redis (BullMQ) queue for `videoshop worker`s instead of running them here')
+    .option('--no-calibrate', 'skip the short test edit after loading that lets the page estimate a time before the first job')
     .action(async (flags: ServeFlags) => serve(flags, print));
 
   program
@@ -86,7 +88,7 @@ async function serve(flags: ServeFlags, print: (line: string) => void): Promise<
   try {
     running = await startServer({
       host: flags.host, port: flags.port, dataDir, token, parallel: flags.parallel,
-      worker: { model: flags.model, device: flags.device, dtype: flags.dtype, threads: flags.threads },
+      worker: { model: flags.model, device: flags.device, dtype: flags.dtype, threads: flags.threads, calibrate: flags.calibrate },
       maxUploadBytes: flags.maxUploadMb * 1024 ** 2, quotaBytes: flags.quotaGb * 1024 ** 3, keepDays: flags.keepDays,
       queueUrl: flags.queue,
     });

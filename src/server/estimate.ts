@@ -1,10 +1,13 @@
 /**
  * The time a job will take, before it starts, from the pace of the last finished job on this server: seconds per
- * UNet step per frame-megapixel of processing, and per output frame for reading/writing. Null until a job has finished.
+ * UNet step per frame-megapixel of processing, and per output frame for reading/writing. Before any job has finished,
+ * the pace of the inference worker's test edit after loading; null until that is done too.
  */
 import { editBlocks } from '../edit/block-frames.js';
 import type { VideoshopOptions } from '../pipeline/options.js';
 import type { JobRecord } from './store.js';
+import type { MeasuredPace } from '../edit/calibrate.js';
+import { processingSize } from '../video/size.js';
 
 export interface EstimateInput {
   frames: number;
@@ -27,22 +30,46 @@ function stepsOf(method: { steps: number; strength: number }): number {
   return Math.max(1, Math.floor(method.steps * method.strength));
 }
 
-export function estimateSeconds(input: EstimateInput, finished: readonly JobRecord[]): Estimate {
+interface Pace {
+  readonly timings_ms: Record<string, number>;
+  readonly processing: { readonly width: number; readonly height: number };
+  readonly blocks: number;
+  readonly frames: number;
+  readonly steps: number;
+  readonly strength: number;
+}
+
+/** A finished job's result as a pace (its options may leave steps/strength at the defaults of `method`). */
+function paceOfJob(job: JobRecord, method: { steps: number; strength: number }): Pace {
+  const r = job.result as unknown as Omit<Pace, 'steps' | 'strength'>;
+  const o = job.options as { steps?: number; strength?: number };
+  return { ...r, steps: o.steps ?? method.steps, strength: o.strength ?? method.strength };
+}
+
+/**
+ * `finished`: the server's done jobs, newest first (the newest with timings is used); `calibration`: the worker's
+ * test edit after loading (edit/calibrate.ts), used until a job has finished.
+ */
+export function estimateSeconds(input: EstimateInput, finished: readonly JobRecord[], calibration?: MeasuredPace | null): Estimate {
   const blockFrames = input.blockFrames ?? 14;
   const blocks = editBlocks(Math.max(1, Math.round(input.frames)), blockFrames).length;
   const steps = stepsOf(input.method);
   const unet = 2 * steps * blocks;
   const last = finished.find((j) => j.result && (j.result as { timings_ms?: unknown }).timings_ms);
-  if (!last) return { eta_s: null, unet_steps: unet, blocks, basis: 'no job has finished on this server yet' };
-  const r = last.result as { timings_ms: Record<string, number>; processing: { width: number; height: number }; blocks: number; frames: number };
-  const opts = last.options as { steps?: number; strength?: number };
-  const lastSteps = stepsOf({ steps: opts.steps ?? input.method.steps, strength: opts.strength ?? input.method.strength });
-  const lastArea = r.processing.width * r.processing.height;
-  // Without an explicit size the processing area is the model's, as in the last job (same model).
-  const area = input.size ? input.size.width * input.size.height : lastArea;
-  const perStep = (r.timings_ms.invert + r.timings_ms.denoise) / (2 * lastSteps * r.blocks) / lastArea;
-  const perBlock = (r.timings_ms.encode + r.timings_ms.decode) / r.blocks / lastArea;
-  const perFrame = (r.timings_ms.read + r.timings_ms.write) / r.frames;
+  const pace = last ? paceOfJob(last, input.method) : calibration ?? null;
+  if (!pace) return { eta_s: null, unet_steps: unet, blocks, basis: 'no job has finished on this server yet' };
+  const basis = last ? `pace of job ${last.id}`
+    : `a ${pace.processing.width}×${pace.processing.height} test edit at startup; refined after the first job`;
+  const lastArea = pace.processing.width * pace.processing.height;
+  // Without an explicit size: the size the edit will pick for this video (the model's native area, known from the
+  // test edit), else the last job's area (same model).
+  const native = calibration?.native;
+  const size = input.size ?? (native ? processingSize(input.width, input.height, native) : undefined);
+  const area = size ? size.width * size.height : lastArea;
+  const t = pace.timings_ms;
+  const perStep = (t.invert + t.denoise) / (2 * stepsOf(pace) * pace.blocks) / lastArea;
+  const perBlock = (t.encode + t.decode) / pace.blocks / lastArea;
+  const perFrame = (t.read + t.write) / pace.frames;
   const ms = unet * perStep * area + blocks * perBlock * area + input.frames * perFrame;
-  return { eta_s: Math.max(1, Math.round(ms / 1000)), unet_steps: unet, blocks, basis: `pace of job ${last.id}` };
+  return { eta_s: Math.max(1, Math.round(ms / 1000)), unet_steps: unet, blocks, basis };
 }

@@ -7,6 +7,7 @@
  */
 import { isUserFacing } from '../cli/errors.js';
 import { explainRuntimeError } from '../cli/edit.js';
+import { measurePace } from '../edit/calibrate.js';
 import { editVideo } from '../edit/edit-video.js';
 import { loadSvd, type SvdModel } from '../models/svd.js';
 import type { FromWorker, ToWorker, WorkerConfig } from './worker-protocol.js';
@@ -30,14 +31,27 @@ try {
   process.exit(0);
 }
 
+// The test edit that gives a first estimate; a job that arrives meanwhile stops it (the job's own pace is better),
+// and every job waits for it to be over, since two edits must not interleave their network calls.
+const calibration = new AbortController();
+const calibrated: Promise<void> = config.calibrate === false ? Promise.resolve() : measurePace(model, { signal: calibration.signal })
+  .then((pace) => { send({ type: 'calibrated', pace }); })
+  .catch((err: unknown) => {
+    if (!calibration.signal.aborted) send({ type: 'calibration-failed', message: err instanceof Error ? err.message : String(err) });
+  });
+
 process.on('message', (m: ToWorker) => {
   if (m.type === 'cancel') running.get(m.id)?.abort();
-  else void run(m.id, m.edit);
+  else {
+    calibration.abort();
+    // Registered at once, so a cancel that comes while the test edit winds down is not lost.
+    const controller = new AbortController();
+    running.set(m.id, controller);
+    void calibrated.then(() => run(m.id, m.edit, controller));
+  }
 });
 
-async function run(id: string, edit: Extract<ToWorker, { type: 'run' }>['edit']): Promise<void> {
-  const controller = new AbortController();
-  running.set(id, controller);
+async function run(id: string, edit: Extract<ToWorker, { type: 'run' }>['edit'], controller: AbortController): Promise<void> {
   try {
     const result = await editVideo({ ...edit, signal: controller.signal }, {
       model,

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { parseJobOptions } from './job-options.js';
 import { ProgressTracker } from './progress.js';
 import type { RedisDispatcher, RemoteHandlers } from './redis-queue.js';
+import type { MeasuredPace } from '../edit/calibrate.js';
 import { InferenceSlot } from './slot.js';
 import { FINISHED, JobStore, type JobProgress, type JobRecord } from './store.js';
 import type { WorkerConfig } from './worker-protocol.js';
@@ -259,6 +260,11 @@ export class JobQueue extends EventEmitter {
       removed.push(job.id);
     }
     return removed;
+  }
+
+  /** The first local worker's test-edit pace (edit/calibrate.ts), for estimates before any job has finished. */
+  pace(): MeasuredPace | null {
+    return this.slots.find((s) => s.pace)?.pace ?? null;
   }
 
   modelState(): { state: string; error: string | null; folder: string | null; device: string; dtype: string | null } {

@@ -217,7 +217,7 @@ class App {
     const parsed = parseJobOptions(options, { video: 'v', editedFrame: 'e', output: 'o.mp4', model: this.config.worker.model });
     const done = this.queue.store.list().filter((j) => j.status === 'done' && j.result);
     const given = Object.fromEntries(Object.entries(parsed.edit.method ?? {}).filter(([, v]) => v !== undefined));
-    return estimateSeconds({ frames, width, height, method: { ...DEFAULT_OPTIONS, ...given }, size: parsed.edit.size, blockFrames: parsed.edit.blockFrames }, done);
+    return estimateSeconds({ frames, width, height, method: { ...DEFAULT_OPTIONS, ...given }, size: parsed.edit.size, blockFrames: parsed.edit.blockFrames }, done, this.queue.pace());
   }
 
   // --- uploads: a video sent once, its first frame extracted for the editor -----------------------------------

@@ -5,6 +5,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import type { MeasuredPace } from '../edit/calibrate.js';
 import type { EditProgress } from '../edit/edit-video.js';
 import type { FromWorker, ToWorker, WorkerConfig } from './worker-protocol.js';
 
@@ -36,6 +37,8 @@ export class InferenceSlot extends EventEmitter {
   loadError: string | null = null;
   model: { folder: string; device: string; dtype: string } | null = null;
   current: string | null = null;
+  /** The pace of the worker's test edit after loading (null until it is done, or when it was skipped or failed). */
+  pace: MeasuredPace | null = null;
   private worker: ChildProcess;
   private finishRun: ((o: RunOutcome) => void) | null = null;
   private warnings: string[] = [];
@@ -75,6 +78,13 @@ export class InferenceSlot extends EventEmitter {
         this.state = 'failed';
         this.loadError = m.message;
         this.emit('load-failed', m.message);
+        break;
+      case 'calibrated':
+        this.pace = m.pace;
+        break;
+      case 'calibration-failed':
+        // Not fatal: estimates wait for the first finished job instead.
+        console.error(`videoshop serve: the test edit for time estimates failed: ${m.message}`);
         break;
       case 'progress':
         if (m.id === this.current) this.handlers?.onProgress(m.progress);

@@ -1,4 +1,5 @@
 /** Messages between the server and its inference worker threads. */
+import type { MeasuredPace } from '../edit/calibrate.js';
 import type { EditOptions } from '../edit/options.js';
 import type { EditProgress } from '../edit/edit-video.js';
 import type { Device } from '../runtime/session.js';
@@ -9,6 +10,8 @@ export interface WorkerConfig {
   dtype?: 'float32' | 'float16';
   threads?: number;
   cacheDir?: string;
+  /** Run a short test edit after loading, so a time can be estimated before the first job (edit/calibrate.ts). */
+  calibrate?: boolean;
 }
 
 export type ToWorker =
@@ -19,6 +22,8 @@ export type FromWorker =
   | { type: 'loading'; progress: EditProgress }
   | { type: 'ready'; folder: string; device: string; dtype: string }
   | { type: 'load-failed'; message: string }
+  | { type: 'calibrated'; pace: MeasuredPace }
+  | { type: 'calibration-failed'; message: string }
   | { type: 'progress'; id: string; progress: EditProgress }
   | { type: 'warning'; id: string; message: string }
   | { type: 'done'; id: string; result: Record<string, unknown> }

@@ -66,6 +66,18 @@ describe('reading', () => {
     assert.equal((await fetch(new URL('/app.js', base))).status, 200);
   });
 
+  test('before any job has finished, a time estimate comes from the worker\'s test edit after loading', async () => {
+    let body: Record<string, unknown> = {};
+    for (const t0 = Date.now(); Date.now() - t0 < 60_000;) {
+      body = (await getJson(base, '/api/estimate?frames=16&width=200&height=120&options=%7B%22steps%22%3A2%7D')).body;
+      if (body.eta_s !== null) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.ok(Number(body.eta_s) >= 1, JSON.stringify(body));
+    assert.match(String(body.basis), /^a \d+×\d+ test edit at startup; refined after the first job$/);
+    assert.equal(srv.queue.store.list().filter((j) => j.status === 'done').length, 0, 'no job had finished');
+  });
+
   test('unknown endpoints, wrong methods and directory paths answer JSON errors', async () => {
     for (const [p, status] of [['/api/nope', 404], ['/api/jobs/', 404], ['/web/', 404], ['/src/', 404], ['/app.js/', 404]] as const) {
       const res = await fetch(new URL(p, base));

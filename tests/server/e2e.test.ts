@@ -136,6 +136,8 @@ test('upload → brush, eraser, inserted image, undo/redo → render with live p
   assert.equal(await page.getAttribute('#opt-steps', 'placeholder'), '25');
   assert.match(await page.textContent('#primary-options') ?? '', /steps of the full schedule/);
   await page.fill('#opt-steps', '2');
+  // Before this server's first job, the estimate comes from the worker's test edit after loading.
+  await page.waitForFunction(() => /Estimated time ≈ .*test edit at startup/.test(document.getElementById('estimate')?.textContent ?? ''), null, { timeout: 60_000 });
   await page.click('#run');
   await page.waitForSelector('.job');
   const id = (await page.getAttribute('.job', 'id'))!.replace(/^job-/, '');

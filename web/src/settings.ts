@@ -55,7 +55,7 @@ export class Settings {
     try {
       const e = await api.estimate(this.video, this.values());
       const what = `${e.unet_steps} UNet steps in ${e.blocks} block${e.blocks > 1 ? 's' : ''}`;
-      out.textContent = e.eta_s === null ? `${what}; time estimate after the first job on this server` : `Estimated time ≈ ${duration(e.eta_s)} (${what}, ${e.basis})`;
+      out.textContent = e.eta_s === null ? `${what}; time estimate once the server has measured its pace (a short test edit after loading, or the first job)` : `Estimated time ≈ ${duration(e.eta_s)} (${what}, ${e.basis})`;
       out.classList.remove('error');
     } catch (err) {
       out.textContent = (err as Error).message;

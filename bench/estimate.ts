@@ -1,0 +1,75 @@
+/**
+ * How good the time estimate before a job is (src/server/estimate.ts fed by the test edit of src/edit/calibrate.ts,
+ * what `videoshop serve` shows before its first job): estimated against measured seconds of real edits.
+ *
+ *   node --import tsx bench/estimate.ts --json                                  # the toy model, 64…256 px
+ *   node --import tsx bench/estimate.ts --model stabilityai/stable-video-diffusion-img2vid --device cuda \
+ *     --sizes 512x288,1024x576 --frames 25 --json
+ *
+ * Loads the model once, runs the test edit (`calibration_s`), then for each --sizes: a synthetic clip of --frames
+ * frames at that size (src/scenes), the estimate for an edit at the default options, and that edit's time (model
+ * already loaded, as in the server). `ratio` = estimated / measured. Wall-clock: noisy on a shared machine.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import sharp from 'sharp';
+import { measurePace } from '../src/edit/calibrate.js';
+import { editVideo } from '../src/edit/edit-video.js';
+import { loadSvd } from '../src/models/svd.js';
+import { DEFAULT_OPTIONS } from '../src/pipeline/options.js';
+import type { Device } from '../src/runtime/session.js';
+import { applyEdit, renderScene, sampleEdit, sampleScene } from '../src/scenes/index.js';
+import { clipToTensor } from '../src/scenes/tensors.js';
+import { estimateSeconds } from '../src/server/estimate.js';
+import { reshape } from '../src/tensor.js';
+import { writeVideo } from '../src/video/write.js';
+
+const { values } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    model: { type: 'string', default: 'toy' },
+    device: { type: 'string', default: 'cpu' },
+    sizes: { type: 'string', default: '64x64,128x128,256x256' },
+    frames: { type: 'string', default: '16' },
+    steps: { type: 'string', default: String(DEFAULT_OPTIONS.steps) },
+  },
+});
+
+const frames = Number(values.frames);
+const method = { ...DEFAULT_OPTIONS, steps: Number(values.steps) };
+const work = mkdtempSync(path.join(os.tmpdir(), 'videoshop-bench-estimate-'));
+try {
+  const model = await loadSvd(values.model, { device: values.device as Device });
+  let t = performance.now();
+  const pace = await measurePace(model);
+  const calibrationS = (performance.now() - t) / 1000;
+  const runs = [];
+  for (const spec of values.sizes.split(',')) {
+    const [width, height] = spec.split('x').map(Number);
+    const scene = sampleScene(7, { width, height, frames });
+    const source = renderScene(scene);
+    const edited = renderScene(applyEdit(scene, sampleEdit(scene, 'recolor', 7)));
+    const video = path.join(work, `${spec}.mkv`);
+    await writeVideo(video, Array.from({ length: frames }, (_, f) => reshape(clipToTensor(source, f, f + 1), [3, height, width])),
+      { width, height, fps: { num: 7, den: 1 }, codec: 'ffv1', audio: 'none' });
+    const editedFrame = path.join(work, `${spec}.png`);
+    await sharp(edited.rgb.subarray(0, width * height * 3), { raw: { width, height, channels: 3 } }).png().toFile(editedFrame);
+    const size = { width, height };
+    const estimate = estimateSeconds({ frames, width, height, method, size }, [], pace);
+    t = performance.now();
+    await editVideo({ video, editedFrame, output: path.join(work, `${spec}-out.mkv`), size, method: { steps: method.steps } }, { model });
+    const measured = (performance.now() - t) / 1000;
+    runs.push({ size: spec, frames, blocks: estimate.blocks, unet_steps: estimate.unet_steps, estimated_s: estimate.eta_s,
+      measured_s: Number(measured.toFixed(2)), ratio: Number(((estimate.eta_s ?? NaN) / measured).toFixed(2)) });
+  }
+  const out = { model: values.model, device: values.device, calibration: { size: pace.processing, seconds: Number(calibrationS.toFixed(2)) }, runs };
+  if (values.json) console.log(JSON.stringify(out));
+  else {
+    console.log(`test edit ${pace.processing.width}×${pace.processing.height}: ${calibrationS.toFixed(1)} s`);
+    for (const r of runs) console.log(`${r.size} × ${r.frames} frames (${r.blocks} blocks): estimated ${r.estimated_s} s, measured ${r.measured_s} s, ratio ${r.ratio}`);
+  }
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}

@@ -1,0 +1,68 @@
+/**
+ * A short test edit that measures this machine's pace with a loaded model, so that the time of an edit can be
+ * estimated before any real edit has run (the web app's "estimated time before starting").
+ *
+ * It is a real edit through `editVideo`, every stage included: a synthetic clip (src/scenes, seeded) one block long,
+ * at a sixteenth of the model's native area (192×192 for SVD's 1024×576, never below 64×64), with 4 steps at strength
+ * 0.5, so 2 inversion and 2 denoising UNet calls, at the default guidance. What it returns has the shape of a finished
+ * edit's timings, so an estimate treats it like a finished job. Extrapolating its per-pixel pace to the full area is
+ * linear, which attention's quadratic cost makes optimistic at large sizes; the first real job replaces it.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import type { SvdModel } from '../models/svd.js';
+import { reshape } from '../tensor.js';
+import { applyEdit, renderScene, sampleEdit, sampleScene } from '../scenes/index.js';
+import { clipToTensor } from '../scenes/tensors.js';
+import { writeVideo } from '../video/write.js';
+import { editVideo, type EditResult } from './edit-video.js';
+
+/** What a pace estimate needs: the same fields a finished edit reports. */
+export interface MeasuredPace {
+  readonly frames: number;
+  readonly blocks: number;
+  readonly processing: { readonly width: number; readonly height: number };
+  readonly timings_ms: EditResult['timings'];
+  /** The method's steps and strength of the measured edit (UNet calls per block = 2·⌊steps·strength⌋). */
+  readonly steps: number;
+  readonly strength: number;
+  /** The model's native processing area and size multiple, to tell the size an edit of any video will pick. */
+  readonly native: { readonly area: number; readonly multiple: number };
+}
+
+export const CALIBRATION_METHOD = { steps: 4, strength: 0.5, seed: 0 } as const;
+const MIN_SIDE = 64;
+
+/** The calibration clip's side: √(native area / 16) rounded to the model's size multiple, at least 64. */
+export function calibrationSide(model: Pick<SvdModel, 'nativeArea' | 'sizeMultiple'>): number {
+  const m = model.sizeMultiple;
+  const side = Math.max(MIN_SIDE, Math.round(Math.sqrt(model.nativeArea / 16) / m) * m);
+  return Math.ceil(side / m) * m;
+}
+
+export async function measurePace(model: SvdModel, opts: { signal?: AbortSignal } = {}): Promise<MeasuredPace> {
+  const side = calibrationSide(model);
+  const frames = model.numFrames;
+  const dir = await mkdtemp(path.join(tmpdir(), 'videoshop-pace-'));
+  try {
+    const scene = sampleScene(1, { width: side, height: side, frames });
+    const source = renderScene(scene);
+    const edited = renderScene(applyEdit(scene, sampleEdit(scene, 'recolor', 1)));
+    const video = path.join(dir, 'source.mkv');
+    await writeVideo(video, Array.from({ length: frames }, (_, f) => reshape(clipToTensor(source, f, f + 1), [3, side, side])),
+      { width: side, height: side, fps: { num: 7, den: 1 }, codec: 'ffv1', audio: 'none', signal: opts.signal });
+    const editedFrame = path.join(dir, 'edited.png');
+    await sharp(edited.rgb.subarray(0, side * side * 3), { raw: { width: side, height: side, channels: 3 } }).png().toFile(editedFrame);
+    const result = await editVideo({
+      video, editedFrame, output: path.join(dir, 'out.mkv'), size: { width: side, height: side },
+      blockFrames: frames, method: CALIBRATION_METHOD, audio: 'none', signal: opts.signal,
+    }, { model });
+    return { frames: result.frames, blocks: result.blocks.length, processing: result.processing, timings_ms: result.timings,
+      steps: CALIBRATION_METHOD.steps, strength: CALIBRATION_METHOD.strength,
+      native: { area: model.nativeArea, multiple: model.sizeMultiple } };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -9,6 +9,7 @@ import path from 'node:path';
 import busboy from 'busboy';
 import sharp, { type Metadata } from 'sharp';
 import { ffmpegPath, fileArg, probeVideo, type VideoInfo } from '../video/index.js';
+import { MAX_IMAGE_PIXELS } from '../video/image.js';
 import { HttpError } from './http-error.js';
 import type { VideoSummary } from './store.js';
 
@@ -136,7 +137,10 @@ export async function checkImage(file: ReceivedFile, to: string): Promise<{ widt
   if (!meta.format || !IMAGE_FORMATS.has(meta.format) || !meta.width || !meta.height) {
     throw new HttpError(400, `edited_frame rejected: unsupported image format ${meta.format ?? 'unknown'}`);
   }
-  if (meta.width * meta.height > 64e6) throw new HttpError(400, `edited_frame rejected: ${meta.width}×${meta.height} is too large`);
+  // The edit reads it with the same budget (video/image.ts), so nothing is queued that would fail only at edit time.
+  if (meta.width * meta.height > MAX_IMAGE_PIXELS) {
+    throw new HttpError(400, `edited_frame rejected: ${meta.width}×${meta.height} is over ${MAX_IMAGE_PIXELS / 1e6} megapixels; scale it down to the video's size`);
+  }
   await sharp(file.path).png().toFile(to);
   if (path.resolve(to) !== path.resolve(file.path)) rmSync(file.path, { force: true });
   return { width: meta.width, height: meta.height };

@@ -122,6 +122,12 @@ describe('uploads', () => {
     r = await postJob(base, { video: clip, editedFrame: tall });
     assert.equal(r.status, 400);
     assert.match(String(r.body.error), /is 100×200 but the video is 200×120.*fit/);
+    // Over the edit's image budget (40 MP, video/image.ts): refused here, not at edit time. 8200×5000 at 5:3.
+    const huge = ws.file('huge.png');
+    await sharp({ create: { width: 8200, height: 5000, channels: 3, background: { r: 9, g: 9, b: 9 } } }).png().toFile(huge);
+    r = await postJob(base, { video: clip, editedFrame: huge });
+    assert.equal(r.status, 400);
+    assert.match(String(r.body.error), /^edited_frame rejected: 8200×5000 is over 40 megapixels/);
     r = await postJob(base, { video: clip });
     assert.equal(r.status, 400);
     assert.match(String(r.body.error), /edited_frame/);

@@ -49,6 +49,8 @@ p.add_argument("--vae-minutes", type=float, default=15, help="stop stage 1 early
 p.add_argument("--unet-steps", type=int, default=6000)
 p.add_argument("--unet-minutes", type=float, default=45, help="stop stage 2 early after this many minutes")
 p.add_argument("--batch", type=int, default=4)
+p.add_argument("--vae-channels", default="96,64,64", help="VAE block_out_channels; the first must give GroupNorm(32) >= 3 channels a group (see README)")
+p.add_argument("--vae-batch", type=int, default=4, help="clips per VAE step (4 frames, one 32x32 crop each)")
 p.add_argument("--unet-clips", type=int, default=1200, help="clips encoded for stage 2 (the first N)")
 p.add_argument("--unet-channels", default="64,128")
 p.add_argument("--lr", type=float, default=3e-4)
@@ -79,13 +81,13 @@ def batch_clips(idx):
 
 # ---------------------------------------------------------------- stage 1: VAE
 VAE_CONFIG = dict(
-    in_channels=3, out_channels=3, down_block_types=["DownEncoderBlock2D"] * 3, block_out_channels=[32, 64, 64],
+    in_channels=3, out_channels=3, down_block_types=["DownEncoderBlock2D"] * 3, block_out_channels=[int(c) for c in args.vae_channels.split(",")],
     layers_per_block=1, latent_channels=4, sample_size=H, scaling_factor=1.0, force_upcast=True,
 )
 vae = AutoencoderKLTemporalDecoder.from_pretrained(args.vae_from).float() if args.vae_from else AutoencoderKLTemporalDecoder(**VAE_CONFIG)
 print(f"vae: {sum(p.numel() for p in vae.parameters()) / 1e6:.2f} M parameters", flush=True)
 opt = torch.optim.AdamW(vae.parameters(), lr=1e-3, weight_decay=0.0)
-VAE_FRAMES, CROP, VAE_BATCH = 4, 32, 2
+VAE_FRAMES, CROP, VAE_BATCH = 4, 32, args.vae_batch
 t0 = time.time()
 with open(logs / "vae_loss.csv", "w", newline="") as fh:
     log = csv.writer(fh)

@@ -14,17 +14,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import sharp from 'sharp';
-import { measurePace } from '../src/edit/calibrate.js';
+import { measurePace, writeSceneEdit } from '../src/edit/calibrate.js';
 import { editVideo } from '../src/edit/edit-video.js';
 import { loadSvd } from '../src/models/svd.js';
 import { DEFAULT_OPTIONS } from '../src/pipeline/options.js';
 import type { Device } from '../src/runtime/session.js';
-import { applyEdit, renderScene, sampleEdit, sampleScene } from '../src/scenes/index.js';
-import { clipToTensor } from '../src/scenes/tensors.js';
 import { estimateSeconds } from '../src/server/estimate.js';
-import { reshape } from '../src/tensor.js';
-import { writeVideo } from '../src/video/write.js';
 
 const { values } = parseArgs({
   options: {
@@ -48,14 +43,7 @@ try {
   const runs = [];
   for (const spec of values.sizes.split(',')) {
     const [width, height] = spec.split('x').map(Number);
-    const scene = sampleScene(7, { width, height, frames });
-    const source = renderScene(scene);
-    const edited = renderScene(applyEdit(scene, sampleEdit(scene, 'recolor', 7)));
-    const video = path.join(work, `${spec}.mkv`);
-    await writeVideo(video, Array.from({ length: frames }, (_, f) => reshape(clipToTensor(source, f, f + 1), [3, height, width])),
-      { width, height, fps: { num: 7, den: 1 }, codec: 'ffv1', audio: 'none' });
-    const editedFrame = path.join(work, `${spec}.png`);
-    await sharp(edited.rgb.subarray(0, width * height * 3), { raw: { width, height, channels: 3 } }).png().toFile(editedFrame);
+    const { video, editedFrame } = await writeSceneEdit(work, spec, { width, height, frames, seed: 7 });
     const size = { width, height };
     const estimate = estimateSeconds({ frames, width, height, method, size }, [], pace);
     t = performance.now();

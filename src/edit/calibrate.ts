@@ -14,7 +14,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import type { SvdModel } from '../models/svd.js';
 import { reshape } from '../tensor.js';
-import { applyEdit, renderScene, sampleEdit, sampleScene } from '../scenes/index.js';
+import { renderScene, sampleEdit, sampleScene } from '../scenes/index.js';
 import { clipToTensor } from '../scenes/tensors.js';
 import { writeVideo } from '../video/write.js';
 import { editVideo, type EditResult } from './edit-video.js';
@@ -42,19 +42,33 @@ export function calibrationSide(model: Pick<SvdModel, 'nativeArea' | 'sizeMultip
   return Math.ceil(side / m) * m;
 }
 
+/**
+ * Writes a seeded synthetic clip (`width`×`height`, `frames` frames, lossless FFV1) and its first frame with an object
+ * recoloured (PNG) into `dir`: an edit's two inputs, for the test edit here and for bench/estimate.ts.
+ */
+export async function writeSceneEdit(
+  dir: string,
+  name: string,
+  o: { width: number; height: number; frames: number; seed: number; signal?: AbortSignal },
+): Promise<{ video: string; editedFrame: string }> {
+  const { width, height, frames } = o;
+  const scene = sampleScene(o.seed, { width, height, frames });
+  const source = renderScene(scene);
+  const edited = renderScene(scene, sampleEdit(scene, 'recolor', o.seed));
+  const video = path.join(dir, `${name}.mkv`);
+  await writeVideo(video, Array.from({ length: frames }, (_, f) => reshape(clipToTensor(source, f, f + 1), [3, height, width])),
+    { width, height, fps: { num: 7, den: 1 }, codec: 'ffv1', audio: 'none', signal: o.signal });
+  const editedFrame = path.join(dir, `${name}-edited.png`);
+  await sharp(edited.rgb.subarray(0, width * height * 3), { raw: { width, height, channels: 3 } }).png().toFile(editedFrame);
+  return { video, editedFrame };
+}
+
 export async function measurePace(model: SvdModel, opts: { signal?: AbortSignal } = {}): Promise<MeasuredPace> {
   const side = calibrationSide(model);
   const frames = model.numFrames;
   const dir = await mkdtemp(path.join(tmpdir(), 'videoshop-pace-'));
   try {
-    const scene = sampleScene(1, { width: side, height: side, frames });
-    const source = renderScene(scene);
-    const edited = renderScene(applyEdit(scene, sampleEdit(scene, 'recolor', 1)));
-    const video = path.join(dir, 'source.mkv');
-    await writeVideo(video, Array.from({ length: frames }, (_, f) => reshape(clipToTensor(source, f, f + 1), [3, side, side])),
-      { width: side, height: side, fps: { num: 7, den: 1 }, codec: 'ffv1', audio: 'none', signal: opts.signal });
-    const editedFrame = path.join(dir, 'edited.png');
-    await sharp(edited.rgb.subarray(0, side * side * 3), { raw: { width: side, height: side, channels: 3 } }).png().toFile(editedFrame);
+    const { video, editedFrame } = await writeSceneEdit(dir, 'source', { width: side, height: side, frames, seed: 1, signal: opts.signal });
     const result = await editVideo({
       video, editedFrame, output: path.join(dir, 'out.mkv'), size: { width: side, height: side },
       blockFrames: frames, method: CALIBRATION_METHOD, audio: 'none', signal: opts.signal,

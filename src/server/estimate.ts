@@ -30,14 +30,8 @@ function stepsOf(method: { steps: number; strength: number }): number {
   return Math.max(1, Math.floor(method.steps * method.strength));
 }
 
-interface Pace {
-  readonly timings_ms: Record<string, number>;
-  readonly processing: { readonly width: number; readonly height: number };
-  readonly blocks: number;
-  readonly frames: number;
-  readonly steps: number;
-  readonly strength: number;
-}
+/** A finished job's result or the worker's test edit; a job's result holds the same fields (inference-worker.ts). */
+type Pace = Omit<MeasuredPace, 'native'>;
 
 /** A finished job's result as a pace (its options may leave steps/strength at the defaults of `method`). */
 function paceOfJob(job: JobRecord, method: { steps: number; strength: number }): Pace {

@@ -57,6 +57,8 @@ export class Settings {
       const what = `${e.unet_steps} UNet steps in ${e.blocks} block${e.blocks > 1 ? 's' : ''}`;
       out.textContent = e.eta_s === null ? `${what}; time estimate once the server has measured its pace (a short test edit after loading, or the first job)` : `Estimated time ≈ ${duration(e.eta_s)} (${what}, ${e.basis})`;
       out.classList.remove('error');
+      // The pace arrives on its own (the test edit ends, a job finishes): ask again until it is there.
+      if (e.eta_s === null) this.timer = window.setTimeout(() => void this.estimate(), 2000);
     } catch (err) {
       out.textContent = (err as Error).message;
       out.classList.add('error');

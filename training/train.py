@@ -58,6 +58,7 @@ p.add_argument("--p-mean", type=float, default=0.7)
 p.add_argument("--p-std", type=float, default=1.6)
 p.add_argument("--vae-from", help="skip stage 1: load the VAE saved by an earlier run (its vae/ folder)")
 p.add_argument("--vae-continue", action="store_true", help="with --vae-from: train that VAE further (stage 1 again)")
+p.add_argument("--bf16", action="store_true", help="bfloat16 autocast for the training forward passes (about 1.3x on AVX-512 BF16 CPUs); weights stay float32")
 p.add_argument("--time-steps", type=int, default=0, help="only time N steps of each stage and exit (sizing)")
 args = p.parse_args()
 
@@ -102,9 +103,10 @@ with open(logs / "vae_loss.csv", "w", newline="") as fh:
         f0 = int(gen.integers(0, FR - VAE_FRAMES + 1))
         y0, x0 = (int(gen.integers(0, H - CROP + 1)), int(gen.integers(0, W - CROP + 1))) if CROP < H else (0, 0)
         x = batch_clips(idx)[:, f0:f0 + VAE_FRAMES, :, y0:y0 + CROP, x0:x0 + CROP].reshape(-1, 3, CROP, CROP)
-        post = vae.encode(x).latent_dist
-        z = post.sample()
-        rec = vae.decode(z, num_frames=VAE_FRAMES).sample
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+            post = vae.encode(x).latent_dist
+            z = post.sample()
+            rec = vae.decode(z, num_frames=VAE_FRAMES).sample.float()
         mse = F.mse_loss(rec, x)
         l1 = (rec - x).abs().mean()
         kl = post.kl().mean() / z[0].numel()
@@ -242,13 +244,15 @@ with open(logs / "unet_loss.csv", "w", newline="") as fh:
         aug[torch.rand(B) < 0.1] = 0.0
         with torch.no_grad():
             cond = vae.encode(frames0 + aug.view(B, 1, 1, 1) * torch.randn_like(frames0)).latent_dist.mode()
-        emb = clip(pixel_values=clip_pixels(frames0)).image_embeds.unsqueeze(1)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+            emb = clip(pixel_values=clip_pixels(frames0)).image_embeds.unsqueeze(1).float()
         keep = (torch.rand(B) >= 0.1).float()
         emb = emb * keep.view(B, 1, 1)
         cond = cond * keep.view(B, 1, 1, 1)
         ids = torch.stack([torch.full((B,), 6.0), motion_bucket[idx], aug], dim=1)
         inp = torch.cat([c_in * noisy, cond.unsqueeze(1).expand(-1, FR, -1, -1, -1)], dim=2)
-        pred = unet(inp, (0.25 * sigma.log()).view(B), encoder_hidden_states=emb, added_time_ids=ids).sample
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+            pred = unet(inp, (0.25 * sigma.log()).view(B), encoder_hidden_states=emb, added_time_ids=ids).sample.float()
         target = (x0 - c_skip * noisy) / c_out
         loss = F.mse_loss(pred, target)
         opt.zero_grad(set_to_none=True)

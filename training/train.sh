@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Reproduces models/toy/ from a clean clone: synthetic clips (TypeScript) → VAE → UNet + image encoder (PyTorch).
-# About 75 minutes on 2 CPU cores (budgets in minutes: 22 for the VAE, 38 for the UNet, plus data and encoding).
+# About 80 minutes on 2 CPU cores (budgets in minutes: 34 for the VAE, 40 for the UNet, plus data and encoding).
 # The budgets are wall-clock: on a loaded machine fewer steps fit (see training/logs).
 # Needs `npm ci` (tsx) and the Python venv of tests/oracle (torch CPU, diffusers, transformers): `bash
 # tests/oracle/run.sh` creates it, or any venv with tests/oracle/requirements.txt installed.
@@ -17,5 +17,5 @@ if [ ! -f "$DATA/clips.npy" ]; then
 fi
 mkdir -p training/logs
 OMP_NUM_THREADS="$THREADS" "$PYTHON" training/train.py --data "$DATA/clips.npy" --out "$OUT" --logs training/logs \
-  --threads "$THREADS" --seed 0 --vae-steps 12000 --vae-minutes 22 --vae-channels 96,64,64 --vae-batch 4 --unet-steps 20000 --unet-minutes 38 \
-  --unet-clips 2400 --unet-channels 64,128 --batch 4 --lr 3e-4 2>&1 | tee training/logs/train.log
+  --threads "$THREADS" --seed 0 --vae-steps 12000 --vae-minutes 34 --vae-channels 96,64,64 --vae-batch 4 --unet-steps 20000 --unet-minutes 40 \
+  --unet-clips 2400 --unet-channels 64,128 --batch 4 --lr 3e-4 --bf16 2>&1 | tee training/logs/train.log

@@ -94,7 +94,7 @@ const summary = (rows: { s: EditScores; seconds: number }[]) => ({
 const round = (v: unknown): unknown => (typeof v === 'number' ? (Number.isFinite(v) ? Math.round(v * 1e4) / 1e4 : null)
   : Array.isArray(v) ? v.map(round) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, round(x)])) : v);
 const report = round({
-  model: svd.folder,
+  model: values.model, // as given ("toy" or a Hub id): a local folder path would leak into docs/
   scenes: sceneCount,
   edits: cases.length,
   edit_kinds: EDIT_KINDS,

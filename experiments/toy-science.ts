@@ -70,7 +70,7 @@ for (const threshold of THRESHOLDS) {
 }
 await svd.release();
 
-const report = { model: svd.folder, scenes, trajectory, threshold_sweep: sweep };
+const report = { model: values.model, scenes, trajectory, threshold_sweep: sweep };
 if (values.json) console.log(JSON.stringify(report, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2));
 else {
   const f = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : 'NaN');

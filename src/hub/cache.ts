@@ -10,7 +10,7 @@
  * <cache> is HF_HUB_CACHE, else HUGGINGFACE_HUB_CACHE, else $HF_HOME/hub, else $XDG_CACHE_HOME/huggingface/hub,
  * else ~/.cache/huggingface/hub (the library's getHFHubCachePath follows the same order as Python).
  */
-import { copyFile, lstat, mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, readdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { getHFHubCachePath } from '@huggingface/hub';
 import { assertInside } from './validate.js';
@@ -30,7 +30,8 @@ export class RepoCache {
   /** models--<org>--<name> */
   readonly folder: string;
 
-  constructor(readonly cacheDir: string, readonly repoId: string) {
+  /** `symlinks: false` copies the blob into the snapshot, what `link` falls back to where symlinks fail. */
+  constructor(readonly cacheDir: string, readonly repoId: string, private readonly opts: { symlinks?: boolean } = {}) {
     this.folder = path.join(cacheDir, `models--${repoId.split('/').join('--')}`);
   }
 
@@ -77,16 +78,31 @@ export class RepoCache {
     }
   }
 
-  /** Points the snapshot entry at the blob with a relative symlink (a copy where symlinks are not allowed). */
+  /**
+   * Points the snapshot entry at the blob with a relative symlink, or a copy where symlinks are not allowed. The
+   * copy is written beside the entry and renamed over it only once its size matches the blob's: a copy cut short
+   * (disk full, a crash) never stands in the snapshot as the model file.
+   */
   async link(commit: string, repoPath: string, etag: string): Promise<string> {
     const pointer = this.pointer(commit, repoPath);
     const blob = this.blob(etag);
     await mkdir(path.dirname(pointer), { recursive: true });
     if (await lstat(pointer).catch(() => null)) await rm(pointer);
+    if (this.opts.symlinks !== false) {
+      try {
+        await symlink(path.relative(path.dirname(pointer), blob), pointer);
+        return pointer;
+      } catch { /* a filesystem without symlinks: copy */ }
+    }
+    const partial = `${pointer}.${process.pid}.copying`;
     try {
-      await symlink(path.relative(path.dirname(pointer), blob), pointer);
-    } catch {
-      await copyFile(blob, pointer);
+      await copyFile(blob, partial);
+      const [want, got] = await Promise.all([stat(blob), stat(partial)]);
+      if (got.size !== want.size) throw new Error(`copy of ${blob} has ${got.size} bytes, not ${want.size}`);
+      await rename(partial, pointer);
+    } catch (e) {
+      await rm(partial, { force: true });
+      throw e;
     }
     return pointer;
   }

@@ -75,7 +75,7 @@ export interface Schedule {
 export function startIndexFor(numSteps: number, strength: number): number {
   if (!(strength > 0 && strength <= 1)) throw new RangeError(`strength must be in (0, 1], got ${strength}`);
   const run = Math.min(Math.floor(numSteps * strength), numSteps);
-  if (run < 1) throw new RangeError(`strength ${strength} of ${numSteps} steps runs no step; raise --strength or --steps`);
+  if (run < 1) throw new RangeError(`strength ${strength} of ${numSteps} steps runs no step; raise the strength or the number of steps`);
   return numSteps - run;
 }
 

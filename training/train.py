@@ -190,7 +190,7 @@ def clip_pixels(frame):
 
 # ---------------------------------------------------------------- save (diffusers layout)
 def save(step):
-    """Writes the EMA weights as a diffusers folder (fp16 files), atomically: a temp folder renamed over `out`."""
+    """Writes the EMA weights as a diffusers folder (fp16 files), atomically: a temp folder renamed over `out` (its MODEL_CARD.md kept)."""
     tmp = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -214,6 +214,8 @@ def save(step):
         "data": {"clips": N, "frames": FR, "size": [W, H]}, "vae_full_frame_psnr": round(vae_psnr, 2),
         "scaling_factor": scaling, "unet_steps": step, "args": vars(args),
     }, indent=2) + "\n")
+    if (out / "MODEL_CARD.md").exists():  # the card is written by hand: a retrain keeps it
+        shutil.copyfile(out / "MODEL_CARD.md", tmp / "MODEL_CARD.md")
     shutil.rmtree(out, ignore_errors=True)
     tmp.rename(out)
     print(f"saved {out}", flush=True)

@@ -63,6 +63,10 @@ p.add_argument("--time-steps", type=int, default=0, help="only time N steps of e
 args = p.parse_args()
 
 torch.set_num_threads(args.threads)
+if args.bf16 and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+    # Without native bfloat16 (AVX-512 BF16 / AMX) autocast is emulated and slower than float32.
+    print("--bf16: this CPU has no native bfloat16; training in float32", flush=True)
+    args.bf16 = False
 torch.manual_seed(args.seed)
 gen = np.random.default_rng(args.seed)
 out = Path(args.out)

@@ -73,6 +73,12 @@ out = Path(args.out)
 logs = Path(args.logs)
 logs.mkdir(parents=True, exist_ok=True)
 
+
+def autocast():
+    """The training forward passes' precision: bfloat16 autocast with --bf16, else float32 (a no-op context)."""
+    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16)
+
+
 clips = np.load(args.data, mmap_mode="r")
 N, FR, H, W, _ = clips.shape
 print(f"data: {N} clips of {FR} frames at {W}x{H}", flush=True)
@@ -107,7 +113,7 @@ with open(logs / "vae_loss.csv", "w", newline="") as fh:
         f0 = int(gen.integers(0, FR - VAE_FRAMES + 1))
         y0, x0 = (int(gen.integers(0, H - CROP + 1)), int(gen.integers(0, W - CROP + 1))) if CROP < H else (0, 0)
         x = batch_clips(idx)[:, f0:f0 + VAE_FRAMES, :, y0:y0 + CROP, x0:x0 + CROP].reshape(-1, 3, CROP, CROP)
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+        with autocast():
             post = vae.encode(x).latent_dist
             z = post.sample()
             rec = vae.decode(z, num_frames=VAE_FRAMES).sample.float()
@@ -250,14 +256,14 @@ with open(logs / "unet_loss.csv", "w", newline="") as fh:
         aug[torch.rand(B) < 0.1] = 0.0
         with torch.no_grad():
             cond = vae.encode(frames0 + aug.view(B, 1, 1, 1) * torch.randn_like(frames0)).latent_dist.mode()
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+        with autocast():
             emb = clip(pixel_values=clip_pixels(frames0)).image_embeds.unsqueeze(1).float()
         keep = (torch.rand(B) >= 0.1).float()
         emb = emb * keep.view(B, 1, 1)
         cond = cond * keep.view(B, 1, 1, 1)
         ids = torch.stack([torch.full((B,), 6.0), motion_bucket[idx], aug], dim=1)
         inp = torch.cat([c_in * noisy, cond.unsqueeze(1).expand(-1, FR, -1, -1, -1)], dim=2)
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+        with autocast():
             pred = unet(inp, (0.25 * sigma.log()).view(B), encoder_hidden_states=emb, added_time_ids=ids).sample.float()
         target = (x0 - c_skip * noisy) / c_out
         loss = F.mse_loss(pred, target)

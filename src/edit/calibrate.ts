@@ -38,8 +38,7 @@ const MIN_SIDE = 64;
 /** The calibration clip's side: √(native area / 16) rounded to the model's size multiple, at least 64. */
 export function calibrationSide(model: Pick<SvdModel, 'nativeArea' | 'sizeMultiple'>): number {
   const m = model.sizeMultiple;
-  const side = Math.max(MIN_SIDE, Math.round(Math.sqrt(model.nativeArea / 16) / m) * m);
-  return Math.ceil(side / m) * m;
+  return Math.max(Math.ceil(MIN_SIDE / m), Math.round(Math.sqrt(model.nativeArea / 16) / m)) * m;
 }
 
 /**

@@ -54,15 +54,15 @@ export function estimateSeconds(input: EstimateInput, finished: readonly JobReco
   if (!pace) return { eta_s: null, unet_steps: unet, blocks, basis: 'no job has finished on this server yet' };
   const basis = last ? `pace of job ${last.id}`
     : `a ${pace.processing.width}×${pace.processing.height} test edit at startup; refined after the first job`;
-  const lastArea = pace.processing.width * pace.processing.height;
+  const paceArea = pace.processing.width * pace.processing.height;
   // Without an explicit size: the size the edit will pick for this video (the model's native area, known from the
-  // test edit), else the last job's area (same model).
+  // test edit), else the area the pace was measured at (same model).
   const native = calibration?.native;
   const size = input.size ?? (native ? processingSize(input.width, input.height, native) : undefined);
-  const area = size ? size.width * size.height : lastArea;
+  const area = size ? size.width * size.height : paceArea;
   const t = pace.timings_ms;
-  const perStep = (t.invert + t.denoise) / (2 * stepsOf(pace) * pace.blocks) / lastArea;
-  const perBlock = (t.encode + t.decode) / pace.blocks / lastArea;
+  const perStep = (t.invert + t.denoise) / (2 * stepsOf(pace) * pace.blocks) / paceArea;
+  const perBlock = (t.encode + t.decode) / pace.blocks / paceArea;
   const perFrame = (t.read + t.write) / pace.frames;
   const ms = unet * perStep * area + blocks * perBlock * area + input.frames * perFrame;
   return { eta_s: Math.max(1, Math.round(ms / 1000)), unet_steps: unet, blocks, basis };

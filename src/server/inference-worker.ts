@@ -13,7 +13,9 @@ import { loadSvd, type SvdModel } from '../models/svd.js';
 import type { FromWorker, ToWorker, WorkerConfig } from './worker-protocol.js';
 
 const config = JSON.parse(process.env.VIDEOSHOP_WORKER_CONFIG ?? '{}') as WorkerConfig;
-const send = (m: FromWorker) => process.send?.(m);
+// To a server that has gone (its channel closed) nothing is sent: the callback takes the error that would otherwise
+// crash this process with a stack trace on the server's stderr; 'disconnect' below ends it.
+const send = (m: FromWorker) => { if (process.connected) process.send?.(m, undefined, undefined, () => {}); };
 // The server went away (even by SIGKILL): so does its worker.
 process.on('disconnect', () => process.exit(0));
 const running = new Map<string, AbortController>();

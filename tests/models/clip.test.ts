@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { oracleDir } from '../helpers/oracle.js';
+import { oracleData, oracleSkip } from '../helpers/oracle.js';
 import { WeightStore } from '../../src/safetensors/read.js';
 import { writeSafetensors } from '../../src/safetensors/write.js';
 import { tensor } from '../../src/tensor.js';
@@ -32,8 +32,11 @@ interface Cases {
   embed_case: string;
 }
 
-let dir: string;
-let cases: Cases;
+const skip = oracleSkip('clip');
+const load = oracleData('clip', (dir) => ({
+  dir,
+  cases: JSON.parse(readFileSync(path.join(dir, 'cases.json'), 'utf8')) as Cases,
+}));
 let cacheDir: string;
 let scratch: string;
 
@@ -66,8 +69,6 @@ async function caseError(folder: string, ioFile: string, expectedName: string, o
 }
 
 before(() => {
-  dir = oracleDir('clip');
-  cases = JSON.parse(readFileSync(path.join(dir, 'cases.json'), 'utf8')) as Cases;
   scratch = mkdtempSync(path.join(tmpdir(), 'videoshop-clip-'));
   cacheDir = path.join(scratch, 'graphs');
 });
@@ -108,7 +109,8 @@ describe('CLIP config', () => {
 });
 
 describe('CLIP weights', () => {
-  test('clipWeightShapes equals what save_pretrained wrote (fp32 and fp16 files)', () => {
+  test('clipWeightShapes equals what save_pretrained wrote (fp32 and fp16 files)', { skip }, () => {
+    const { dir, cases } = load();
     for (const name of cases.models) {
       const folder = path.join(dir, name);
       const expected = clipWeightShapes(readClipVisionConfig(folder)).map((s) => `${s.name} [${s.shape.join(',')}]`).sort();
@@ -122,7 +124,8 @@ describe('CLIP weights', () => {
 });
 
 describe('SVD preprocessing', () => {
-  test('antialiased bilinear resize matches torch interpolate', () => {
+  test('antialiased bilinear resize matches torch interpolate', { skip }, () => {
+    const { dir, cases } = load();
     const st = WeightStore.openFiles([path.join(dir, 'resize.safetensors')]);
     for (const [name, [h, w, oh, ow]] of Object.entries(cases.resize)) {
       const src = Float32Array.from(st.readRaw(`${name}.in`), (v) => v / 255);
@@ -133,7 +136,8 @@ describe('SVD preprocessing', () => {
     }
   });
 
-  test('plain (non-antialiased) bilinear would fail the resize check when shrinking', () => {
+  test('plain (non-antialiased) bilinear would fail the resize check when shrinking', { skip }, () => {
+    const { dir, cases } = load();
     // Teeth for the test above: bilinear sampling without the widened filter, on the 576×1024 frame.
     const st = WeightStore.openFiles([path.join(dir, 'resize.safetensors')]);
     const [h, w, oh, ow] = cases.resize.down_576x1024;
@@ -157,7 +161,8 @@ describe('SVD preprocessing', () => {
     assert.ok(maxAbsDiff(naive, st.readFloat32('down_576x1024.out')) > 100 * RESIZE_TOL);
   });
 
-  test('clipPreprocess of a [-1, 1] image equals the reference pixel_values', () => {
+  test('clipPreprocess of a [-1, 1] image equals the reference pixel_values', { skip }, () => {
+    const { dir, cases } = load();
     const st = WeightStore.openFiles([path.join(dir, 'embed.safetensors')]);
     const shape = st.info('image').shape;
     const image = tensor(Float32Array.from(st.readRaw('image'), (v) => v / 127.5 - 1), shape);
@@ -171,7 +176,8 @@ describe('SVD preprocessing', () => {
 });
 
 describe('CLIP graph vs transformers', () => {
-  test('fp32 weights, batch 2, every config', async () => {
+  test('fp32 weights, batch 2, every config', { skip }, async () => {
+    const { dir, cases } = load();
     for (const name of cases.models) {
       const folder = path.join(dir, name);
       const err = await caseError(folder, path.join(folder, 'io.safetensors'), 'image_embeds');
@@ -180,7 +186,8 @@ describe('CLIP graph vs transformers', () => {
     }
   });
 
-  test('fp16 weights (variant), fp32 compute, every config', async () => {
+  test('fp16 weights (variant), fp32 compute, every config', { skip }, async () => {
+    const { dir, cases } = load();
     for (const name of cases.models) {
       const folder = path.join(dir, name);
       const io = WeightStore.openFiles([path.join(folder, 'io.safetensors')]);
@@ -194,7 +201,8 @@ describe('CLIP graph vs transformers', () => {
     }
   });
 
-  test('fused MultiHeadAttention kernel (the CUDA default) gives the same answers', async () => {
+  test('fused MultiHeadAttention kernel (the CUDA default) gives the same answers', { skip }, async () => {
+    const { dir, cases } = load();
     for (const name of cases.models) {
       const folder = path.join(dir, name);
       const err = await caseError(folder, path.join(folder, 'io.safetensors'), 'image_embeds', { attention: 'mha' });
@@ -203,7 +211,8 @@ describe('CLIP graph vs transformers', () => {
     }
   });
 
-  test('fp16 compute with fp16 weights', async () => {
+  test('fp16 compute with fp16 weights', { skip }, async () => {
+    const { dir, cases } = load();
     for (const name of cases.models) {
       const folder = path.join(dir, name);
       const err = await caseError(folder, path.join(folder, 'io.safetensors'), 'image_embeds_fp16w',
@@ -213,7 +222,8 @@ describe('CLIP graph vs transformers', () => {
     }
   });
 
-  test('the whole embedder: [-1, 1] image of another size → embedding', async () => {
+  test('the whole embedder: [-1, 1] image of another size → embedding', { skip }, async () => {
+    const { dir, cases } = load();
     const st = WeightStore.openFiles([path.join(dir, 'embed.safetensors')]);
     const image = tensor(Float32Array.from(st.readRaw('image'), (v) => v / 127.5 - 1), st.info('image').shape);
     const model = await loadClip(path.join(dir, cases.embed_case), { cacheDir, threads: 2 });
@@ -239,7 +249,7 @@ describe('CLIP graph vs transformers', () => {
 describe('CLIP parity test has teeth', () => {
   /** Copies an oracle case into scratch, rewriting model.safetensors through `edit`. */
   function corrupted(name: string, label: string, edit: (tensors: Map<string, { shape: number[]; data: Float32Array }>) => void): string {
-    const src = path.join(dir, name);
+    const src = path.join(load().dir, name);
     const dst = path.join(scratch, `${name}-${label}`);
     cpSync(src, dst, { recursive: true });
     const st = WeightStore.openFolder(src, { baseName: 'model' });
@@ -250,7 +260,7 @@ describe('CLIP parity test has teeth', () => {
     return dst;
   }
 
-  test('one square weight transposed', async () => {
+  test('one square weight transposed', { skip }, async () => {
     const folder = corrupted('gelu', 'transposed', (t) => {
       const w = t.get('vision_model.encoder.layers.0.self_attn.q_proj.weight');
       assert.ok(w && w.shape[0] === w.shape[1]);
@@ -264,7 +274,7 @@ describe('CLIP parity test has teeth', () => {
     assert.ok(err > 100 * FP32_TOL, `${err}`);
   });
 
-  test('the wrong activation (quick_gelu read as gelu)', async () => {
+  test('the wrong activation (quick_gelu read as gelu)', { skip }, async () => {
     const folder = corrupted('quick_gelu', 'activation', () => undefined);
     const configFile = path.join(folder, 'config.json');
     const config = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
@@ -274,7 +284,7 @@ describe('CLIP parity test has teeth', () => {
     assert.ok(err > 10 * FP32_TOL, `${err}`);
   });
 
-  test('one layer skipped (its output projections zeroed)', async () => {
+  test('one layer skipped (its output projections zeroed)', { skip }, async () => {
     const folder = corrupted('quick_gelu', 'skipped', (t) => {
       for (const [n, v] of t) {
         if (/layers\.1\.(self_attn\.out_proj|mlp\.fc2)\./.test(n)) v.data = new Float32Array(v.data.length);

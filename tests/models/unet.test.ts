@@ -15,7 +15,7 @@ import { WeightStore } from '../../src/safetensors/read.js';
 import { writeSafetensors } from '../../src/safetensors/write.js';
 import type { Tensor } from '../../src/tensor.js';
 import { ConfigError } from '../../src/util/config.js';
-import { oracleDir } from '../helpers/oracle.js';
+import { oracleCases, oracleDir, oracleSkip } from '../helpers/oracle.js';
 
 /** fp32 graph vs torch fp32: observed ≈ 2e-6 (torch's own fp32-vs-fp64 gap is ≈ 1.5e-6, see cases.json). */
 const TOL = 1e-4;
@@ -27,19 +27,19 @@ const TOL = 1e-4;
 const TOL_FP16_COMPUTE = 1e-2;
 const RUNS = ['r0', 'r1', 'r2'] as const;
 
-const root = oracleDir('unet');
+const skip = oracleSkip('unet');
+const root = () => oracleDir('unet');
 const cacheDir = mkdtempSync(path.join(tmpdir(), 'videoshop-unet-test-'));
 after(() => rmSync(cacheDir, { recursive: true, force: true }));
 
 interface RunInfo { frames: number; height: number; width: number; timestep: number; seq: number; fp64_gap: number }
 interface CaseInfo { config: Record<string, unknown>; runs: Record<string, RunInfo>; fp16_vs_fp32: number }
-const cases = JSON.parse(readFileSync(path.join(root, 'cases.json'), 'utf8')) as Record<string, CaseInfo>;
 
-const modelDir = (name: string) => path.join(root, name, 'model');
+const modelDir = (name: string) => path.join(root(), name, 'model');
 const open = (folder: string, opts: UnetLoadOptions = {}) => loadUnet(folder, { cacheDir, threads: 2, ...opts });
 
 function io(name: string) {
-  const store = WeightStore.openFiles([path.join(root, name, 'io.safetensors')]);
+  const store = WeightStore.openFiles([path.join(root(), name, 'io.safetensors')]);
   const get = (key: string): Tensor => ({ data: store.readFloat32(key), dims: store.info(key).shape });
   return {
     get,
@@ -65,8 +65,8 @@ async function errorOn(unet: OnnxDenoiser, name: string, run: string, refKey = `
   return maxAbsDiff(await unet.predict(ref.input(run)), ref.get(refKey), `${name}/${run}`);
 }
 
-test('the real SVD config parses, and its parameter list equals diffusers\' state dict', () => {
-  const config = parseUnetConfig(JSON.parse(readFileSync(path.join(root, 'svd_unet_config.json'), 'utf8')));
+test('the real SVD config parses, and its parameter list equals diffusers\' state dict', { skip }, () => {
+  const config = parseUnetConfig(JSON.parse(readFileSync(path.join(root(), 'svd_unet_config.json'), 'utf8')));
   assert.deepEqual(config.numAttentionHeads, [5, 10, 20, 20]);
   assert.deepEqual(config.layersPerBlock, [2, 2, 2, 2]);
   assert.deepEqual(config.transformerLayersPerBlock, [1, 1, 1, 1]);
@@ -74,7 +74,7 @@ test('the real SVD config parses, and its parameter list equals diffusers\' stat
   assert.equal(config.numTimeIds, 3);
   assert.equal(config.timeEmbedDim, 1280);
   assert.equal(config.numFrames, 14);
-  const expected = JSON.parse(readFileSync(path.join(root, 'svd_unet_shapes.json'), 'utf8')) as Record<string, number[]>;
+  const expected = JSON.parse(readFileSync(path.join(root(), 'svd_unet_shapes.json'), 'utf8')) as Record<string, number[]>;
   const list = unetWeightShapes(config);
   const ours = Object.fromEntries(list.map((w) => [w.name, w.shape]));
   assert.equal(list.length, Object.keys(ours).length, 'no duplicate names');
@@ -108,7 +108,9 @@ test('unsupported configs are rejected with the field named', () => {
   assert.throws(() => parseUnetConfig({ ...ok, layers_per_block: 0 }), ConfigError);
 });
 
-for (const [name, info] of Object.entries(cases)) {
+const cases = oracleCases('unet', 'every case in cases.json: parameter list, fp32 and fp16-weight parity',
+  (dir) => JSON.parse(readFileSync(path.join(dir, 'cases.json'), 'utf8')) as Record<string, CaseInfo>);
+for (const [name, info] of cases) {
   const c = info.config;
   describe(`case ${name}: ${JSON.stringify(c.block_out_channels)}, layers ${JSON.stringify(c.layers_per_block)}, heads ${JSON.stringify(c.num_attention_heads)}`, () => {
     test('parameter list equals the saved state dict (fp32 and fp16 files)', () => {
@@ -152,7 +154,7 @@ for (const [name, info] of Object.entries(cases)) {
   });
 }
 
-test(`plain MatMul/Softmax attention (case c, the webgpu default): max abs error ≤ ${TOL} on every run`, async (t) => {
+test(`plain MatMul/Softmax attention (case c, the webgpu default): max abs error ≤ ${TOL} on every run`, { skip }, async (t) => {
   const unet = await open(modelDir('c'), { attention: 'matmul' });
   try {
     for (const run of RUNS) {
@@ -165,7 +167,7 @@ test(`plain MatMul/Softmax attention (case c, the webgpu default): max abs error
   }
 });
 
-test(`float16 compute (case a): max abs error ≤ ${TOL_FP16_COMPUTE}`, async (t) => {
+test(`float16 compute (case a): max abs error ≤ ${TOL_FP16_COMPUTE}`, { skip }, async (t) => {
   const unet = await open(modelDir('a'), { variant: 'fp16', dtype: 'float16' });
   try {
     const err = await errorOn(unet, 'a', 'r0', 'fp16.out');
@@ -176,7 +178,7 @@ test(`float16 compute (case a): max abs error ≤ ${TOL_FP16_COMPUTE}`, async (t
   }
 });
 
-test('predict checks its inputs', async () => {
+test('predict checks its inputs', { skip }, async () => {
   const unet = await open(modelDir('a'));
   const { input } = io('a');
   const good = input('r0');
@@ -204,7 +206,7 @@ describe('negative: the parity test notices a corrupted model', () => {
     return dir;
   }
 
-  test('one square weight transposed', async (t) => {
+  test('one square weight transposed', { skip }, async (t) => {
     const target = 'down_blocks.0.attentions.0.proj_in.weight';
     const dir = corrupted('transposed', (n, shape, data) => {
       if (n !== target) return data;
@@ -219,7 +221,7 @@ describe('negative: the parity test notices a corrupted model', () => {
     assert.ok(err > 100 * TOL, `error ${err} should exceed the tolerance by far`);
   });
 
-  test('the mid block transformer zeroed out (so it is skipped)', async (t) => {
+  test('the mid block transformer zeroed out (so it is skipped)', { skip }, async (t) => {
     const dir = corrupted('skipped', (n, _shape, data) =>
       n.startsWith('mid_block.attentions.0.proj_out.') ? new Float32Array(data.length) : data);
     const unet = await open(dir);

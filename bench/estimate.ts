@@ -1,5 +1,5 @@
 /**
- * How good the time estimate before a job is (src/server/estimate.ts fed by the test edit of src/edit/calibrate.ts,
+ * How good the time estimate before a job is (src/edit/estimate.ts fed by the test edit of src/edit/calibrate.ts,
  * what `videoshop serve` shows before its first job): estimated against measured seconds of real edits.
  *
  *   node --import tsx bench/estimate.ts --json                                  # the toy model, 64…256 px
@@ -14,12 +14,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { measurePace, writeSceneEdit } from '../src/edit/calibrate.js';
-import { editVideo } from '../src/edit/edit-video.js';
-import { loadSvd } from '../src/models/svd.js';
+import { editVideo, estimateEdit, loadModel, measurePace, writeSceneEdit } from '../src/edit/index.js';
 import { DEFAULT_OPTIONS } from '../src/pipeline/options.js';
 import type { Device } from '../src/runtime/session.js';
-import { estimateSeconds } from '../src/server/estimate.js';
 
 const { values } = parseArgs({
   options: {
@@ -33,10 +30,10 @@ const { values } = parseArgs({
 });
 
 const frames = Number(values.frames);
-const method = { ...DEFAULT_OPTIONS, steps: Number(values.steps) };
+const steps = Number(values.steps);
 const work = mkdtempSync(path.join(os.tmpdir(), 'videoshop-bench-estimate-'));
 try {
-  const model = await loadSvd(values.model, { device: values.device as Device });
+  const model = await loadModel(values.model, { device: values.device as Device });
   let t = performance.now();
   const pace = await measurePace(model);
   const calibrationS = (performance.now() - t) / 1000;
@@ -45,12 +42,12 @@ try {
     const [width, height] = spec.split('x').map(Number);
     const { video, editedFrame } = await writeSceneEdit(work, spec, { width, height, frames, seed: 7 });
     const size = { width, height };
-    const estimate = estimateSeconds({ frames, width, height, method, size }, [], pace);
+    const estimate = estimateEdit({ frames, width, height }, { size, steps }, { pace, basis: 'test edit' }, pace.model);
     t = performance.now();
-    await editVideo({ video, editedFrame, output: path.join(work, `${spec}-out.mkv`), size, method: { steps: method.steps } }, { model });
+    await editVideo({ video, editedFrame, output: path.join(work, `${spec}-out.mkv`), size, steps }, { model });
     const measured = (performance.now() - t) / 1000;
-    runs.push({ size: spec, frames, blocks: estimate.blocks, unet_steps: estimate.unet_steps, estimated_s: estimate.eta_s,
-      measured_s: Number(measured.toFixed(2)), ratio: Number(((estimate.eta_s ?? NaN) / measured).toFixed(2)) });
+    runs.push({ size: spec, frames, blocks: estimate.plan.blocks, unet_steps: estimate.unetSteps, unet_calls: estimate.plan.unetCalls,
+      estimated_s: estimate.seconds, measured_s: Number(measured.toFixed(2)), ratio: Number(((estimate.seconds ?? NaN) / measured).toFixed(2)) });
   }
   const out = { model: values.model, device: values.device, calibration: { size: pace.processing, seconds: Number(calibrationS.toFixed(2)) }, runs };
   if (values.json) console.log(JSON.stringify(out));

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const main = new URL('../dist/src/cli/main.js', import.meta.url);
+const main = new URL('../dist/src/main.js', import.meta.url);
 if (!existsSync(fileURLToPath(main))) {
   console.error('videoshop: not built yet. Run `npm run setup` (or `npm run build`) in the repository first.');
   process.exit(1);

@@ -2,7 +2,7 @@
  * One full Videoshop edit through `editVideo`, on an already loaded model (sessions built), measured per stage: wall
  * time, time inside ONNX Runtime's run (runtimeStats), and each UNet call by batch size.
  */
-import type { EditProgress, EditResult } from '../../src/edit/edit-video.js';
+import type { EditProgress, EditResult } from '../../src/edit/index.js';
 import { editVideo } from '../../src/edit/edit-video.js';
 import type { SvdModel } from '../../src/models/svd.js';
 import type { Denoiser, DenoiserInput } from '../../src/models/types.js';

@@ -5,7 +5,7 @@
  * `interval` seconds and when a stage of its own kind (download, load, a finished block) ends. `--verbose` keeps the
  * per-stage lines of createProgress instead.
  */
-import type { EditProgress } from '../edit/edit-video.js';
+import type { EditProgress } from '../edit/index.js';
 import { formatDuration, progressBar } from './progress.js';
 
 export interface EditDisplay {
@@ -33,7 +33,7 @@ function speed(secondsPerStep: number): string {
 
 /** The parts of the line, most important first; the caller joins as many as fit. */
 export function editLineParts(p: EditProgress, stageSeconds: number): string[] {
-  const stage = p.blocks && p.blocks > 1 && p.block ? `${p.stage} ${p.block}/${p.blocks}` : p.stage;
+  const stage = p.blocks && p.blocks > 1 && p.block && p.stage !== 'write' ? `${p.stage} ${p.block}/${p.blocks}` : p.stage;
   if (p.stage === 'download') {
     const frac = p.total > 0 ? p.step / p.total : 0;
     const rate = stageSeconds > 0 ? p.step / stageSeconds : 0;
@@ -42,14 +42,12 @@ export function editLineParts(p: EditProgress, stageSeconds: number): string[] {
       rate > 0 ? `${rate.toFixed(1)} ${p.unit ?? ''}/s`.trim() : '', `ETA ${formatDuration(eta)}`].filter(Boolean);
   }
   if (p.stage === 'load') return [stage.padEnd(12), p.step >= p.total ? 'model loaded' : 'loading the model…'];
-  const o = p.overall;
-  const frac = o?.fraction ?? 0;
-  const parts = [stage.padEnd(12), barPercent(frac)];
-  parts.push(`ETA ${o?.etaSeconds === undefined ? '--:--' : formatDuration(o.etaSeconds)}`);
+  const parts = [stage.padEnd(12), barPercent(p.fraction)];
+  parts.push(`ETA ${p.etaSeconds === null ? '--:--' : formatDuration(p.etaSeconds)}`);
   if (p.stage === 'invert' || p.stage === 'denoise') parts.push(`step ${p.step}/${p.total}`);
   else if (p.stage === 'read') parts.push(`frame ${p.step}/${p.total}`);
   if ((p.stage === 'invert' || p.stage === 'denoise') && p.step > 0) parts.push(speed(stageSeconds / p.step));
-  if (o) parts.push(`elapsed ${formatDuration(o.elapsedSeconds)}`);
+  parts.push(`elapsed ${formatDuration(p.elapsedSeconds)}`);
   return parts.filter(Boolean);
 }
 

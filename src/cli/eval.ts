@@ -1,10 +1,9 @@
 /** `videoshop eval`: the paper's automatic metrics for an edited video, as a table or one JSON object. */
 import { type Command } from 'commander';
-import { parseSizeArg } from './args.js';
+import { DEFAULT_MODEL, explainFailure } from '../edit/index.js';
 import { FLOW_METHOD, metricsToJson, type EditMetrics } from '../eval/index.js';
 import { evaluateVideos, type EvalProgress, type EvalVideosResult } from '../eval/run-eval.js';
-import { DEFAULT_MODEL } from '../models/svd.js';
-import { explainRuntimeError } from './edit.js';
+import { sizeArg } from './args.js';
 import { createProgress, messagePrinter } from './progress.js';
 
 interface EvalFlags {
@@ -18,8 +17,6 @@ interface EvalFlags {
   quiet: boolean;
   json: boolean;
 }
-
-/** `--size WxH` (also used by analyze-trajectory). */
 
 /** Each metric: its name in JSON (the paper's, ⁺ spelled _plus), in the table, which way is better, what it compares. */
 const ROWS: readonly { key: keyof EditMetrics; json: string; label: string; better: '↑' | '↓'; what: string }[] = [
@@ -44,7 +41,7 @@ export function addEvalCommand(program: Command, print: (line: string) => void):
     .option('--mask <image>', 'black/white image of the edited region (white) in the first frame, applied to every frame: ' +
       'adds CLIP_tgt⁺, CLIP_src⁺ and Flow⁺ (the paper tracked the region with CoTracker)')
     .option('--model <id|folder>', 'SVD model whose CLIP image encoder computes the CLIP metrics (only that component is loaded)', DEFAULT_MODEL)
-    .option('--size <WxH>', 'compare frames at this size (default: the edited video\'s)', parseSizeArg)
+    .option('--size <WxH>', 'compare frames at this size (default: the edited video\'s)', sizeArg)
     .option('--no-flow', 'skip Flow and Flow⁺ (the slowest part)')
     .option('-q, --quiet', 'no progress output', false)
     .option('--json', 'print one JSON object (keys named after the paper\'s metrics) instead of a table', false)
@@ -66,7 +63,7 @@ async function runEval(flags: EvalFlags, print: (line: string) => void): Promise
       onNotice: messagePrinter(bar, flags.quiet, 'note'),
     });
   } catch (err) {
-    throw explainRuntimeError(err);
+    throw explainFailure(err);
   } finally {
     bar.done();
   }

@@ -2,13 +2,10 @@
  * Progress display for long CLI work: one line per stage with a bar, k/N and ETA. On a terminal the line is
  * redrawn in place; elsewhere (logs, CI) a line is printed at most every few seconds and at each stage's end.
  */
-export interface ProgressEvent {
-  readonly stage: string;
-  readonly step: number;
-  readonly total: number;
-  /** Optional unit label, e.g. "MB" for downloads. */
-  readonly unit?: string;
-}
+import { cliNaming, renderParts, type EditProgress, type MessagePart } from '../edit/index.js';
+
+/** What a per-stage line shows: the edit's event, or any command's stage (eval, analyze-trajectory) with its label. */
+export type ProgressEvent = Pick<EditProgress, 'step' | 'total' | 'unit'> & { readonly stage: string };
 
 export interface ProgressSink {
   update(event: ProgressEvent): void;
@@ -84,10 +81,10 @@ export function createProgress(opts: { quiet?: boolean; stream?: NodeJS.WriteStr
   };
 }
 
-/** A callback that prints `<label>: message` on stderr below the progress bar (nothing when quiet). */
-export function messagePrinter(bar: { done(): void }, quiet: boolean, label: 'note' | 'warning'): (message: string) => void {
+/** A callback that prints `<label>: message` on stderr below the progress bar (nothing when quiet), options named as flags. */
+export function messagePrinter(bar: { done(): void }, quiet: boolean, label: 'note' | 'warning'): (message: string | readonly MessagePart[]) => void {
   return (message) => {
     bar.done();
-    if (!quiet) process.stderr.write(`${label}: ${message}\n`);
+    if (!quiet) process.stderr.write(`${label}: ${typeof message === 'string' ? message : renderParts(message, cliNaming)}\n`);
   };
 }

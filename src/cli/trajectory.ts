@@ -2,15 +2,12 @@
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
+import { DEFAULT_MODEL, explainFailure, msg, option, VideoshopError } from '../edit/index.js';
 import { trajectoryCsv, type TrajectoryStats } from '../eval/index.js';
 import {
   analyzeTrajectory, DEFAULT_TRAJECTORY_SEED, DEFAULT_TRAJECTORY_STEPS, PAPER_TRAJECTORY_STATS, type TrajectoryAnalysis,
 } from '../eval/run-trajectory.js';
-import { DEFAULT_MODEL } from '../models/svd.js';
-import { assertNotInput } from '../video/write.js';
-import { parseIntArg, parseSizeArg } from './args.js';
-import { explainRuntimeError } from './edit.js';
-import { UserError } from './errors.js';
+import { intArg, sizeArg } from './args.js';
 import { createProgress, messagePrinter } from './progress.js';
 
 interface TrajectoryFlags {
@@ -39,10 +36,10 @@ export function addTrajectoryCommand(program: Command, print: (line: string) => 
       '(cosine similarity of x_t − x_0 across steps, the paper\'s Fig. 3)')
     .argument('<video>', 'video whose first frame conditions the generation')
     .option('--model <id|folder>', 'Hugging Face repo id or local diffusers folder', DEFAULT_MODEL)
-    .option('--steps <n>', 'denoising steps', parseIntArg('--steps'), DEFAULT_TRAJECTORY_STEPS)
-    .option('--seed <n>', 'seed of the initial noise', parseIntArg('--seed'), DEFAULT_TRAJECTORY_SEED)
-    .option('--size <WxH>', 'generation size, sides multiples of 64 for SVD (default: the video\'s aspect ratio at the model\'s native area)', parseSizeArg)
-    .option('--frames <n>', 'frames generated (default: the model\'s, at most the video\'s frame count)', parseIntArg('--frames'))
+    .option('--steps <n>', 'denoising steps', intArg('steps'), DEFAULT_TRAJECTORY_STEPS)
+    .option('--seed <n>', 'seed of the initial noise', intArg('seed'), DEFAULT_TRAJECTORY_SEED)
+    .option('--size <WxH>', 'generation size, sides multiples of 64 for SVD (default: the video\'s aspect ratio at the model\'s native area)', sizeArg)
+    .option('--frames <n>', 'frames generated (default: the model\'s, at most the video\'s frame count)', intArg('frames'))
     .option('--csv <file>', 'write the cosine-similarity matrix as CSV (rows and columns labelled with σ)')
     .addOption(new Option('--device <device>', 'where the networks run').choices(['cpu', 'cuda', 'webgpu']).default('cpu'))
     .addOption(new Option('--dtype <type>', 'compute precision (default float32 on cpu, float16 on GPUs)').choices(['float32', 'float16']))
@@ -66,7 +63,7 @@ async function runTrajectory(video: string, flags: TrajectoryFlags, print: (line
       onNotice: messagePrinter(bar, flags.quiet, 'note'),
     });
   } catch (err) {
-    throw explainRuntimeError(err);
+    throw explainFailure(err);
   } finally {
     bar.done();
   }
@@ -75,7 +72,7 @@ async function runTrajectory(video: string, flags: TrajectoryFlags, print: (line
     try {
       writeFileSync(flags.csv, trajectoryCsv(result.matrix, labels));
     } catch (err) {
-      throw new UserError(`cannot write ${flags.csv}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new VideoshopError('write_failed', `cannot write ${flags.csv}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
   }
   if (flags.json) {
@@ -102,9 +99,10 @@ async function runTrajectory(video: string, flags: TrajectoryFlags, print: (line
 
 /** Fails before the (long) generation rather than after it. */
 function checkCsvPath(csv: string, video: string): void {
-  assertNotInput(csv, [video]);
+  const same = path.resolve(csv) === path.resolve(video) || (existsSync(csv) && existsSync(video) && statSync(csv).ino === statSync(video).ino);
+  if (same) throw new VideoshopError('bad_input', msg`refusing to overwrite the input: ${option('csv')} ${csv} is the video; choose another file`);
   const dir = path.dirname(path.resolve(csv));
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`--csv: folder ${dir} does not exist`);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new VideoshopError('bad_input', msg`${option('csv')}: folder ${dir} does not exist`);
 }
 
 /** σ as float32 holds it, without float noise in the label (700.0000610… → 700). */

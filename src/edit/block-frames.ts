@@ -2,8 +2,7 @@
  * Cuts one decoded stream of frames into the overlapping blocks of `planBlocks`: the video is decoded once, and
  * only the frames the next block shares with the current one are kept, so memory stays at one block.
  */
-import { planBlocks, type Block } from '../pipeline/blocks.js';
-import { DEFAULT_BLOCK_OVERLAP } from './options.js';
+import type { Block } from '../pipeline/blocks.js';
 import type { Tensor } from '../tensor.js';
 
 /**
@@ -38,12 +37,4 @@ export async function* framesInBlocks(
   } finally {
     await it.return?.();
   }
-}
-
-/**
- * The blocks an edit of `frameCount` frames runs (also for estimates before it starts). The default overlap shrinks
- * for short blocks so that consecutive blocks always advance by at least half a block.
- */
-export function editBlocks(frameCount: number, blockFrames: number, overlap?: number): Block[] {
-  return planBlocks(frameCount, blockFrames, overlap ?? Math.max(1, Math.min(DEFAULT_BLOCK_OVERLAP, Math.floor(blockFrames / 2))));
 }

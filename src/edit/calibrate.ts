@@ -17,19 +17,14 @@ import { reshape } from '../tensor.js';
 import { renderScene, sampleEdit, sampleScene } from '../scenes/index.js';
 import { clipToTensor } from '../scenes/tensors.js';
 import { writeVideo } from '../video/write.js';
-import { editVideo, type EditResult } from './edit-video.js';
+import { editVideo } from './edit-video.js';
+import type { Pace } from './estimate.js';
+import type { ModelGeometry } from './plan.js';
 
-/** What a pace estimate needs: the same fields a finished edit reports. */
-export interface MeasuredPace {
-  readonly frames: number;
-  readonly blocks: number;
-  readonly processing: { readonly width: number; readonly height: number };
-  readonly timings_ms: EditResult['timings'];
-  /** The method's steps and strength of the measured edit (UNet calls per block = 2·⌊steps·strength⌋). */
-  readonly steps: number;
-  readonly strength: number;
-  /** The model's native processing area and size multiple, to tell the size an edit of any video will pick. */
-  readonly native: { readonly area: number; readonly multiple: number };
+/** The test edit's pace (the fields a finished edit reports) and the model's geometry, for estimates. */
+export interface MeasuredPace extends Pace {
+  /** The model's native area, size multiple and frames per block, to plan an edit of any video. */
+  readonly model: ModelGeometry;
 }
 
 export const CALIBRATION_METHOD = { steps: 4, strength: 0.5, seed: 0 } as const;
@@ -62,19 +57,20 @@ export async function writeSceneEdit(
   return { video, editedFrame };
 }
 
-export async function measurePace(model: SvdModel, opts: { signal?: AbortSignal } = {}): Promise<MeasuredPace> {
+/** `dir`: where the clip is written (default the system's temp folder); removed on every way out, the abort included. */
+export async function measurePace(model: SvdModel, opts: { signal?: AbortSignal; dir?: string } = {}): Promise<MeasuredPace> {
   const side = calibrationSide(model);
   const frames = model.numFrames;
-  const dir = await mkdtemp(path.join(tmpdir(), 'videoshop-pace-'));
+  const dir = await mkdtemp(path.join(opts.dir ?? tmpdir(), 'videoshop-pace-'));
   try {
     const { video, editedFrame } = await writeSceneEdit(dir, 'source', { width: side, height: side, frames, seed: 1, signal: opts.signal });
     const result = await editVideo({
       video, editedFrame, output: path.join(dir, 'out.mkv'), size: { width: side, height: side },
-      blockFrames: frames, method: CALIBRATION_METHOD, audio: 'none', signal: opts.signal,
-    }, { model });
+      blockFrames: frames, ...CALIBRATION_METHOD, audio: 'none',
+    }, { model, signal: opts.signal });
     return { frames: result.frames, blocks: result.blocks.length, processing: result.processing, timings_ms: result.timings,
       steps: CALIBRATION_METHOD.steps, strength: CALIBRATION_METHOD.strength,
-      native: { area: model.nativeArea, multiple: model.sizeMultiple } };
+      model: { nativeArea: model.nativeArea, sizeMultiple: model.sizeMultiple, numFrames: model.numFrames } };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

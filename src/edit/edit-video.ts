@@ -1,46 +1,39 @@
 /**
  * The main job: a video and its edited first frame in, the edited video out (paper §3, long videos in blocks as §4.2).
  * Streams one block at a time, so memory stays bounded by a block whatever the video's length.
+ *
+ * 1. Check the request (no file read yet), the output path, ffmpeg.
+ * 2. Probe the video, plan the encode and the section, decode-check it, read the edited frame, check its aspect.
+ * 3. Load the model (or take the caller's).
+ * 4. Plan the edit (size, blocks), then edit block by block, each conditioned on its first frame as already edited.
+ * 5. Write the video with the source's timing, look and audio.
  */
 import { resizeImage } from '../image/resize.js';
-import { DEFAULT_MODEL, loadSvd, type SvdModel } from '../models/svd.js';
+import { loadSvd, type SvdModel } from '../models/svd.js';
 import { blendFrames, crossfadeWeight, type Block } from '../pipeline/blocks.js';
-import { resolveOptions } from '../pipeline/options.js';
 import { runVideoshop, type VideoshopProgress } from '../pipeline/videoshop.js';
 import { slice, tensor, type Tensor } from '../tensor.js';
+import { msg, renderParts, VideoshopError, type MessagePart } from '../util/errors.js';
 import { ffmpegPath } from '../video/ffmpeg.js';
 import { fitImage, readImage, type RgbImage } from '../video/image.js';
 import { probeVideo, type VideoInfo } from '../video/probe.js';
 import { readFrames } from '../video/read.js';
-import { aspectMismatch, processingSize } from '../video/size.js';
 import { containerFor, planEncode } from '../video/encode-args.js';
 import { frameTime, frameTimes, segmentFrames } from '../video/timing.js';
 import { assertNotInput, writeVideo, type WriteResult } from '../video/write.js';
 import { checkDecodable } from '../video/decode-check.js';
 import { FramesPngWriter } from '../video/frames-png.js';
 import { checkOutputTarget } from '../video/output-file.js';
-import { editBlocks, framesInBlocks } from './block-frames.js';
-import { EditError } from './errors.js';
+import { framesInBlocks } from './block-frames.js';
+import { explainFailure } from './errors.js';
 import { checkEditMemory } from './memory.js';
-import { overallTracker, type OverallProgress } from './progress.js';
-import { ASPECT_TOLERANCE, PREVIEW_AREA, type EditOptions } from './options.js';
+import { checkAspect, planBlocksOf, planEdit } from './plan.js';
+import { progressTracker, type EditProgress, type StageEvent } from './progress.js';
+import { checkEditRequest, type CheckedRequest, type EditRequest } from './request.js';
+import { DEFAULT_MODEL } from './schema.js';
 
 /** SVD's frames per block, for the memory check before the model (and its own frame count) is known. */
 const DEFAULT_BLOCK_FRAMES = 14;
-
-export type EditStage = 'download' | 'load' | 'read' | 'encode' | 'invert' | 'denoise' | 'decode' | 'write';
-
-export interface EditProgress {
-  readonly stage: EditStage;
-  readonly step: number;
-  readonly total: number;
-  /** 1-based block index and block count, for the per-block stages. */
-  readonly block?: number;
-  readonly blocks?: number;
-  readonly unit?: string;
-  /** The whole video's progress and ETA (across blocks), on every event. */
-  readonly overall?: OverallProgress;
-}
 
 export interface EditResult {
   readonly output: string;
@@ -50,6 +43,11 @@ export interface EditResult {
   readonly height: number;
   readonly processing: { readonly width: number; readonly height: number };
   readonly blocks: readonly Block[];
+  /** UNet calls the edit made (a guided, batch-2 call counts 2). */
+  readonly unetCalls: number;
+  /** The steps and strength it ran with (⌊steps·strength⌋ steps inverted and denoised per block). */
+  readonly steps: number;
+  readonly strength: number;
   readonly audio: WriteResult['audio'];
   readonly model: string;
   readonly device: string;
@@ -59,99 +57,105 @@ export interface EditResult {
   readonly warnings: readonly string[];
 }
 
+/** Something the user should know that does not stop the edit, as parts naming fields (rendered per surface). */
+export interface EditWarning {
+  readonly message: string;
+  readonly parts: readonly MessagePart[];
+}
+
 export interface EditHooks {
   onProgress?: (p: EditProgress) => void;
-  /** Things the user should know that don't stop the edit. */
-  onWarning?: (message: string) => void;
-  /** An already loaded model (e.g. analytic stand-ins in tests, or reuse across edits). */
+  /** Things the user should know that don't stop the edit (the message in the library's words, and its parts). */
+  onWarning?: (message: string, warning: EditWarning) => void;
+  /** Stops the edit (it checks between network calls); the output is not written. */
+  signal?: AbortSignal;
+  /** An already loaded model (loadModel), reused across edits; the request's model fields are then ignored. */
   model?: SvdModel;
 }
 
-export async function editVideo(opts: EditOptions, hooks: EditHooks = {}): Promise<EditResult> {
+export async function editVideo(request: EditRequest, hooks: EditHooks = {}): Promise<EditResult> {
+  const signal = hooks.signal ?? request.signal;
+  try {
+    return await runEdit(request, hooks, signal);
+  } catch (err) {
+    throw explainFailure(err, signal);
+  }
+}
+
+async function runEdit(request: EditRequest, hooks: EditHooks, signal: AbortSignal | undefined): Promise<EditResult> {
   const t0 = performance.now();
   const warnings: string[] = [];
-  const warn = (m: string) => {
-    warnings.push(m);
-    hooks.onWarning?.(m);
+  const warn = (parts: readonly MessagePart[]) => {
+    const message = renderParts(parts);
+    warnings.push(message);
+    hooks.onWarning?.(message, { message, parts });
   };
-  const track = overallTracker();
-  const progress = (p: EditProgress) => hooks.onProgress?.({ ...p, overall: track(p) });
+  const track = progressTracker();
+  const progress = (e: StageEvent) => hooks.onProgress?.(track(e));
+  // 1. Bad options and a missing ffmpeg fail here, before a model of several GB is loaded.
+  const opts = checkEditRequest(request);
   checkPaths(opts);
-  // Bad options and a missing ffmpeg fail here, before a model of several GB is loaded.
-  resolveOptions(opts.method);
   ffmpegPath();
+  // 2. The video and the edited frame.
   const info = await probeVideo(opts.video);
-  let segment: { start: number; count: number };
-  try {
-    // Bad --crf/--preset/--codec and a segment outside the video fail here too.
-    planEncode(opts.output, info.width, info.height, opts, info);
-    segment = segmentFrames(info, opts.start, opts.duration);
-  } catch (err) {
-    if (err instanceof RangeError) throw new EditError(err.message);
-    throw err;
-  }
+  // Bad codec/crf/preset for this video and a section outside it fail here too.
+  planEncode(opts.output, info.width, info.height, opts, info);
+  const segment = segmentFrames(info, opts.start, opts.duration);
   // Every frame up to the segment's end decodes (a corrupt packet mid-video fails now, not after the blocks before it).
-  const decoded = await checkDecodable(info, { needed: segment.start + segment.count, signal: opts.signal });
-  if (decoded.damage) warn(`${opts.video} has damaged frames that ffmpeg conceals (${decoded.damage})`);
+  const decoded = await checkDecodable(info, { needed: segment.start + segment.count, signal });
+  if (decoded.damage) warn(msg`${opts.video} has damaged frames that ffmpeg conceals (${decoded.damage})`);
   if (opts.size) checkEditMemory(opts.size, opts.blockFrames ?? DEFAULT_BLOCK_FRAMES);
   const framesPng = opts.framesDir ? new FramesPngWriter(opts.framesDir, segment.count) : undefined;
-  const edited = await readImage(opts.editedFrame);
-  if (edited.hadTransparency) warn(`${opts.editedFrame} has transparent pixels; the alpha channel is ignored`);
-  const mismatch = aspectMismatch(edited, info);
-  if (mismatch > ASPECT_TOLERANCE && !opts.fit) {
-    throw new EditError(`the edited frame is ${edited.width}×${edited.height} but the video is ${info.width}×${info.height} ` +
-      `(aspect ratios differ by ${(mismatch * 100).toFixed(1)}%): export the frame at the video's size, or choose fit 'crop' or 'pad'`, 'aspect-mismatch');
-  }
-
-  const tLoad = performance.now();
-  const svd = hooks.model ?? await loadSvd(opts.model ?? DEFAULT_MODEL, {
-    device: opts.device, dtype: opts.dtype, variant: opts.variant, cacheDir: opts.cacheDir, threads: opts.threads,
-    onNotice: warn,
-    hub: { signal: opts.signal, onProgress: (p) => progress({ stage: 'download', step: Math.round(p.bytes / 1e6), total: Math.round(p.totalBytes / 1e6), unit: 'MB' }) },
-  });
-  const loadMs = performance.now() - tLoad;
   try {
-    return await editWithModel(opts, svd, info, edited, { progress, warn, warnings, t0, loadMs, framesPng, segment });
+    const edited = await readImage(opts.editedFrame);
+    if (edited.hadTransparency) warn(msg`${opts.editedFrame} has transparent pixels; the alpha channel is ignored`);
+    checkAspect(edited, info, opts.fit);
+
+    // 3. The model.
+    const tLoad = performance.now();
+    const svd = hooks.model ?? await loadSvd(opts.model ?? DEFAULT_MODEL, {
+      device: opts.device, dtype: opts.dtype, variant: opts.variant, cacheDir: opts.cacheDir, threads: opts.threads,
+      onNotice: (m) => warn([m]),
+      hub: { signal, onProgress: (p) => progress({ stage: 'download', step: Math.round(p.bytes / 1e6), total: Math.round(p.totalBytes / 1e6), unit: 'MB' }) },
+    });
+    const loadMs = performance.now() - tLoad;
+    try {
+      return await editWithModel(opts, svd, info, edited, { progress, warn, warnings, t0, loadMs, framesPng, segment, signal });
+    } finally {
+      if (!hooks.model) await svd.release();
+    }
   } catch (err) {
     framesPng?.cleanup();
     throw err;
-  } finally {
-    if (!hooks.model) await svd.release();
   }
 }
 
 interface RunContext {
-  progress: (p: EditProgress) => void;
-  warn: (m: string) => void;
+  progress: (e: StageEvent) => void;
+  warn: (parts: readonly MessagePart[]) => void;
   warnings: string[];
   t0: number;
   loadMs: number;
   framesPng: FramesPngWriter | undefined;
   segment: { start: number; count: number };
+  signal: AbortSignal | undefined;
 }
 
-async function editWithModel(opts: EditOptions, svd: SvdModel, info: VideoInfo, edited: RgbImage, ctx: RunContext): Promise<EditResult> {
-  const area = svd.nativeArea * (opts.preview ? PREVIEW_AREA : 1);
-  const size = opts.size ?? processingSize(info.width, info.height, { area, multiple: svd.sizeMultiple });
-  if (!(size.width > 0 && size.height > 0) || size.width % svd.sizeMultiple || size.height % svd.sizeMultiple) {
-    throw new EditError(`processing size ${size.width}x${size.height}: both sides must be positive multiples of ${svd.sizeMultiple} for this model`, 'bad-size');
-  }
-  const method = resolveOptions({ ...opts.method, scheduler: svd.scheduler });
+async function editWithModel(opts: CheckedRequest, svd: SvdModel, info: VideoInfo, edited: RgbImage, ctx: RunContext): Promise<EditResult> {
+  // 4. The plan: size, the section's frames (a preview edits the first block only), blocks.
+  const plan = planEdit(info, ctx.segment.count, opts, svd);
+  const size = plan.size;
+  const method = { ...opts.methodOptions, scheduler: svd.scheduler };
   const editedFrame = fitImage(edited, size.width, size.height, opts.fit ?? 'stretch');
-  const blockFrames = opts.blockFrames ?? svd.numFrames;
-  checkEditMemory(size, blockFrames);
-  if (opts.blockOverlap !== undefined && !(opts.blockOverlap >= 1 && opts.blockOverlap <= blockFrames / 2)) {
-    throw new EditError(`block overlap ${opts.blockOverlap}: must be between 1 and half the block (${Math.floor(blockFrames / 2)} frames)`, 'bad-overlap');
-  }
-  // The segment edited (--start/--duration, checked before the model loaded), in frames; block indices below count
-  // from its first frame. A preview edits the first block only.
+  // The segment edited (start/duration, checked before the model loaded), in frames; block indices below count
+  // from its first frame.
   const segment = ctx.segment;
-  const frameCount = opts.preview ? Math.min(segment.count, blockFrames) : segment.count;
-  const blocks = editBlocks(frameCount, blockFrames, opts.blockOverlap);
+  const frameCount = plan.frames;
+  const blocks = planBlocksOf(plan);
   // CLIP sees the first frames at their own resolution, as in the reference (it resizes the original frames to 224²).
   let sourceNative: Tensor | undefined;
   if (size.width !== info.width || size.height !== info.height) {
-    for await (const f of readFrames(opts.video, { width: info.width, height: info.height, start: segment.start, count: 1, info, signal: opts.signal })) sourceNative = f;
+    for await (const f of readFrames(opts.video, { width: info.width, height: info.height, start: segment.start, count: 1, info, signal: ctx.signal })) sourceNative = f;
   }
   const embeddingFrames = { source: sourceNative, edited: opts.fit ? editedFrame : edited };
   const timings = { load: ctx.loadMs, read: 0, encode: 0, invert: 0, denoise: 0, decode: 0, write: 0, total: 0 };
@@ -159,7 +163,7 @@ async function editWithModel(opts: EditOptions, svd: SvdModel, info: VideoInfo, 
   // Output frames not yet handed to the writer, by absolute index (at most one block's worth).
   const pending = new Map<number, Tensor>();
   let written = 0;
-  const signal = opts.signal;
+  const signal = ctx.signal;
 
   async function* editedFrames(): AsyncGenerator<Tensor> {
     // One decoding pass over the whole video; framesInBlocks keeps the overlap for the next block.
@@ -179,7 +183,7 @@ async function editWithModel(opts: EditOptions, svd: SvdModel, info: VideoInfo, 
         ctx.progress({ stage: 'read', step: count, total: count, block: j + 1, blocks: blocks.length });
         timings.read += performance.now() - t;
         if (j === 0 && looksUnedited(frames[0], editedFrame)) {
-          ctx.warn("the edited frame is identical to the video's first frame: the output will only re-render the source");
+          ctx.warn(["the edited frame is identical to the video's first frame: the output will only re-render the source"]);
         }
         const video = stack(frames);
         // Block 0 is conditioned on the user's edit; later blocks on their first frame as already edited.
@@ -191,7 +195,7 @@ async function editWithModel(opts: EditOptions, svd: SvdModel, info: VideoInfo, 
             signal?.throwIfAborted();
             ctx.progress({ stage: p.stage, step: p.step, total: p.total, block: j + 1, blocks: blocks.length });
           });
-        for (const w of result.warnings) ctx.warn(`block ${j + 1}: ${w}`);
+        for (const w of result.warnings) ctx.warn([`block ${j + 1}: ${w}`]);
         timings.encode += result.timings.encodeMs;
         timings.invert += result.timings.invertMs;
         timings.denoise += result.timings.denoiseMs;
@@ -199,8 +203,8 @@ async function editWithModel(opts: EditOptions, svd: SvdModel, info: VideoInfo, 
 
         if (method.threshold !== null && !allFinite(result.frames)) {
           // NaN/Inf weights, or an overflow: clamping would write a grey video and call it a success.
-          throw new EditError(`the model produced non-finite values (NaN or infinity) in block ${j + 1}: its weights are damaged ` +
-            `or the precision overflowed; check the model files, or compute in float32`, 'non-finite');
+          throw new VideoshopError('non_finite', `the model produced non-finite values (NaN or infinity) in block ${j + 1}: its weights are damaged ` +
+            `or the precision overflowed; check the model files, or compute in float32`);
         }
         const previousEnd = j > 0 ? blocks[j - 1].end : 0;
         for (let k = 0; k < count; k++) {
@@ -253,6 +257,9 @@ async function editWithModel(opts: EditOptions, svd: SvdModel, info: VideoInfo, 
     height: out.height,
     processing: size,
     blocks,
+    unetCalls: plan.unetCalls,
+    steps: method.steps,
+    strength: method.strength,
     audio: out.audio,
     model: svd.folder,
     device: svd.device,
@@ -267,7 +274,7 @@ function firstPtsSeconds(info: VideoInfo): number {
   return info.pts.length ? (info.pts[0] * info.timeBase.num) / info.timeBase.den - info.formatStartSeconds : 0;
 }
 
-function checkPaths(opts: EditOptions): void {
+function checkPaths(opts: EditRequest): void {
   containerFor(opts.output);
   assertNotInput(opts.output, [opts.video, opts.editedFrame]);
   // Folder writable, name short enough, an existing output only with `force`; stale temp files of dead runs go.

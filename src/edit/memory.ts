@@ -6,7 +6,7 @@
  * latent-size activations come on top, so the real need is higher: this only catches the impossible.
  */
 import { totalmem } from 'node:os';
-import { EditError } from './errors.js';
+import { msg, option, VideoshopError } from '../util/errors.js';
 
 const FLOAT_BYTES = 4;
 const BLOCK_COPIES = 6;
@@ -23,14 +23,13 @@ export function gigabytes(bytes: number): string {
   return gb >= 100 ? gb.toExponential(1).replace('e+', 'e') : gb.toFixed(1);
 }
 
-/** Throws EditError('too-large') when even the lower bound exceeds the machine's memory. */
+/** Throws VideoshopError('too_large') when even the lower bound exceeds the machine's memory. */
 export function checkEditMemory(size: { width: number; height: number }, blockFrames: number, available = totalmem()): void {
   const need = estimateEditBytes(size.width, size.height, blockFrames);
   if (need > available) {
-    throw new EditError(
-      `processing at ${size.width}×${size.height} in blocks of ${blockFrames} frames needs about ${gigabytes(need)} GB of memory, ` +
-        `more than this machine's ${gigabytes(available)} GB: choose a smaller processing size or fewer frames per block`,
-      'too-large',
-    );
+    throw new VideoshopError('too_large',
+      msg`processing at ${size.width}×${size.height} in blocks of ${blockFrames} frames needs about ${gigabytes(need)} GB of memory, \
+more than this machine's ${gigabytes(available)} GB: choose a smaller ${option('size')} or fewer ${option('block-frames')}`,
+      { field: 'size', params: { width: size.width, height: size.height, blockFrames, needBytes: need, availableBytes: available } });
   }
 }

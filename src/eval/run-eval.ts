@@ -15,6 +15,7 @@ import { fitImage, readImage } from '../video/image.js';
 import { probeVideo, type VideoInfo } from '../video/probe.js';
 import { readFrames } from '../video/read.js';
 import { aspectMismatch } from '../video/size.js';
+import { VideoshopError } from '../util/errors.js';
 import { clipSource, clipTarget, clipTemporal, maskImage } from './clip-metrics.js';
 import { endPointError } from './epe.js';
 import type { EditMetrics } from './evaluate.js';
@@ -24,14 +25,6 @@ import { toGray255 } from './image-ops.js';
 import { meanSquaredError, psnrFromMse } from './psnr.js';
 import { ssim } from './ssim.js';
 
-/** A problem with the inputs or options that the user can fix: the CLI prints it as one line. */
-export class EvalError extends Error {
-  readonly userFacing = true;
-  constructor(message: string) {
-    super(message);
-    this.name = 'EvalError';
-  }
-}
 
 export interface EvalVideosOptions {
   readonly source: string;
@@ -85,13 +78,13 @@ export async function evaluateVideos(opts: EvalVideosOptions, hooks: EvalHooks =
   const source = await probeVideo(opts.source);
   const edited = await probeVideo(opts.edited);
   if (source.frameCount !== edited.frameCount) {
-    throw new EvalError(`the source has ${source.frameCount} frames but the edited video has ${edited.frameCount}: ` +
+    throw new VideoshopError('bad_input', `the source has ${source.frameCount} frames but the edited video has ${edited.frameCount}: ` +
       'both videos must have the same frame count');
   }
   const n = edited.frameCount;
   const size = opts.size ?? { width: edited.width, height: edited.height };
   if (!Number.isInteger(size.width) || !Number.isInteger(size.height) || size.width < MIN_SIDE || size.height < MIN_SIDE) {
-    throw new EvalError(`frames must be compared at ${MIN_SIDE}×${MIN_SIDE} or more (SSIM's window), got ${size.width}×${size.height}`);
+    throw new VideoshopError('bad_input', `frames must be compared at ${MIN_SIDE}×${MIN_SIDE} or more (SSIM's window), got ${size.width}×${size.height}`);
   }
   if (aspectMismatch(source, edited) > ASPECT_NOTE) {
     notes.push(`the source is ${source.width}×${source.height} and the edited video ${edited.width}×${edited.height}: ` +

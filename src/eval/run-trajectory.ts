@@ -10,7 +10,7 @@ import type { Tensor } from '../tensor.js';
 import { probeVideo } from '../video/probe.js';
 import { readFrames } from '../video/read.js';
 import { processingSize } from '../video/size.js';
-import { EvalError } from './run-eval.js';
+import { msg, option, VideoshopError } from '../util/errors.js';
 import { trajectoryMatrix, trajectoryStats, type TrajectoryMatrix, type TrajectoryStats } from './trajectory.js';
 
 /** The paper's numbers (§3.5): SVD, 100 videos, 25 steps. */
@@ -68,10 +68,10 @@ export async function analyzeTrajectory(opts: TrajectoryAnalysisOptions, hooks: 
   const steps = opts.steps ?? DEFAULT_TRAJECTORY_STEPS;
   const seed = opts.seed ?? DEFAULT_TRAJECTORY_SEED;
   // Two states besides x_0 are the least that make a pair.
-  if (!Number.isInteger(steps) || steps < 2) throw new EvalError(`--steps must be an integer ≥ 2, got ${steps}`);
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new EvalError(`--seed must be a non-negative integer, got ${seed}`);
+  if (!Number.isInteger(steps) || steps < 2) throw new VideoshopError('bad_option', msg`${option('steps')} must be an integer ≥ 2, got ${steps}`, { field: 'steps' });
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new VideoshopError('bad_option', msg`${option('seed')} must be a non-negative integer, got ${seed}`, { field: 'seed' });
   if (opts.frames !== undefined && !(Number.isInteger(opts.frames) && opts.frames >= 1)) {
-    throw new EvalError(`--frames must be a positive integer, got ${opts.frames}`);
+    throw new VideoshopError('bad_option', msg`${option('frames')} must be a positive integer, got ${opts.frames}`, { field: 'frames' });
   }
   const info = await probeVideo(opts.video);
   const model = opts.model ?? DEFAULT_MODEL;
@@ -82,12 +82,12 @@ export async function analyzeTrajectory(opts: TrajectoryAnalysisOptions, hooks: 
   try {
     const size = opts.size ?? processingSize(info.width, info.height, { area: svd.nativeArea, multiple: svd.sizeMultiple });
     if (!(size.width > 0 && size.height > 0) || size.width % svd.sizeMultiple || size.height % svd.sizeMultiple) {
-      throw new EvalError(`--size ${size.width}x${size.height}: both sides must be positive multiples of ${svd.sizeMultiple} for this model`);
+      throw new VideoshopError('bad_option', msg`${option('size')} ${size.width}x${size.height}: both sides must be positive multiples of ${svd.sizeMultiple} for this model`, { field: 'size' });
     }
     const frames = opts.frames ?? Math.min(svd.numFrames, info.frameCount);
     let first: Tensor | undefined;
     for await (const f of readFrames(opts.video, { width: size.width, height: size.height, count: 1, info })) first = f;
-    if (!first) throw new EvalError(`no frame could be read from ${opts.video}`);
+    if (!first) throw new VideoshopError('bad_input', `no frame could be read from ${opts.video}`);
     progress({ stage: 'generate', step: 0, total: steps });
     const trajectory = await generateTrajectory(svd.models, first, {
       frames, steps, seed, scheduler: svd.scheduler,

@@ -1,5 +1,6 @@
 /** Turns Hub, network and disk failures into one-line messages that say what to do. */
 import { HubApiError } from '@huggingface/hub';
+import { snakeCode, VideoshopError } from '../util/errors.js';
 
 export type HubErrorKind =
   | 'gated'
@@ -17,25 +18,19 @@ export type HubErrorKind =
   | 'stalled'
   | 'server';
 
-export class HubError extends Error {
-  readonly userFacing = true;
+/** A Hub, network or cache failure: code `hub_<kind>` (hub_gated, hub_network…), `kind` the same in the Hub's terms. */
+export class HubError extends VideoshopError {
+  override name = 'HubError';
   /** What went wrong, without the advice (for notices that go on anyway). */
   readonly summary: string;
   constructor(readonly kind: HubErrorKind, message: string, summary?: string) {
-    super(message);
+    super(`hub_${snakeCode(kind)}`, message);
     this.summary = summary ?? message;
-    this.name = 'HubError';
-  }
-
-  /** The same as `kind`, under the name every Videoshop error uses. */
-  get code(): HubErrorKind {
-    return this.kind;
   }
 }
 
-/** A transfer that sent nothing for the configured time (see ResolveOptions.timeoutMs): retried, then reported. */
+/** A transfer that sent nothing for the configured time (see ResolveOptions.timeoutMs): retried, then reported as a HubError. */
 export class StallError extends Error {
-  readonly code = 'HUB_STALLED';
   constructor(readonly seconds: number) {
     super(`stalled: no data for ${seconds} s`);
     this.name = 'StallError';

@@ -14,6 +14,7 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { asObject } from '../util/config.js';
+import { VideoshopError } from '../util/errors.js';
 
 /** Weight variants Hub repos publish next to the float32 files (`*.fp16.safetensors`). */
 export type WeightVariant = 'fp16';
@@ -45,11 +46,10 @@ const SPECS: Record<ComponentName, ComponentSpec> = {
 };
 
 /** One-line, actionable errors about a model folder or repo (the CLI prints the message alone). */
-export class ModelRepositoryError extends Error {
-  readonly userFacing = true;
+export class ModelRepositoryError extends VideoshopError {
+  override name = 'ModelRepositoryError';
   constructor(message: string) {
-    super(message);
-    this.name = 'ModelRepositoryError';
+    super('bad_model', message);
   }
 }
 

@@ -7,6 +7,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, wri
 import path from 'node:path';
 import { Random } from '../random.js';
 import { SVD_SCHEDULER_CONFIG } from '../schedulers/svd.js';
+import { msg, option, VideoshopError } from '../util/errors.js';
 import { writeSafetensors, type TensorToWrite } from '../safetensors/write.js';
 import { parseClipVisionConfig } from './clip/config.js';
 import { clipWeightShapes } from './clip/weights.js';
@@ -117,13 +118,6 @@ const TINY_FILES = new Set([TINY_MARKER, 'model_index.json', 'scheduler/schedule
   'unet/config.json', 'vae/config.json', 'image_encoder/config.json', 'unet/diffusion_pytorch_model.safetensors',
   'vae/diffusion_pytorch_model.safetensors', 'image_encoder/model.safetensors']);
 
-export class TinyModelError extends Error {
-  readonly userFacing = true;
-  constructor(message: string, readonly code: 'not-empty' | 'not-ours' | 'not-a-folder') {
-    super(message);
-    this.name = 'TinyModelError';
-  }
-}
 
 /** Files under `dir` (relative, forward slashes) that a tiny model does not consist of. */
 function foreignFiles(dir: string): string[] {
@@ -138,9 +132,9 @@ function foreignFiles(dir: string): string[] {
 function checkReplaceable(target: string, dir: string, force: boolean): void {
   const st = statSync(target, { throwIfNoEntry: false });
   if (!st) return;
-  if (!st.isDirectory()) throw new TinyModelError(`${dir} exists and is not a folder: choose another path`, 'not-a-folder');
+  if (!st.isDirectory()) throw new VideoshopError('not_a_folder', `${dir} exists and is not a folder: choose another path`);
   if (readdirSync(target).length === 0) return;
-  if (!force) throw new TinyModelError(`${dir} exists and is not empty: choose another folder or allow replacing a tiny model there`, 'not-empty');
+  if (!force) throw new VideoshopError('not_empty', msg`${dir} exists and is not empty: choose another folder, or pass ${option('force', true)} to replace a tiny model there`);
   const foreign = foreignFiles(target);
   let marked: boolean;
   try {
@@ -150,7 +144,7 @@ function checkReplaceable(target: string, dir: string, force: boolean): void {
   }
   if (!marked || foreign.length > 0) {
     const what = foreign.length ? `files it did not write (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''})` : 'no tiny model written by Videoshop';
-    throw new TinyModelError(`${dir} holds ${what}: nothing was replaced; choose another folder or empty it yourself`, 'not-ours');
+    throw new VideoshopError('not_ours', `${dir} holds ${what}: nothing was replaced; choose another folder or empty it yourself`);
   }
 }
 

@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { VideoshopError } from '../util/errors.js';
 
 export const TOY_MODEL = 'toy';
 
@@ -16,5 +17,5 @@ export function toyModelFolder(): string {
     const candidate = path.resolve(here, up, 'models', 'toy');
     if (existsSync(path.join(candidate, 'model_index.json'))) return candidate;
   }
-  throw Object.assign(new Error('the toy model is missing from this installation (models/toy/model_index.json): reinstall videoshop, or run training/train.sh to rebuild it'), { userFacing: true });
+  throw new VideoshopError('bad_model', 'the toy model is missing from this installation (models/toy/model_index.json): reinstall videoshop, or run training/train.sh to rebuild it');
 }

@@ -20,13 +20,18 @@ export function planBlocks(frameCount: number, blockFrames: number, minOverlap: 
     throw new RangeError(`block overlap must be between 1 and ${blockFrames - 1} frames, got ${minOverlap}`);
   }
   if (frameCount <= blockFrames) return [{ start: 0, end: frameCount }];
-  const count = Math.ceil((frameCount - minOverlap) / (blockFrames - minOverlap));
+  const count = blockCount(frameCount, blockFrames, minOverlap);
   const blocks: Block[] = [];
   for (let j = 0; j < count; j++) {
     const start = Math.round((j * (frameCount - blockFrames)) / (count - 1));
     blocks.push({ start, end: start + blockFrames });
   }
   return blocks;
+}
+
+/** How many blocks planBlocks makes, without making them (estimates of any length stay O(1)). */
+export function blockCount(frameCount: number, blockFrames: number, minOverlap: number): number {
+  return frameCount <= blockFrames ? 1 : Math.ceil((frameCount - minOverlap) / (blockFrames - minOverlap));
 }
 
 /**

@@ -9,16 +9,12 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import ort from 'onnxruntime-node';
 import { Graph } from '../onnx/graph.js';
+import { VideoshopError } from '../util/errors.js';
 import { checkDevice, explainDeviceFailure, type Device } from './session.js';
 
-/** The device cannot run here; the message says what to install or choose instead. */
-export class DeviceError extends Error {
-  readonly userFacing = true;
-  readonly code = 'device_unavailable';
-  constructor(message: string) {
-    super(message);
-    this.name = 'DeviceError';
-  }
+/** The device cannot run here (code `device_unavailable`); the message says what to install or choose instead. */
+function deviceError(message: string): VideoshopError {
+  return new VideoshopError('device_unavailable', message, { field: 'device' });
 }
 
 const ready = new Set<string>();
@@ -28,11 +24,11 @@ export async function assertDeviceReady(device: Device, dtype: 'float32' | 'floa
   try {
     checkDevice(device);
   } catch (e) {
-    throw new DeviceError((e as Error).message);
+    throw deviceError((e as Error).message);
   }
   if (device === 'webgpu' && process.platform === 'linux' && !hasVulkanDriver()) {
     // Dawn would print several lines of Vulkan warnings before failing: say it in one, with the fix.
-    throw new DeviceError('WebGPU needs a Vulkan driver and none is installed (no ICD file in /usr/share/vulkan/icd.d or ' +
+    throw deviceError('WebGPU needs a Vulkan driver and none is installed (no ICD file in /usr/share/vulkan/icd.d or ' +
       '/etc/vulkan/icd.d, VK_DRIVER_FILES unset): install your GPU\'s Vulkan driver (Mesa: mesa-vulkan-drivers; NVIDIA: its driver), ' +
       'or run on the CPU; to test without a GPU, `. scripts/webgpu-env.sh` selects SwiftShader');
   }
@@ -45,7 +41,7 @@ export async function assertDeviceReady(device: Device, dtype: 'float32' | 'floa
     const data = dtype === 'float16' ? new Uint16Array(4).fill(0x3c00) : new Float32Array(4).fill(1);
     await session.run({ x: new ort.Tensor(dtype, data, [4]) });
   } catch (e) {
-    throw new DeviceError(explainDeviceFailure(device, e).message);
+    throw deviceError(explainDeviceFailure(device, e).message);
   } finally {
     await session?.release();
   }

@@ -8,6 +8,7 @@
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
 import { endianness } from 'node:os';
 import path from 'node:path';
+import { VideoshopError } from '../util/errors.js';
 import { bf16ToFloat32, halfToFloat32 } from './half.js';
 
 export type StDtype = 'F32' | 'F16' | 'BF16' | 'F64' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
@@ -33,12 +34,10 @@ const MAX_HEADER_BYTES = 100_000_000;
 const READ_CHUNK = 1 << 30;
 
 /** A damaged or unusable weights file: one line naming the file and the field (the CLI prints it as is). */
-export class SafetensorsError extends Error {
-  readonly userFacing = true;
-  readonly code = 'bad-weights';
+export class SafetensorsError extends VideoshopError {
+  override name = 'SafetensorsError';
   constructor(message: string) {
-    super(message);
-    this.name = 'SafetensorsError';
+    super('bad_weights', message);
   }
 }
 

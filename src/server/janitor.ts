@@ -1,16 +1,21 @@
 /**
- * Storage limits of the data folder: finished jobs older than `keepDays` and uploads older than a day are removed
- * (at start-up and hourly); before an upload is accepted, the oldest finished jobs make room under the quota, and
- * the upload is refused (507) when even that is not enough.
+ * Storage limits of the data folder. Finished jobs older than `keepDays` and uploads older than a day are removed
+ * (at start-up and hourly). The quota counts the bytes requests actually send, as they arrive: every upload in
+ * flight reserves what it has received, so concurrent uploads cannot overrun it together, and a declared
+ * Content-Length reserves nothing. Finished jobs count as room (they can go), but only an upload that was accepted
+ * removes any of them, oldest first — a refused request never deletes anything.
  */
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { HttpError } from './http-error.js';
+import { HttpError } from './http.js';
 import type { JobQueue } from './queue.js';
 
 const UPLOAD_MAX_AGE_MS = 24 * 3600 * 1000;
+/** How long a measured folder size is trusted (measuring walks the folder). */
+const USAGE_TTL_MS = 2000;
 
-export function dataUsage(dir: string): number {
+/** Bytes under `dir`; `committed`: without uploads in flight (`.<id>.partial` folders, counted by their reservations). */
+export function dataUsage(dir: string, committed = false): number {
   let total = 0;
   let entries: string[];
   try {
@@ -19,10 +24,11 @@ export function dataUsage(dir: string): number {
     return 0;
   }
   for (const name of entries) {
+    if (committed && name.endsWith('.partial')) continue;
     const full = path.join(dir, name);
     try {
       const st = statSync(full);
-      total += st.isDirectory() ? dataUsage(full) : st.size;
+      total += st.isDirectory() ? dataUsage(full, committed) : st.size;
     } catch {
       // removed meanwhile
     }
@@ -34,6 +40,9 @@ export class Janitor {
   readonly quotaBytes: number;
   readonly keepDays: number;
   private readonly timer: NodeJS.Timeout;
+  /** Bytes received by uploads in flight (already on disk, but counted here until they are accepted or dropped). */
+  private reserved = 0;
+  private measured: { at: number; used: number; reclaimable: number } | null = null;
 
   constructor(private readonly dataDir: string, private readonly queue: JobQueue, opts: { quotaBytes: number; keepDays: number }) {
     this.quotaBytes = opts.quotaBytes;
@@ -64,15 +73,50 @@ export class Janitor {
         // removed meanwhile
       }
     }
+    this.measured = null;
   }
 
-  /** Frees room for `incoming` bytes by removing the oldest finished jobs; 507 when the quota still can't hold them. */
-  makeRoom(incoming: number): void {
-    const need = () => dataUsage(this.dataDir) + incoming > this.quotaBytes;
-    if (!need()) return;
-    this.queue.prune({ shouldFree: need });
-    if (need()) {
-      throw new HttpError(507, `storage quota full (${(this.quotaBytes / 1024 ** 3).toFixed(1)} GB): delete finished jobs or start the server with a larger --quota-gb`);
+  private usage(): { used: number; reclaimable: number } {
+    const now = Date.now();
+    if (!this.measured || now - this.measured.at > USAGE_TTL_MS) {
+      this.measured = { at: now, used: dataUsage(this.dataDir, true), reclaimable: this.queue.finishedBytes((d) => dataUsage(d)) };
     }
+    return this.measured;
+  }
+
+  /** Bytes in use, as last measured (the health endpoint). */
+  usedBytes(): number {
+    return this.usage().used;
+  }
+
+  /**
+   * An upload's account: `add(n)` for every chunk as it arrives (507 once the quota could not hold it even after
+   * removing every finished job), `release()` when the request ends either way.
+   */
+  open(): { add(bytes: number): void; release(): void } {
+    let mine = 0;
+    return {
+      add: (bytes) => {
+        const { used, reclaimable } = this.usage();
+        if (used - reclaimable + this.reserved + bytes > this.quotaBytes) {
+          throw new HttpError(507, `storage quota full (${(this.quotaBytes / 1024 ** 3).toFixed(1)} GB): delete finished jobs or start the server with a larger --quota-gb`);
+        }
+        this.reserved += bytes;
+        mine += bytes;
+      },
+      release: () => {
+        this.reserved -= mine;
+        mine = 0;
+        this.measured = null;
+      },
+    };
+  }
+
+  /** After an upload was accepted: the oldest finished jobs go until the folder is within the quota again. */
+  makeRoom(): void {
+    this.measured = null;
+    const over = () => dataUsage(this.dataDir, true) + this.reserved > this.quotaBytes;
+    if (over()) this.queue.prune({ shouldFree: over });
+    this.measured = null;
   }
 }

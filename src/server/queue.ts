@@ -1,55 +1,54 @@
 /**
- * The job queue: FIFO over the SQLite table, one job at a time per inference slot (`parallel` slots, each its own
- * worker thread with the model loaded once). Jobs and their files live in the data folder, so a restart resumes
- * the queue. A job found `running` at start-up was cut off by a crash: it is re-queued once, and marked failed
- * (with that reason) if it was cut off twice, so a job that crashes the server cannot crash it forever.
+ * The job queue: FIFO over the SQLite table, the jobs' folders, and what the API shows of them. Where jobs run is the
+ * Dispatcher's business (dispatcher.ts): processes on this machine, or workers on a Redis queue.
+ *
+ * A job found `running` at start-up was cut off by a crash: it is re-queued once, and marked failed (with that reason)
+ * if it was cut off twice, so a job that crashes the server cannot crash it forever. A clean stop (Ctrl-C, SIGTERM)
+ * re-queues a running job without counting the attempt.
+ *
+ * A write the table refuses (disk full) never takes the server down: progress is kept in memory only, and a job's
+ * end is kept in memory (`pending`) and written again every few seconds until it goes through.
  */
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { parseJobOptions } from './job-options.js';
-import { ProgressTracker } from './progress.js';
-import type { RedisDispatcher, RemoteHandlers } from './redis-queue.js';
-import type { MeasuredPace } from '../edit/calibrate.js';
-import { InferenceSlot } from './slot.js';
-import { FINISHED, JobStore, type JobProgress, type JobRecord } from './store.js';
-import type { WorkerConfig } from './worker-protocol.js';
+import { apiNaming, renderParts, VideoshopError, type MeasuredPace, type ModelGeometry, type SerializedError } from '../edit/index.js';
+import type { Dispatcher, ModelState, Outcome } from './dispatcher.js';
+import { RESULT_FILE } from './job-options.js';
+import { FINISHED, JobStore, StorageError, type JobProgress, type JobRecord, type VideoSummary } from './store.js';
 
 export const MAX_ATTEMPTS = 2;
+/** How often progress reaches the table (the API's SSE gets every event). */
+const SAVE_PROGRESS_MS = 500;
+/** How often the dispatcher's state is checked against the table, and failed writes are tried again. */
+const RECONCILE_MS = 5000;
 
 export interface JobView extends JobRecord {
   /** 1-based place in the queue while queued. */
   queue_position: number | null;
+  /** Which remote worker runs or ran the job (Redis mode). */
+  worker?: string | null;
 }
 
+type Finish = Parameters<JobStore['finish']>;
+
 export class JobQueue extends EventEmitter {
-  readonly store: JobStore;
-  readonly slots: InferenceSlot[];
-  private stopping = false;
-  /** Progress is written to SQLite at most this often; SSE gets every update. */
-  private lastSaved = new Map<string, number>();
-
-  /** Which remote worker runs or ran a job (Redis mode), for the API. */
+  private readonly lastSaved = new Map<string, number>();
+  /** Live progress (also when the table cannot take it). */
+  private readonly live = new Map<string, JobProgress>();
+  /** Jobs' ends the table could not take yet, written again by `flush`. */
+  private readonly pending = new Map<string, Finish>();
   private readonly workerOf = new Map<string, string>();
+  private readonly cancelling = new Set<string>();
+  private timer: NodeJS.Timeout | null = null;
+  private stopping = false;
+  private storageWarned = false;
 
-  /** With `remote`, jobs go to Redis for `videoshop worker`s instead of local worker processes. */
-  constructor(readonly dataDir: string, private readonly worker: WorkerConfig, parallel = 1, private readonly remote?: RedisDispatcher) {
+  constructor(readonly dataDir: string, readonly store: JobStore, private readonly dispatcher: Dispatcher, private readonly remote = false) {
     super();
     this.setMaxListeners(0);
     mkdirSync(this.jobsDir, { recursive: true });
-    this.store = new JobStore(path.join(dataDir, 'jobs.sqlite'));
-    if (remote) {
-      this.slots = [];
-      remote.attach(this.remoteHandlers());
-      return;
-    }
-    this.recover();
-    this.slots = Array.from({ length: parallel }, () => {
-      const slot = new InferenceSlot(worker);
-      slot.on('ready', () => this.schedule());
-      slot.on('load-failed', (message: string) => this.emit('load-failed', message));
-      return slot;
-    });
   }
 
   get jobsDir(): string {
@@ -60,83 +59,166 @@ export class JobQueue extends EventEmitter {
     return path.join(this.jobsDir, id);
   }
 
-  private readonly cancelling = new Set<string>();
-
-  /** BullMQ's events, applied to the table: the remote worker's progress and outcome. */
-  private remoteHandlers(): RemoteHandlers {
-    const remote = this.remote!;
-    const live = (id: string) => {
-      const job = this.store.get(id);
-      return job && (job.status === 'queued' || job.status === 'running') ? job : undefined;
-    };
-    return {
-      active: (id) => {
-        if (!live(id)) return;
-        this.store.markRunning(id);
-        this.notify(id);
-      },
-      progress: (id, p) => {
-        if (!live(id)) return;
-        const { worker, ...progress } = p;
-        this.workerOf.set(id, worker);
-        const now = performance.now();
-        if (now - (this.lastSaved.get(id) ?? 0) > 500) {
-          this.store.setProgress(id, progress);
-          this.lastSaved.set(id, now);
+  /** Re-queues what a crash cut off, then starts dispatching. */
+  async start(): Promise<void> {
+    if (!this.remote) {
+      for (const job of this.store.withStatus('running')) {
+        if (job.attempts >= MAX_ATTEMPTS) {
+          this.finishJob(job.id, 'failed', { error: `the server stopped while this job ran (${job.attempts} times): not retried again`, errorCode: 'crashed' });
+        } else {
+          this.store.requeue(job.id);
         }
-        this.emit('update', { ...this.get(id)!, progress });
-      },
-      completed: (id, r) => {
-        if (!live(id)) return;
-        this.workerOf.set(id, r.worker);
-        void remote.takeResult(id).then((data) => {
-          if (!data) throw new Error('the worker\'s result is missing from Redis');
-          const out = path.join(this.jobDir(id), 'result.mp4');
-          writeFileSync(`${out}.tmp`, data);
-          renameSync(`${out}.tmp`, out);
-          const last = this.store.get(id)?.progress;
-          if (last) this.store.setProgress(id, { ...last, fraction: 1, eta_s: 0 });
-          this.store.finish(id, 'done', { warnings: r.warnings, result: { ...r.result, worker: r.worker } });
-        }).catch((err: Error) => this.store.finish(id, 'failed', { error: `could not fetch the result: ${err.message}` }))
-          .finally(() => this.notify(id));
-      },
-      failed: (id, message) => {
-        if (!live(id)) return;
-        const cancelled = this.cancelling.delete(id) || message === 'cancelled';
-        this.store.finish(id, cancelled ? 'cancelled' : 'failed', { error: cancelled ? 'cancelled' : message });
-        void remote.forget(id);
-        this.notify(id);
-      },
-    };
+      }
+    }
+    await this.dispatcher.start({
+      take: () => this.take(),
+      started: (id, worker) => this.started(id, worker),
+      progress: (id, p, worker) => this.progress(id, p, worker),
+      finished: (id, outcome, worker) => this.finished(id, outcome, worker),
+    });
+    await this.dispatcher.reconcile(this.store.withStatus('queued', 'running'));
+    this.timer = setInterval(() => void this.tick(), RECONCILE_MS);
+    this.timer.unref();
   }
 
-  /** Redis mode, at start-up: jobs that finished or vanished on the queue while the server was down. */
-  async reconcile(): Promise<void> {
-    const remote = this.remote;
-    if (!remote) return;
-    const handlers = this.remoteHandlers();
-    for (const job of this.store.list()) {
-      if (job.status !== 'queued' && job.status !== 'running') continue;
-      const s = await remote.state(job.id);
-      if (s.state === 'completed' && s.result) handlers.completed(job.id, s.result);
-      else if (s.state === 'failed') handlers.failed(job.id, s.reason ?? 'failed');
-      else if (s.state === 'unknown') await remote.enqueue(job, this.jobDir(job.id));
+  private async tick(): Promise<void> {
+    this.flush();
+    try {
+      await this.dispatcher.reconcile(this.store.withStatus('queued', 'running'));
+    } catch (err) {
+      console.error(`videoshop serve: checking the queue failed: ${(err as Error).message}`);
     }
   }
 
-  private recover(): void {
-    for (const job of this.store.list()) {
-      if (job.status !== 'running') continue;
-      if (job.attempts >= MAX_ATTEMPTS) {
-        this.store.finish(job.id, 'failed', { error: `the server stopped while this job ran (${job.attempts} times): not retried again` });
-      } else {
-        this.store.requeue(job.id);
+  /** Writes the jobs' ends the table refused before. */
+  private flush(): void {
+    for (const [id, args] of this.pending) {
+      try {
+        this.store.finish(...args);
+        this.pending.delete(id);
+      } catch {
+        return;
       }
     }
   }
 
+  private storageTrouble(err: unknown): void {
+    if (!(err instanceof StorageError)) throw err;
+    if (!this.storageWarned) console.error(`videoshop serve: ${err.message}; jobs go on, their state is kept in memory until it can be written`);
+    this.storageWarned = true;
+  }
+
+  private finishJob(...args: Finish): void {
+    try {
+      this.store.finish(...args);
+      this.pending.delete(args[0]);
+      this.storageWarned = false;
+    } catch (err) {
+      this.storageTrouble(err);
+      this.pending.set(args[0], args);
+    }
+  }
+
+  // --- what the dispatcher reports ------------------------------------------------------------------------------
+
+  private take(): JobRecord | undefined {
+    if (this.stopping) return undefined;
+    for (;;) {
+      const job = this.store.nextQueued();
+      if (!job) return undefined;
+      if (this.pending.has(job.id)) return undefined; // its end is not written yet
+      this.store.markRunning(job.id);
+      this.notify(job.id);
+      return this.store.get(job.id);
+    }
+  }
+
+  private isLive(id: string): JobRecord | undefined {
+    const job = this.store.get(id);
+    return job && !this.pending.has(id) && (job.status === 'queued' || job.status === 'running') ? job : undefined;
+  }
+
+  private started(id: string, worker?: string): void {
+    const job = this.isLive(id);
+    if (!job) return;
+    if (worker) this.workerOf.set(id, worker);
+    if (job.status !== 'running') this.store.markRunning(id);
+    this.notify(id);
+  }
+
+  private progress(id: string, progress: JobProgress, worker?: string): void {
+    if (!this.isLive(id)) return;
+    if (worker) this.workerOf.set(id, worker);
+    this.live.set(id, progress);
+    const now = performance.now();
+    if (now - (this.lastSaved.get(id) ?? 0) > SAVE_PROGRESS_MS) {
+      this.lastSaved.set(id, now);
+      try {
+        this.store.setProgress(id, progress);
+      } catch (err) {
+        this.storageTrouble(err);
+      }
+    }
+    const job = this.get(id);
+    if (job) this.emit('update', job);
+  }
+
+  private finished(id: string, outcome: Outcome, worker?: string): void {
+    const job = this.isLive(id);
+    if (!job) return;
+    if (worker) this.workerOf.set(id, worker);
+    const last = this.live.get(id) ?? job.progress;
+    this.lastSaved.delete(id);
+    this.live.delete(id);
+    const wasCancelled = this.cancelling.delete(id);
+    const warnings = outcome.kind === 'lost' ? [] : outcome.warnings.map((w) => renderParts(w, apiNaming));
+    const dir = this.jobDir(id);
+    if (outcome.kind === 'done') {
+      this.finishJob(id, 'done', { warnings, result: { ...outcome.result, ...(worker ? { worker } : {}) },
+        progress: last ? { ...last, fraction: 1, etaSeconds: 0 } : null });
+    } else if (outcome.kind === 'cancelled' || wasCancelled) {
+      removeOutputs(dir, true);
+      this.finishJob(id, 'cancelled', { warnings, error: 'cancelled', errorCode: 'cancelled' });
+    } else if (outcome.kind === 'lost') {
+      removeOutputs(dir, true);
+      if (job.attempts >= MAX_ATTEMPTS) {
+        this.finishJob(id, 'failed', { error: `${outcome.reason} (${job.attempts} times): not retried again`, errorCode: 'lost' });
+      } else {
+        console.error(`videoshop serve: job ${id}: ${outcome.reason}; queued again`);
+        this.store.requeue(id);
+        void this.submit(id);
+      }
+    } else {
+      removeOutputs(dir, true);
+      const error = VideoshopError.fromJSON(outcome.error as SerializedError);
+      this.finishJob(id, 'failed', { warnings, error: error.render(apiNaming), errorCode: error.code });
+    }
+    this.notify(id);
+  }
+
+  private async submit(id: string): Promise<void> {
+    const job = this.store.get(id);
+    if (!job) return;
+    try {
+      await this.dispatcher.submit(job, this.store.token(id));
+    } catch (err) {
+      this.finishJob(id, 'failed', { error: `could not queue the job: ${(err as Error).message}`, errorCode: 'queue_unavailable' });
+      this.notify(id);
+    }
+  }
+
+  // --- what the API asks ----------------------------------------------------------------------------------------
+
   view(job: JobRecord): JobView {
-    return { ...job, queue_position: this.store.queuePosition(job.id), ...(this.remote ? { worker: this.workerOf.get(job.id) ?? null } : {}) };
+    const end = this.pending.get(job.id);
+    const status = end ? end[1] : job.status;
+    const fields = end?.[2] ?? {};
+    const merged: JobRecord = end
+      ? { ...job, status, finished_at: new Date().toISOString(), error: fields.error ?? null, error_code: fields.errorCode ?? null,
+        warnings: fields.warnings ?? [], result: fields.result ?? null, progress: fields.progress ?? job.progress }
+      : { ...job, progress: this.live.get(job.id) ?? job.progress };
+    const position = status === 'queued' ? this.store.queuePosition(job.id) : null;
+    return { ...merged, queue_position: position, ...(this.remote ? { worker: this.workerOf.get(job.id) ?? null } : {}) };
   }
 
   get(id: string): JobView | undefined {
@@ -148,100 +230,43 @@ export class JobQueue extends EventEmitter {
     return this.store.list().map((j) => this.view(j));
   }
 
-  add(job: Pick<JobRecord, 'id' | 'options' | 'video'>): JobView {
-    const record = this.store.insert(job);
+  counts(): { queued: number; running: number } {
+    return this.store.counts();
+  }
+
+  /** A new job whose files are in its folder already; a Redis job gets the secret its worker fetches them with. */
+  add(job: { id: string; options: Record<string, unknown>; video: VideoSummary }): JobView {
+    const record = this.store.insert(job, this.remote ? randomBytes(24).toString('base64url') : null);
     this.emit('update', this.view(record));
-    if (this.remote) {
-      this.remote.enqueue(record, this.jobDir(record.id)).catch((err: Error) => {
-        this.store.finish(record.id, 'failed', { error: `could not put the job on the Redis queue: ${err.message}` });
-        this.notify(record.id);
-      });
-    }
-    this.schedule();
+    void this.submit(record.id);
     return this.get(record.id)!;
-  }
-
-  private schedule(): void {
-    if (this.stopping || this.remote) return;
-    for (const slot of this.slots) {
-      if (slot.state !== 'ready') continue;
-      const job = this.store.nextQueued();
-      if (!job) return;
-      void this.start(slot, job);
-    }
-  }
-
-  private async start(slot: InferenceSlot, job: JobRecord): Promise<void> {
-    this.store.markRunning(job.id);
-    this.notify(job.id);
-    const dir = this.jobDir(job.id);
-    const tracker = new ProgressTracker();
-    let last: JobProgress | null = null;
-    let edit;
-    try {
-      edit = parseJobOptions(job.options, {
-        video: path.join(dir, job.video.file), editedFrame: path.join(dir, 'edited.png'), output: path.join(dir, 'result.mp4'),
-        model: this.worker.model,
-      }).edit;
-    } catch (err) {
-      this.store.finish(job.id, 'failed', { error: (err as Error).message });
-      this.notify(job.id);
-      this.schedule();
-      return;
-    }
-    const outcome = await slot.run(job.id, { ...edit, force: true, device: this.worker.device }, {
-      onProgress: (p) => {
-        const progress = tracker.update(p);
-        last = progress;
-        const now = performance.now();
-        if (now - (this.lastSaved.get(job.id) ?? 0) > 500) {
-          this.store.setProgress(job.id, progress);
-          this.lastSaved.set(job.id, now);
-        }
-        this.emit('update', { ...this.get(job.id)!, progress });
-      },
-    });
-    this.lastSaved.delete(job.id);
-    this.cancelling.delete(job.id);
-    if (this.stopping) return; // left `running`: re-queued at the next start
-    if (outcome.kind === 'done') {
-      if (last) this.store.setProgress(job.id, { ...(last as JobProgress), fraction: 1, eta_s: 0 });
-      this.store.finish(job.id, 'done', { warnings: outcome.warnings, result: outcome.result });
-    } else if (outcome.kind === 'cancelled') {
-      this.store.finish(job.id, 'cancelled', { warnings: outcome.warnings, error: 'cancelled' });
-      rmSync(path.join(dir, 'result.mp4'), { force: true });
-    } else {
-      this.store.finish(job.id, 'failed', { warnings: outcome.warnings, error: outcome.message });
-    }
-    this.notify(job.id);
-    this.schedule();
   }
 
   private notify(id: string): void {
     const job = this.get(id);
     if (job) this.emit('update', job);
     // The others' queue positions moved.
-    for (const other of this.store.list()) if (other.status === 'queued' && other.id !== id) this.emit('update', this.view(other));
+    for (const other of this.store.withStatus('queued')) if (other.id !== id) this.emit('update', this.view(other));
   }
 
   /** DELETE: a queued job is cancelled, a running one asked to stop; a finished one is deleted with its files. */
   cancelOrDelete(id: string): 'cancelled' | 'cancelling' | 'deleted' | undefined {
-    const job = this.store.get(id);
+    const job = this.get(id);
     if (!job) return undefined;
     if (job.status === 'queued') {
-      this.store.finish(id, 'cancelled', { error: 'cancelled before it started' });
-      void this.remote?.cancel(id);
+      this.dispatcher.cancel(id);
+      this.finishJob(id, 'cancelled', { error: 'cancelled before it started', errorCode: 'cancelled' });
       this.notify(id);
       return 'cancelled';
     }
     if (job.status === 'running') {
       this.cancelling.add(id);
-      for (const slot of this.slots) slot.cancel(id);
-      void this.remote?.cancel(id);
+      this.dispatcher.cancel(id);
       return 'cancelling';
     }
     if (FINISHED.includes(job.status)) {
       this.store.delete(id);
+      this.pending.delete(id);
       rmSync(this.jobDir(id), { recursive: true, force: true });
       this.emit('deleted', id);
       return 'deleted';
@@ -256,31 +281,68 @@ export class JobQueue extends EventEmitter {
     for (const job of finished) {
       const old = opts.before && new Date(job.finished_at ?? job.created_at) < opts.before;
       if (!old && !opts.shouldFree?.()) continue;
-      this.cancelOrDelete(job.id);
-      removed.push(job.id);
+      try {
+        this.cancelOrDelete(job.id);
+        removed.push(job.id);
+      } catch (err) {
+        this.storageTrouble(err);
+        break;
+      }
     }
     return removed;
   }
 
-  /** The first local worker's test-edit pace (edit/calibrate.ts), for estimates before any job has finished. */
+  /** Bytes the finished jobs hold (what pruning could free). */
+  finishedBytes(sizeOf: (dir: string) => number): number {
+    return this.store.list().filter((j) => FINISHED.includes(j.status)).reduce((s, j) => s + sizeOf(this.jobDir(j.id)), 0);
+  }
+
   pace(): MeasuredPace | null {
-    return this.slots.find((s) => s.pace)?.pace ?? null;
+    return this.dispatcher.pace();
   }
 
-  modelState(): { state: string; error: string | null; folder: string | null; device: string; dtype: string | null } {
-    if (this.remote) return { state: 'remote', error: null, folder: null, device: this.worker.device, dtype: null };
-    const slot = this.slots[0];
-    return { state: slot.state === 'busy' ? 'ready' : slot.state, error: slot.loadError, folder: slot.model?.folder ?? null,
-      device: this.worker.device, dtype: slot.model?.dtype ?? null };
+  geometry(): ModelGeometry | null {
+    return this.dispatcher.geometry();
   }
 
-  /** Stops the workers; a running job goes back to the queue's head and starts again at the next start. */
+  modelState(): ModelState {
+    return this.dispatcher.modelState();
+  }
+
+  onLoadFailed(listener: (error: SerializedError) => void): void {
+    this.dispatcher.onLoadFailed(listener);
+  }
+
+  /** Stops dispatching; a running local job goes back to the queue's head (not counted as an attempt). */
   async close(): Promise<void> {
     this.stopping = true;
-    // Remote jobs keep running on their workers; the next start reconciles them with the queue.
-    if (!this.remote) for (const job of this.store.list()) if (job.status === 'running') this.store.requeue(job.id);
-    await Promise.all(this.slots.map((s) => s.stop()));
-    await this.remote?.close();
+    if (this.timer) clearInterval(this.timer);
+    this.flush();
+    if (!this.remote) {
+      for (const job of this.store.withStatus('running')) {
+        try {
+          this.store.requeue(job.id, false);
+        } catch (err) {
+          this.storageTrouble(err);
+        }
+      }
+    }
+    await this.dispatcher.close();
     this.store.close();
+  }
+}
+
+/** A job's partial or unwanted output: the writer's temp files (a killed worker leaves them), and the result itself. */
+export function removeOutputs(dir: string, result: boolean): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (name.startsWith(`.${RESULT_FILE}.tmp-`) || name.startsWith(`${RESULT_FILE}.part`) || (result && name === RESULT_FILE)) {
+      rmSync(path.join(dir, name), { force: true });
+    }
   }
 }

@@ -5,7 +5,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
-import { HttpError } from './http-error.js';
+import { decodeSegment, HttpError } from './http.js';
 
 export const COOKIE = 'videoshop_token';
 
@@ -33,7 +33,8 @@ function sameSecret(a: string, b: string): boolean {
 export function cookieToken(req: IncomingMessage): string | undefined {
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const [k, ...v] = part.trim().split('=');
-    if (k === COOKIE) return decodeURIComponent(v.join('='));
+    // A malformed %-escape is no token (401), never a 500.
+    if (k === COOKIE) return decodeSegment(v.join('='));
   }
   return undefined;
 }

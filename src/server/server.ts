@@ -1,22 +1,28 @@
 /**
  * `videoshop serve`'s HTTP server (node:http): the JSON API of docs/api.md, its Server-Sent Events, the uploaded and
- * resulting media (with Range requests, for seeking), and the page from web/dist. Every error is JSON.
+ * resulting media (with Range requests, for seeking), the page from web/dist, and — with a Redis queue — the media
+ * routes remote workers fetch a job's files from and send its result to.
+ *
+ * One request never takes the server down: every handler runs inside an error boundary that answers one JSON error
+ * and logs one line; inputs are bounded before any work is planned; headers and bodies have timeouts.
  */
-import { createReadStream, existsSync, linkSync, copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { DEFAULT_OPTIONS } from '../pipeline/options.js';
-import { estimateSeconds } from './estimate.js';
-import { HttpError } from './http-error.js';
-import { optionSpecs, parseJobOptions } from './job-options.js';
+import { checkAspect, estimateEdit, SVD_GEOMETRY, type MeasuredPace, type Pace } from '../edit/index.js';
+import type { Dispatcher } from './dispatcher.js';
+import { decodeSegment, errorBody, HttpError, sendFile, sendJson } from './http.js';
+import { jobFields, parseJobOptions, RESULT_FILE } from './job-options.js';
+import { dataUsage, Janitor } from './janitor.js';
+import { LocalDispatcher } from './local-dispatcher.js';
 import { JobQueue, type JobView } from './queue.js';
-import { RedisDispatcher } from './redis-queue.js';
+import { RedisDispatcher } from './redis-dispatcher.js';
 import { authorized, checkHost, checkOrigin, COOKIE, isLoopbackHost, setSecurityHeaders } from './security.js';
 import { loadStaticFiles, webDistDir, type StaticFile } from './static-files.js';
-import { FINISHED, ID_PATTERN, newId, type VideoSummary } from './store.js';
-import { checkImage, checkVideo, extractFirstFrame, receiveMultipart, thumbnail } from './uploads.js';
-import { dataUsage, Janitor } from './janitor.js';
+import { FINISHED, ID_PATTERN, JobStore, newId, type VideoSummary } from './store.js';
+import { checkImage, checkVideo, extractFrame, receiveMultipart, thumbnail } from './uploads.js';
+import { receiveResult, resultStatus } from './worker-media.js';
 import type { WorkerConfig } from './worker-protocol.js';
 
 export interface ServeConfig {
@@ -25,7 +31,7 @@ export interface ServeConfig {
   dataDir: string;
   token?: string;
   worker: WorkerConfig;
-  /** Inference slots (worker threads, each with its own copy of the model). */
+  /** Inference slots (worker processes, each with its own copy of the model). */
   parallel?: number;
   maxUploadBytes?: number;
   /** The data folder's size limit: the oldest finished jobs go first, then uploads are refused (507). */
@@ -34,47 +40,117 @@ export interface ServeConfig {
   keepDays?: number;
   /** redis://…: jobs go on this BullMQ queue for `videoshop worker`s instead of local worker processes. */
   queueUrl?: string;
+  /** The address remote workers reach this server at (Redis mode); default: the one it listens on. */
+  publicUrl?: string;
+  /** A request body that sends nothing for this long is dropped (default 30 s). */
+  bodyIdleMs?: number;
 }
 
 export interface RunningServer {
   readonly url: string;
   readonly server: Server;
   readonly queue: JobQueue;
+  /** The local inference processes' ids (tests kill one); empty in Redis mode. */
+  readonly workerPids: () => (number | undefined)[];
   close(): Promise<void>;
 }
 
 export const DEFAULT_MAX_UPLOAD = 512 * 1024 * 1024;
 export const DEFAULT_QUOTA = 20 * 1024 ** 3;
+/** Uploads received at once; more are told to come back (503), so slow clients cannot hold every connection. */
+const MAX_CONCURRENT_UPLOADS = 8;
 const UPLOAD_ID = ID_PATTERN;
+
+/** statfs types of kernel file systems that only look like folders (/proc, /sys…): SQLite and uploads cannot live there. */
+const PSEUDO_FS = new Set([0x9fa0, 0x62656572, 0x64626720, 0x27e0eb, 0x63677270, 0x73636673, 0x74726163, 0x1cd1, 0x6e736673]);
+
+/** The nearest existing folder at or above `dir`. */
+function existingAncestor(dir: string): string {
+  let d = dir;
+  while (!existsSync(d) && path.dirname(d) !== d) d = path.dirname(d);
+  return d;
+}
+
+/** Creates the data folder's layout; one clear line when it cannot exist there (a file in the way, a read-only disk, /proc). */
+function prepareDataDir(dataDir: string): void {
+  let type: number | undefined;
+  try {
+    type = statfsSync(existingAncestor(dataDir)).type;
+  } catch {
+    // statfs is not everywhere; the writes below still check
+  }
+  if (type !== undefined && PSEUDO_FS.has(type)) {
+    throw Object.assign(new Error(`cannot use ${dataDir} as the data folder (a kernel file system, not a disk): choose another with --data-dir`),
+      { code: 'bad_data_dir' });
+  }
+  try {
+    mkdirSync(path.join(dataDir, 'uploads'), { recursive: true });
+    mkdirSync(path.join(dataDir, 'jobs'), { recursive: true });
+    // The worker's scratch (the test edit's clip): whatever a killed run left goes now.
+    rmSync(path.join(dataDir, 'tmp'), { recursive: true, force: true });
+    mkdirSync(path.join(dataDir, 'tmp'));
+    const probe = path.join(dataDir, `.write-test-${process.pid}`);
+    writeFileSync(probe, '');
+    rmSync(probe);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOTDIR' || code === 'EEXIST' ? 'a file is in the way' : code === 'EACCES' || code === 'EPERM' ? 'permission denied'
+      : code === 'EROFS' ? 'the disk is read-only' : code === 'ENOSPC' ? 'the disk is full' : (err as Error).message;
+    throw Object.assign(new Error(`cannot use ${dataDir} as the data folder (${why}): choose another with --data-dir`), { code: 'bad_data_dir' });
+  }
+}
 
 export async function startServer(config: ServeConfig): Promise<RunningServer> {
   if (!isLoopbackHost(config.host) && !config.token) throw new Error('internal: a non-loopback bind needs a token');
-  mkdirSync(path.join(config.dataDir, 'uploads'), { recursive: true });
-  let remote: RedisDispatcher | undefined;
-  if (config.queueUrl) {
-    remote = await RedisDispatcher.connect(config.queueUrl);
+  prepareDataDir(config.dataDir);
+  const store = new JobStore(path.join(config.dataDir, 'jobs.sqlite'));
+  const jobDir = (id: string) => path.join(config.dataDir, 'jobs', id);
+  let dispatcher: Dispatcher;
+  let local: LocalDispatcher | undefined;
+  try {
+    if (config.queueUrl) {
+      dispatcher = await RedisDispatcher.connect(config.queueUrl, {
+        publicUrl: () => config.publicUrl ?? app.url,
+        jobDir,
+      });
+    } else {
+      local = new LocalDispatcher({ ...config.worker, tempDir: path.join(config.dataDir, 'tmp') }, config.parallel ?? 1, jobDir);
+      dispatcher = local;
+    }
+  } catch (err) {
+    store.close();
+    throw err;
   }
-  const queue = new JobQueue(config.dataDir, config.worker, config.parallel ?? 1, remote);
-  await queue.reconcile();
+  const queue = new JobQueue(config.dataDir, store, dispatcher, Boolean(config.queueUrl));
   const app = new App(config, queue);
   const server = createServer((req, res) => void app.handle(req, res));
-  server.requestTimeout = 0; // long uploads; SSE
+  // Headers must arrive within 20 s (300 trickling connections are dropped, not held); a body may take long (a large
+  // upload on a slow link) but not stall: the uploads' own idle and rate checks end those.
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 0;
+  server.timeout = 0;
+  server.maxConnections = 1024;
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, () => resolve());
     });
+    const address = server.address() as AddressInfo;
+    const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    app.url = `http://${shown}:${address.port}/`;
+    await queue.start();
   } catch (err) {
     app.janitor.stop();
+    server.close();
     await queue.close();
     throw err;
   }
-  const address = server.address() as AddressInfo;
-  const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  server.on('error', (err) => console.error(`videoshop serve: ${err.message}`));
   return {
-    url: `http://${shown}:${address.port}/`,
+    url: app.url,
     server,
     queue,
+    workerPids: () => local?.pids ?? [],
     async close() {
       app.janitor.stop();
       app.closeStreams();
@@ -91,12 +167,22 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
 /** Returns a JSON body for a 200, or answers `res` itself and returns nothing. */
 type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], url: URL) => unknown;
 
+interface Route {
+  method: string;
+  pattern: RegExp;
+  handler: Handler;
+  /** Authorized by the job's own secret (remote workers), not the server's token. */
+  jobToken?: boolean;
+}
+
 class App {
   readonly janitor: Janitor;
+  url = '';
   private readonly files: Map<string, StaticFile>;
   private readonly streams = new Set<ServerResponse>();
   private readonly maxUpload: number;
-  private readonly routes: { method: string; pattern: RegExp; handler: Handler }[];
+  private readonly routes: Route[];
+  private uploadsInFlight = 0;
 
   constructor(private readonly config: ServeConfig, private readonly queue: JobQueue) {
     this.files = loadStaticFiles(webDistDir());
@@ -109,7 +195,7 @@ class App {
       { method: 'GET', pattern: /^\/api\/estimate$/, handler: (_q, _s, _p, url) => this.estimate(url) },
       { method: 'POST', pattern: /^\/api\/uploads$/, handler: (req, res) => this.createUpload(req, res) },
       { method: 'GET', pattern: new RegExp(`^/api/uploads/${id}$`), handler: (_q, _s, [u]) => this.uploadInfo(u) },
-      { method: 'GET', pattern: new RegExp(`^/api/uploads/${id}/frame\\.png$`), handler: (req, res, [u]) => this.sendFile(req, res, this.uploadFile(u, 'frame.png'), 'image/png') },
+      { method: 'GET', pattern: new RegExp(`^/api/uploads/${id}/frame\\.png$`), handler: (req, res, [u]) => sendFile(req, res, this.uploadFile(u, 'frame.png'), 'image/png') },
       { method: 'GET', pattern: new RegExp(`^/api/uploads/${id}/video$`), handler: (req, res, [u]) => this.sendUploadVideo(req, res, u) },
       { method: 'POST', pattern: /^\/api\/jobs$/, handler: (req, res) => this.createJob(req, res) },
       { method: 'GET', pattern: /^\/api\/jobs$/, handler: () => this.listJobs() },
@@ -118,8 +204,14 @@ class App {
       { method: 'GET', pattern: new RegExp(`^/api/jobs/${id}/events$`), handler: (_q, res, [j]) => this.events(res, j) },
       { method: 'GET', pattern: new RegExp(`^/api/jobs/${id}/result$`), handler: (req, res, [j], url) => this.result(req, res, j, url) },
       { method: 'GET', pattern: new RegExp(`^/api/jobs/${id}/source$`), handler: (req, res, [j]) => this.jobSource(req, res, j) },
-      { method: 'GET', pattern: new RegExp(`^/api/jobs/${id}/edited\\.png$`), handler: (req, res, [j]) => this.sendFile(req, res, this.jobFile(j, 'edited.png'), 'image/png') },
-      { method: 'GET', pattern: new RegExp(`^/api/jobs/${id}/thumb\\.jpg$`), handler: (req, res, [j]) => this.sendFile(req, res, this.jobFile(j, 'thumb.jpg'), 'image/jpeg') },
+      { method: 'GET', pattern: new RegExp(`^/api/jobs/${id}/edited\\.png$`), handler: (req, res, [j]) => sendFile(req, res, this.jobFile(j, 'edited.png'), 'image/png') },
+      { method: 'GET', pattern: new RegExp(`^/api/jobs/${id}/thumb\\.jpg$`), handler: (req, res, [j]) => sendFile(req, res, this.jobFile(j, 'thumb.jpg'), 'image/jpeg') },
+      // Remote workers (Redis mode): the job's files, and its result sent back (resumable).
+      { method: 'GET', pattern: new RegExp(`^/api/worker/jobs/${id}/source$`), jobToken: true, handler: (req, res, [j]) => this.jobSource(req, res, j) },
+      { method: 'GET', pattern: new RegExp(`^/api/worker/jobs/${id}/edited\\.png$`), jobToken: true,
+        handler: (req, res, [j]) => sendFile(req, res, this.jobFile(j, 'edited.png'), 'image/png') },
+      { method: 'GET', pattern: new RegExp(`^/api/worker/jobs/${id}/result$`), jobToken: true, handler: (_q, _s, [j]) => resultStatus(this.queue.jobDir(this.getJob(j).id)) },
+      { method: 'PUT', pattern: new RegExp(`^/api/worker/jobs/${id}/result$`), jobToken: true, handler: (req, _s, [j]) => this.putResult(req, j) },
     ];
   }
 
@@ -128,37 +220,57 @@ class App {
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    setSecurityHeaders(res);
     try {
+      setSecurityHeaders(res);
       const url = new URL(req.url ?? '/', 'http://localhost');
       checkHost(req, !this.config.token);
       if (!url.pathname.startsWith('/api/')) return this.page(req, res, url);
-      if (!authorized(req, this.config.token)) throw new HttpError(401, 'missing or wrong token: send "Authorization: Bearer <token>" (the token printed by videoshop serve)');
-      checkOrigin(req);
       const matching = this.routes.filter((r) => r.pattern.test(url.pathname));
-      if (matching.length === 0) throw new HttpError(404, `no such endpoint: ${req.method} ${url.pathname}`);
+      if (matching.length === 0) {
+        this.authorize(req, false, []);
+        throw new HttpError(404, `no such endpoint: ${req.method} ${url.pathname}`);
+      }
       const route = matching.find((r) => r.method === req.method || (r.method === 'GET' && req.method === 'HEAD'));
+      const params = matching[0].pattern.exec(url.pathname)!.slice(1).map((p) => decodeSegment(p) ?? '');
+      this.authorize(req, Boolean(route?.jobToken), params);
+      checkOrigin(req);
       if (!route) {
         res.setHeader('Allow', matching.map((r) => r.method).join(', '));
         throw new HttpError(405, `${req.method} is not allowed on ${url.pathname}`);
       }
-      const params = route.pattern.exec(url.pathname)!.slice(1).map(decodeURIComponent);
       const out = await route.handler(req, res, params, url);
       if (out !== undefined && !res.headersSent) sendJson(res, 200, out);
     } catch (err) {
-      this.fail(res, err);
+      this.fail(req, res, err);
     }
   }
 
-  private fail(res: ServerResponse, err: unknown): void {
-    const status = err instanceof HttpError ? err.status : 500;
-    const message = err instanceof HttpError ? err.message : `internal error: ${(err as Error)?.message ?? String(err)}`;
-    if (status === 500) console.error(err);
-    if (res.headersSent) {
+  /** The server's token for the API; a remote worker's routes take the job's own secret instead. */
+  private authorize(req: IncomingMessage, jobToken: boolean, params: string[]): void {
+    if (jobToken) {
+      const id = params[0];
+      const secret = ID_PATTERN.test(id) ? this.queue.store.token(id) : null;
+      if (!secret || !authorized(req, secret)) throw new HttpError(401, 'missing or wrong job token');
+      return;
+    }
+    if (!authorized(req, this.config.token)) throw new HttpError(401, 'missing or wrong token: send "Authorization: Bearer <token>" (the token printed by videoshop serve)');
+  }
+
+  /** The error boundary: one JSON answer; an unexpected error is logged as one line and ends this request only. */
+  private fail(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+    const { status, body } = errorBody(err);
+    if (status >= 500 && status !== 503 && status !== 507) {
+      console.error(`videoshop serve: ${req.method} ${(req.url ?? '').slice(0, 100)}: ${(err as Error)?.message ?? String(err)}`);
+    }
+    if (res.headersSent || res.destroyed) {
       res.destroy();
       return;
     }
-    sendJson(res, status, { error: message });
+    try {
+      sendJson(res, status, body);
+    } catch {
+      res.destroy();
+    }
   }
 
   private page(req: IncomingMessage, res: ServerResponse, url: URL): void {
@@ -189,35 +301,62 @@ class App {
   }
 
   private health() {
-    const jobs = this.queue.store.list();
+    const { error, ...model } = this.queue.modelState();
     return {
       status: 'ok',
-      model: { name: this.config.worker.model, ...this.queue.modelState() },
-      queue: { queued: jobs.filter((j) => j.status === 'queued').length, running: jobs.filter((j) => j.status === 'running').length },
-      limits: { max_upload_bytes: this.maxUpload, quota_bytes: this.janitor.quotaBytes, used_bytes: dataUsage(this.config.dataDir), keep_days: this.janitor.keepDays },
+      model: { name: this.config.worker.model, ...model, error: error?.message ?? null },
+      queue: this.queue.counts(),
+      limits: { max_upload_bytes: this.maxUpload, quota_bytes: this.janitor.quotaBytes, used_bytes: this.janitor.usedBytes(), keep_days: this.janitor.keepDays },
       auth: this.config.token ? 'token' : 'none',
     };
   }
 
+  /** The job options: the edit schema's job fields, as the page renders its controls from them. */
   private options() {
-    return { model: this.config.worker.model, device: this.config.worker.device, options: optionSpecs() };
+    return {
+      model: this.config.worker.model, device: this.config.worker.device,
+      options: jobFields().map(({ scope: _scope, key: _key, placeholder: _p, short: _s, required: _r, ...spec }) => spec),
+    };
+  }
+
+  /** The newest finished job's pace, else the worker's test edit. */
+  private latestPace(): { pace: Pace; basis: string } | null {
+    const done = this.queue.list().find((j) => j.status === 'done' && (j.result as { timings_ms?: unknown } | null)?.timings_ms);
+    if (done) {
+      const r = done.result as unknown as Pace & { steps?: number; strength?: number };
+      const o = done.options as { steps?: number; strength?: number };
+      return { pace: { ...r, steps: r.steps ?? o.steps ?? 25, strength: r.strength ?? o.strength ?? 0.55 }, basis: `pace of job ${done.id}` };
+    }
+    const pace: MeasuredPace | null = this.queue.pace();
+    if (!pace) return null;
+    return { pace, basis: `a ${pace.processing.width}×${pace.processing.height} test edit at startup; refined after the first job` };
   }
 
   private estimate(url: URL) {
-    const frames = Number(url.searchParams.get('frames'));
-    const width = Number(url.searchParams.get('width'));
-    const height = Number(url.searchParams.get('height'));
-    if (!(frames > 0 && width > 0 && height > 0)) throw new HttpError(400, 'estimate needs frames, width and height (positive numbers)');
+    const q = url.searchParams;
+    const number = (name: string, required = true): number | undefined => {
+      const text = q.get(name);
+      if (text === null || text === '') {
+        if (required) throw new HttpError(400, 'estimate needs frames, width and height (positive whole numbers)');
+        return undefined;
+      }
+      const n = Number(text);
+      if (!Number.isFinite(n) || n <= 0) throw new HttpError(400, `${name} must be a positive number, got ${JSON.stringify(text.slice(0, 40))}`);
+      return n;
+    };
+    const video = { frames: number('frames')!, width: number('width')!, height: number('height')!, fps: number('fps', false) };
     let options: unknown;
     try {
-      options = JSON.parse(url.searchParams.get('options') ?? '{}');
+      options = JSON.parse(q.get('options') ?? '{}');
     } catch {
       throw new HttpError(400, 'options must be JSON');
     }
-    const parsed = parseJobOptions(options, { video: 'v', editedFrame: 'e', output: 'o.mp4', model: this.config.worker.model });
-    const done = this.queue.store.list().filter((j) => j.status === 'done' && j.result);
-    const given = Object.fromEntries(Object.entries(parsed.edit.method ?? {}).filter(([, v]) => v !== undefined));
-    return estimateSeconds({ frames, width, height, method: { ...DEFAULT_OPTIONS, ...given }, size: parsed.edit.size, blockFrames: parsed.edit.blockFrames }, done, this.queue.pace());
+    const { fields } = parseJobOptions(options, this.config.worker.model);
+    const e = estimateEdit(video, fields, this.latestPace(), this.queue.geometry() ?? this.queue.pace()?.model ?? SVD_GEOMETRY);
+    return {
+      eta_s: e.seconds, unet_steps: e.unetSteps, unet_calls: e.plan.unetCalls, blocks: e.plan.blocks, frames: e.plan.frames,
+      size: e.plan.size, basis: e.basis,
+    };
   }
 
   // --- uploads: a video sent once, its first frame extracted for the editor -----------------------------------
@@ -233,53 +372,74 @@ class App {
     return path.join(this.uploadDir(id), name);
   }
 
-  private uploadInfo(id: string): { id: string; video: VideoSummary; frame_url: string; video_url: string } {
-    const video = JSON.parse(readFileSync(this.uploadFile(id, 'info.json'), 'utf8')) as VideoSummary;
+  private uploadInfo(id: string): { id: string; video: Omit<VideoSummary, 'file'>; frame_url: string; video_url: string } {
+    const { file: _file, ...video } = JSON.parse(readFileSync(this.uploadFile(id, 'info.json'), 'utf8')) as VideoSummary;
     return { id, video, frame_url: `/api/uploads/${id}/frame.png`, video_url: `/api/uploads/${id}/video` };
   }
 
   private async sendUploadVideo(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
-    const info = this.uploadInfo(id);
-    await this.sendFile(req, res, this.uploadFile(id, info.video.file), videoType(info.video.file));
+    const info = JSON.parse(readFileSync(this.uploadFile(id, 'info.json'), 'utf8')) as VideoSummary;
+    await sendFile(req, res, this.uploadFile(id, info.file), videoType(info.file));
+  }
+
+  /** Receives a multipart body into `dir` (a `.partial` folder) under the quota, one of MAX_CONCURRENT_UPLOADS. */
+  private async receive(req: IncomingMessage, dir: string, allowed: Record<string, string>) {
+    if (this.uploadsInFlight >= MAX_CONCURRENT_UPLOADS) {
+      throw new HttpError(503, `the server is receiving ${MAX_CONCURRENT_UPLOADS} uploads already: try again in a moment`, 'busy');
+    }
+    this.uploadsInFlight++;
+    const account = this.janitor.open();
+    try {
+      mkdirSync(dir, { recursive: true });
+      return { form: await receiveMultipart(req, dir, allowed, { maxBytes: this.maxUpload, account, idleMs: this.config.bodyIdleMs }), account };
+    } catch (err) {
+      account.release();
+      throw err;
+    } finally {
+      this.uploadsInFlight--;
+    }
   }
 
   private async createUpload(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    this.janitor.makeRoom(Number(req.headers['content-length'] ?? 0));
     const id = newId();
     const dir = path.join(this.config.dataDir, 'uploads', `.${id}.partial`);
-    mkdirSync(dir, { recursive: true });
+    let release = () => {};
     try {
-      const form = await receiveMultipart(req, dir, { video: 'video' }, this.maxUpload);
+      const { form, account } = await this.receive(req, dir, { video: 'video' });
+      release = account.release;
       const file = form.files.video;
       if (!file) throw new HttpError(400, 'the multipart body needs a "video" file');
       const { summary } = await checkVideo(file);
-      await extractFirstFrame(file.path, path.join(dir, 'frame.png'));
+      await extractFrame(file.path, path.join(dir, 'frame.png'));
       writeFileSync(path.join(dir, 'info.json'), JSON.stringify(summary));
       renameSync(dir, path.join(this.config.dataDir, 'uploads', id));
     } catch (err) {
       rmSync(dir, { recursive: true, force: true });
       throw err;
+    } finally {
+      release();
     }
+    this.janitor.makeRoom();
     sendJson(res, 201, this.uploadInfo(id));
   }
 
   // --- jobs ------------------------------------------------------------------------------------------------------
 
   private async createJob(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    this.janitor.makeRoom(Number(req.headers['content-length'] ?? 0));
     const id = newId();
     const dir = this.queue.jobDir(`.${id}.partial`);
-    mkdirSync(dir, { recursive: true });
     let job: JobView;
+    let release = () => {};
     try {
-      const form = await receiveMultipart(req, dir, { video: 'source', edited_frame: 'edited-upload' }, this.maxUpload);
+      const { form, account } = await this.receive(req, dir, { video: 'source', edited_frame: 'edited-upload' });
+      release = account.release;
       let video: VideoSummary;
       if (form.files.video) {
         video = (await checkVideo(form.files.video)).summary;
       } else if (form.fields.upload !== undefined) {
-        const upload = this.uploadInfo(form.fields.upload);
-        const from = this.uploadFile(form.fields.upload, upload.video.file);
-        video = { ...upload.video, file: `source${path.extname(upload.video.file)}` };
+        const upload = JSON.parse(readFileSync(this.uploadFile(form.fields.upload, 'info.json'), 'utf8')) as VideoSummary;
+        const from = this.uploadFile(form.fields.upload, upload.file);
+        video = { ...upload, file: `source${path.extname(upload.file)}` };
         linkOrCopy(from, path.join(dir, video.file));
       } else {
         throw new HttpError(400, 'the multipart body needs a "video" file (or the "upload" id of an uploaded video)');
@@ -294,20 +454,22 @@ class App {
           throw new HttpError(400, 'options is not valid JSON');
         }
       }
-      const parsed = parseJobOptions(options, { video: 'v', editedFrame: 'e', output: 'o.mp4', model: this.config.worker.model });
+      const parsed = parseJobOptions(options, this.config.worker.model);
       const size = await checkImage(frame, path.join(dir, 'edited.png'));
-      const mismatch = Math.abs(Math.log((size.width / size.height) / (video.width / video.height)));
-      if (mismatch > 0.01 && !parsed.edit.fit) {
-        throw new HttpError(400, `edited_frame is ${size.width}×${size.height} but the video is ${video.width}×${video.height}: ` +
-          'export the frame at the video\'s size, or set the option fit to "crop" or "pad"');
-      }
+      // The edit's own aspect rule, and its plan (size, section, blocks) checked against the loaded model, before queueing.
+      checkAspect(size, video, parsed.fields.fit);
+      const geometry = this.queue.geometry();
+      if (geometry) estimateEdit(video, parsed.fields, null, geometry);
       await thumbnail(path.join(dir, 'edited.png'), path.join(dir, 'thumb.jpg'));
       renameSync(dir, this.queue.jobDir(id));
       job = this.queue.add({ id, options: parsed.given, video });
     } catch (err) {
       rmSync(dir, { recursive: true, force: true });
       throw err;
+    } finally {
+      release();
     }
+    this.janitor.makeRoom();
     res.setHeader('Location', `/api/jobs/${id}`);
     sendJson(res, 201, { id: job.id, status: job.status, queue_position: job.queue_position });
   }
@@ -339,7 +501,7 @@ class App {
 
   private async jobSource(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
     const job = this.getJob(id);
-    await this.sendFile(req, res, path.join(this.queue.jobDir(id), job.video.file), videoType(job.video.file));
+    await sendFile(req, res, path.join(this.queue.jobDir(id), job.video.file), videoType(job.video.file));
   }
 
   private async result(req: IncomingMessage, res: ServerResponse, id: string, url: URL): Promise<void> {
@@ -349,7 +511,19 @@ class App {
       const base = job.video.name.replace(/\.[^.]*$/, '').replace(/[^\w.-]+/g, '_').slice(0, 80) || 'video';
       res.setHeader('Content-Disposition', `attachment; filename="${base}-videoshop.mp4"`);
     }
-    await this.sendFile(req, res, path.join(this.queue.jobDir(id), 'result.mp4'), 'video/mp4');
+    await sendFile(req, res, path.join(this.queue.jobDir(id), RESULT_FILE), 'video/mp4');
+  }
+
+  /** A remote worker's result, streamed into the job's folder (resumable with Content-Range), size-checked. */
+  private async putResult(req: IncomingMessage, id: string) {
+    const job = this.getJob(id);
+    if (job.status !== 'running' && job.status !== 'queued') throw new HttpError(409, `job ${id} is ${job.status}: it takes no result`);
+    const account = this.janitor.open();
+    try {
+      return await receiveResult(req, this.queue.jobDir(id), { maxBytes: Math.max(this.maxUpload, 4 * job.video.bytes), account, idleMs: this.config.bodyIdleMs });
+    } finally {
+      account.release();
+    }
   }
 
   private events(res: ServerResponse, id: string): void {
@@ -362,6 +536,7 @@ class App {
     const send = () => {
       timer = null;
       last = performance.now();
+      if (res.destroyed) return;
       res.write(`event: job\ndata: ${JSON.stringify(publicJob(job))}\n\n`);
       if (FINISHED.includes(job.status)) {
         res.write('event: end\ndata: {}\n\n');
@@ -392,6 +567,7 @@ class App {
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
     this.queue.on('update', onUpdate);
     this.queue.on('deleted', onDeleted);
+    res.on('error', () => res.destroy());
     res.on('close', () => {
       clearInterval(heartbeat);
       if (timer) clearTimeout(timer);
@@ -400,51 +576,6 @@ class App {
       this.streams.delete(res);
     });
     send();
-  }
-
-  /** A file with Range support (browsers seek videos with it). */
-  private async sendFile(req: IncomingMessage, res: ServerResponse, file: string, type: string): Promise<void> {
-    let size: number;
-    try {
-      size = statSync(file).size;
-    } catch {
-      throw new HttpError(404, 'file not found');
-    }
-    const range = /^bytes=(\d*)-(\d*)$/.exec(String(req.headers.range ?? ''));
-    let start = 0;
-    let end = size - 1;
-    if (range && (range[1] || range[2])) {
-      if (range[1]) {
-        start = Number(range[1]);
-        if (range[2]) end = Math.min(size - 1, Number(range[2]));
-      } else {
-        start = Math.max(0, size - Number(range[2]));
-      }
-      if (start > end || start >= size) {
-        res.writeHead(416, { 'Content-Range': `bytes */${size}` });
-        res.end();
-        return;
-      }
-      res.writeHead(206, { 'Content-Type': type, 'Content-Length': end - start + 1, 'Content-Range': `bytes ${start}-${end}/${size}`, 'Accept-Ranges': 'bytes' });
-    } else {
-      res.writeHead(200, { 'Content-Type': type, 'Content-Length': size, 'Accept-Ranges': 'bytes' });
-    }
-    if (req.method === 'HEAD' || size === 0) {
-      res.end();
-      return;
-    }
-    await new Promise<void>((resolve) => {
-      const stream = createReadStream(file, { start, end });
-      stream.on('error', () => {
-        res.destroy();
-        resolve();
-      });
-      res.on('close', () => {
-        stream.destroy();
-        resolve();
-      });
-      stream.pipe(res);
-    });
   }
 }
 
@@ -463,12 +594,6 @@ function publicJob(job: JobView) {
   };
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
-  res.end(text);
-}
-
 /** The Content-Type of an uploaded video, by the extension it was stored with (players need it). */
 function videoType(file: string): string {
   const types: Record<string, string> = { '.webm': 'video/webm', '.mov': 'video/quicktime', '.mkv': 'video/x-matroska', '.ogv': 'video/ogg', '.gif': 'image/gif', '.avi': 'video/x-msvideo' };
@@ -482,3 +607,5 @@ function linkOrCopy(from: string, to: string): void {
     copyFileSync(from, to);
   }
 }
+
+export { dataUsage };

@@ -5,9 +5,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import type { MeasuredPace } from '../edit/calibrate.js';
-import type { EditProgress } from '../edit/edit-video.js';
-import type { FromWorker, ToWorker, WorkerConfig } from './worker-protocol.js';
+import type { EditProgress, MeasuredPace, MessagePart, ModelGeometry, SerializedError } from '../edit/index.js';
+import type { FromWorker, JobResult, ToWorker, WorkerConfig } from './worker-protocol.js';
 
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
 const WORKER_FILE = fileURLToPath(new URL(`./inference-worker${FROM_SOURCE ? '.ts' : '.js'}`, import.meta.url));
@@ -21,10 +20,11 @@ function newWorker(config: WorkerConfig): ChildProcess {
   });
 }
 
+/** Warnings come as message parts (src/util/errors.ts): the API words them. */
 export type RunOutcome =
-  | { kind: 'done'; result: Record<string, unknown>; warnings: string[] }
-  | { kind: 'failed'; message: string; warnings: string[] }
-  | { kind: 'cancelled'; warnings: string[] };
+  | { kind: 'done'; result: JobResult; warnings: MessagePart[][] }
+  | { kind: 'failed'; error: SerializedError; warnings: MessagePart[][] }
+  | { kind: 'cancelled'; warnings: MessagePart[][] };
 
 export interface RunHandlers {
   onProgress(p: EditProgress): void;
@@ -34,14 +34,14 @@ export type SlotState = 'loading' | 'ready' | 'busy' | 'failed' | 'stopped';
 
 export class InferenceSlot extends EventEmitter {
   state: SlotState = 'loading';
-  loadError: string | null = null;
-  model: { folder: string; device: string; dtype: string } | null = null;
+  loadError: SerializedError | null = null;
+  model: { folder: string; device: string; dtype: string; geometry: ModelGeometry } | null = null;
   current: string | null = null;
   /** The pace of the worker's test edit after loading (null until it is done, or when it was skipped or failed). */
   pace: MeasuredPace | null = null;
   private worker: ChildProcess;
   private finishRun: ((o: RunOutcome) => void) | null = null;
-  private warnings: string[] = [];
+  private warnings: MessagePart[][] = [];
   private handlers: RunHandlers | null = null;
   private cancelled = false;
 
@@ -71,13 +71,13 @@ export class InferenceSlot extends EventEmitter {
         break;
       case 'ready':
         this.state = 'ready';
-        this.model = { folder: m.folder, device: m.device, dtype: m.dtype };
+        this.model = { folder: m.folder, device: m.device, dtype: m.dtype, geometry: m.geometry };
         this.emit('ready');
         break;
       case 'load-failed':
         this.state = 'failed';
-        this.loadError = m.message;
-        this.emit('load-failed', m.message);
+        this.loadError = m.error;
+        this.emit('load-failed', m.error);
         break;
       case 'calibrated':
         this.pace = m.pace;
@@ -90,13 +90,13 @@ export class InferenceSlot extends EventEmitter {
         if (m.id === this.current) this.handlers?.onProgress(m.progress);
         break;
       case 'warning':
-        if (m.id === this.current) this.warnings.push(m.message);
+        if (m.id === this.current) this.warnings.push(m.parts);
         break;
       case 'done':
         this.settle({ kind: 'done', result: m.result, warnings: this.warnings });
         break;
       case 'failed':
-        this.settle(m.cancelled || this.cancelled ? { kind: 'cancelled', warnings: this.warnings } : { kind: 'failed', message: m.message, warnings: this.warnings });
+        this.settle(m.cancelled || this.cancelled ? { kind: 'cancelled', warnings: this.warnings } : { kind: 'failed', error: m.error, warnings: this.warnings });
         break;
     }
   }
@@ -105,7 +105,8 @@ export class InferenceSlot extends EventEmitter {
     // 'error' is followed by 'exit': only the first event of the current worker counts.
     if (worker !== this.worker || this.state === 'stopped' || this.state === 'failed') return;
     const wasCancelled = this.cancelled;
-    this.settle(wasCancelled ? { kind: 'cancelled', warnings: this.warnings } : { kind: 'failed', message: reason, warnings: this.warnings });
+    this.settle(wasCancelled ? { kind: 'cancelled', warnings: this.warnings }
+      : { kind: 'failed', error: { code: 'worker_died', message: reason }, warnings: this.warnings });
     // Start a fresh worker (the model loads again) so the queue goes on.
     this.worker.removeAllListeners();
     this.worker = this.spawn();
@@ -121,7 +122,7 @@ export class InferenceSlot extends EventEmitter {
     finish?.(outcome);
   }
 
-  run(id: string, edit: Extract<ToWorker, { type: 'run' }>['edit'], handlers: RunHandlers): Promise<RunOutcome> {
+  run(id: string, request: Extract<ToWorker, { type: 'run' }>['request'], handlers: RunHandlers): Promise<RunOutcome> {
     if (this.state !== 'ready') throw new Error(`internal: slot is ${this.state}`);
     this.state = 'busy';
     this.current = id;
@@ -129,7 +130,7 @@ export class InferenceSlot extends EventEmitter {
     this.warnings = [];
     return new Promise((resolve) => {
       this.finishRun = resolve;
-      this.worker.send({ type: 'run', id, edit } satisfies ToWorker);
+      this.worker.send({ type: 'run', id, request } satisfies ToWorker);
     });
   }
 
@@ -148,16 +149,25 @@ export class InferenceSlot extends EventEmitter {
     timer.unref();
   }
 
-  /** Kills the worker (a job it runs is the owner's to re-queue). */
-  async stop(): Promise<void> {
+  /**
+   * Stops the worker (a job it runs is the owner's to re-queue): it is asked to stop what runs and clean up its files
+   * (the test edit's clip, a job's temporary output), and killed if it has not ended after `graceMs`.
+   */
+  async stop(graceMs = 5000): Promise<void> {
     this.state = 'stopped';
     const worker = this.worker;
     worker.removeAllListeners();
+    worker.on('error', () => {}); // a worker that died meanwhile cannot take the message
     this.settle({ kind: 'cancelled', warnings: this.warnings });
     if (worker.exitCode !== null || worker.signalCode !== null) return;
     await new Promise<void>((resolve) => {
-      worker.once('exit', () => resolve());
-      worker.kill('SIGKILL');
+      const timer = setTimeout(() => worker.kill('SIGKILL'), graceMs);
+      worker.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      if (worker.connected) worker.send({ type: 'stop' } satisfies ToWorker, (err) => { if (err) worker.kill('SIGKILL'); });
+      else worker.kill('SIGKILL');
     });
   }
 }

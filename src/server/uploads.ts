@@ -1,16 +1,18 @@
 /**
- * Multipart uploads streamed to disk under server-chosen names, with a size limit enforced while the bytes arrive,
- * then checked: videos with ffprobe (and their first frame extracted with ffmpeg), images with sharp.
+ * Multipart uploads streamed to disk under server-chosen names, with the size limit and the storage quota enforced on
+ * the bytes as they arrive, then checked by the engine's own readers (src/edit: inspectVideo, inspectImage,
+ * exportFrame), so what a job is queued with is what the edit will read.
+ *
+ * Every way a body can go wrong ends this request only: a form cut short ("Unexpected end of form"), a client that
+ * goes away, a body that stops or trickles (408), a disk that fills up.
  */
-import { spawn } from 'node:child_process';
 import { createWriteStream, rmSync, statSync, type WriteStream } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
 import busboy from 'busboy';
-import sharp, { type Metadata } from 'sharp';
-import { ffmpegPath, fileArg, probeVideo, type VideoInfo } from '../video/index.js';
-import { MAX_IMAGE_PIXELS } from '../video/image.js';
-import { HttpError } from './http-error.js';
+import sharp from 'sharp';
+import { exportFrame, inspectImage, inspectVideo, isVideoshopError, type VideoSummary as EngineVideo } from '../edit/index.js';
+import { errorBody, HttpError, InputRefused } from './http.js';
 import type { VideoSummary } from './store.js';
 
 export interface ReceivedFile {
@@ -26,10 +28,30 @@ export interface Multipart {
   files: Record<string, ReceivedFile>;
 }
 
+export interface BodyLimits {
+  maxBytes: number;
+  /** Counts each chunk against the quota (throws a 507 HttpError when it cannot hold it). */
+  account: { add(bytes: number): void };
+  /** A body that sends nothing for this long is dropped (408). */
+  idleMs?: number;
+  /** After `slowAfterMs`, a body arriving slower than `minBytesPerSecond` on average is dropped (408). */
+  minBytesPerSecond?: number;
+  slowAfterMs?: number;
+}
+
+const DEFAULT_IDLE_MS = 30_000;
+const DEFAULT_MIN_RATE = 8 * 1024;
+const DEFAULT_SLOW_AFTER_MS = 60_000;
+
+function mb(bytes: number): string {
+  return (bytes / 1024 / 1024).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0);
+}
+
 /** `allowed` maps each accepted file field to the base name it is saved as (an extension is added from the client's name). */
-export function receiveMultipart(req: IncomingMessage, dir: string, allowed: Record<string, string>, maxBytes: number): Promise<Multipart> {
+export function receiveMultipart(req: IncomingMessage, dir: string, allowed: Record<string, string>, limits: BodyLimits): Promise<Multipart> {
   const type = req.headers['content-type'] ?? '';
   if (!/^multipart\/form-data/i.test(type)) return Promise.reject(new HttpError(415, 'expected a multipart/form-data body'));
+  const { maxBytes } = limits;
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (declared > maxBytes + 64 * 1024) {
     return Promise.reject(new HttpError(413, `upload too large: ${mb(declared)} MB, the limit is ${mb(maxBytes)} MB`));
@@ -39,29 +61,58 @@ export function receiveMultipart(req: IncomingMessage, dir: string, allowed: Rec
     const files: Record<string, ReceivedFile> = {};
     const writes: Promise<void>[] = [];
     const outs: WriteStream[] = [];
+    const started = Date.now();
     let failed: HttpError | null = null;
     let total = 0;
-    const fail = (err: HttpError) => {
+    let body = 0;
+    let idle: NodeJS.Timeout | undefined;
+    const done = () => {
+      clearTimeout(idle);
+      req.off('data', onData);
+    };
+    const fail = (err: unknown) => {
       if (failed) return;
-      failed = err;
+      const e = err instanceof HttpError ? err : (() => {
+        const { status, body: b } = errorBody(err);
+        return new HttpError(status, String(b.error), String(b.code));
+      })();
+      failed = e;
+      done();
       req.unpipe(parser);
-      req.resume(); // drain, so the 4xx answer reaches the client
+      if (e.status === 408) req.destroy(); // a stalled client gets no answer worth waiting for
+      else req.resume(); // drain, so the 4xx answer reaches the client
       // The files go once their streams have closed, then the caller may remove the folder.
       const closed = outs.map((out) => new Promise<void>((res) => (out.closed ? res() : out.once('close', () => res()))));
       for (const out of outs) out.destroy();
       void Promise.all(closed).then(() => {
         for (const f of Object.values(files)) rmSync(f.path, { force: true });
-        reject(err);
+        reject(e);
       });
+    };
+    const arm = () => {
+      clearTimeout(idle);
+      idle = setTimeout(() => fail(new HttpError(408, 'the upload stopped sending data: try again')), limits.idleMs ?? DEFAULT_IDLE_MS);
+      idle.unref();
+    };
+    const onData = (chunk: Buffer) => {
+      body += chunk.length;
+      arm();
+      const elapsed = Date.now() - started;
+      if (elapsed > (limits.slowAfterMs ?? DEFAULT_SLOW_AFTER_MS) && body / (elapsed / 1000) < (limits.minBytesPerSecond ?? DEFAULT_MIN_RATE)) {
+        fail(new HttpError(408, 'the upload is arriving too slowly: try again on a faster connection'));
+      }
     };
     let parser: busboy.Busboy;
     try {
-      parser = busboy({ headers: req.headers, limits: { fileSize: maxBytes, files: Object.keys(allowed).length, fields: 20, fieldSize: 64 * 1024 } });
+      parser = busboy({ headers: req.headers, defParamCharset: 'utf8',
+        limits: { fileSize: maxBytes, files: Object.keys(allowed).length, fields: 20, fieldSize: 64 * 1024 } });
     } catch {
       reject(new HttpError(400, 'malformed multipart body'));
       return;
     }
     parser.on('file', (field, stream, info) => {
+      // A form that ends mid-file errors on the file's stream as well as on the parser.
+      stream.on('error', () => fail(new HttpError(400, 'malformed multipart body: it ended before its closing boundary')));
       const base = allowed[field];
       if (!base || files[field] || failed) {
         stream.resume();
@@ -75,14 +126,25 @@ export function receiveMultipart(req: IncomingMessage, dir: string, allowed: Rec
       const out = createWriteStream(file, { flags: 'wx' });
       outs.push(out);
       stream.on('data', (chunk: Buffer) => {
+        if (failed) return;
         received.bytes += chunk.length;
         total += chunk.length;
-        if (total > maxBytes) fail(new HttpError(413, `upload too large: the limit is ${mb(maxBytes)} MB`));
+        if (total > maxBytes) return fail(new HttpError(413, `upload too large: the limit is ${mb(maxBytes)} MB`));
+        try {
+          limits.account.add(chunk.length);
+        } catch (err) {
+          fail(err);
+        }
       });
       stream.on('limit', () => fail(new HttpError(413, `upload too large: the limit is ${mb(maxBytes)} MB`)));
       const written = new Promise<void>((res, rej) => {
         out.on('finish', res);
-        out.on('error', rej);
+        out.on('error', (err: NodeJS.ErrnoException) => {
+          rej(err);
+          fail(err.code === 'ENOSPC' || err.code === 'EDQUOT'
+            ? new HttpError(507, 'the server\'s disk is full: try again later')
+            : new HttpError(500, 'could not store the upload', 'storage_error'));
+        });
       });
       written.catch(() => {}); // a failed upload is answered by fail(), not by this promise
       writes.push(written);
@@ -92,77 +154,65 @@ export function receiveMultipart(req: IncomingMessage, dir: string, allowed: Rec
       if (info.valueTruncated) fail(new HttpError(413, `field "${name}" is too long`));
       fields[name] = value;
     });
-    parser.on('error', () => fail(new HttpError(400, 'malformed multipart body')));
+    parser.on('error', () => fail(new HttpError(400, 'malformed multipart body: it ended before its closing boundary')));
     parser.on('close', () => {
       if (failed) return;
-      Promise.all(writes).then(() => resolve({ fields, files }), () => fail(new HttpError(500, 'could not store the upload')));
+      done();
+      Promise.all(writes).then(() => resolve({ fields, files }), (err: unknown) => fail(err));
     });
     req.on('aborted', () => fail(new HttpError(400, 'upload aborted')));
+    req.on('error', () => fail(new HttpError(400, 'upload aborted')));
+    req.on('data', onData);
+    arm();
     req.pipe(parser);
   });
 }
 
-function mb(bytes: number): string {
-  return (bytes / 1024 / 1024).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0);
-}
-
-/** ffprobe's view of an uploaded video; a 400 with ffprobe's reason when it is not one. */
-export async function checkVideo(file: ReceivedFile): Promise<{ info: VideoInfo; summary: VideoSummary }> {
-  let info: VideoInfo;
+/** A received video, read as the edit reads it; a 400 with the reason (naming the client's file, not ours) when it is not one. */
+export async function checkVideo(file: ReceivedFile): Promise<{ info: EngineVideo; summary: VideoSummary }> {
+  let info: EngineVideo;
   try {
-    info = await probeVideo(file.path);
+    info = await inspectVideo(file.path, file.filename);
   } catch (err) {
-    const reason = (err as Error).message.replaceAll(file.path, file.filename);
-    throw new HttpError(400, `video rejected: ${reason}`);
+    throw refused(err, 'video rejected: ');
   }
   return {
     info,
     summary: {
-      name: file.filename, file: path.basename(file.path), width: info.width, height: info.height, frames: info.frameCount,
-      fps: info.fpsValue, duration_s: info.durationSeconds, bytes: statSync(file.path).size,
+      name: file.filename, file: path.basename(file.path), width: info.width, height: info.height, frames: info.frames,
+      fps: info.fps, duration_s: info.durationSeconds, bytes: statSync(file.path).size,
     },
   };
 }
 
-const IMAGE_FORMATS = new Set(['png', 'jpeg', 'webp', 'tiff', 'gif', 'avif', 'heif']);
+/** An engine refusal of an input, said with which input it was. */
+function refused(err: unknown, prefix: string): unknown {
+  return isVideoshopError(err) ? new InputRefused(prefix, err) : err;
+}
 
-/** The edited frame, checked with sharp and stored as PNG (`to`); its size must match the video's aspect ratio. */
+/** The edited frame, checked as the edit will read it (format, pixel budget) and stored as PNG at `to`. */
 export async function checkImage(file: ReceivedFile, to: string): Promise<{ width: number; height: number }> {
-  let meta: Metadata;
+  let size: { width: number; height: number };
   try {
-    meta = await sharp(file.path).metadata();
-  } catch {
-    throw new HttpError(400, `edited_frame rejected: ${file.filename} is not an image (png, jpg, webp…)`);
-  }
-  if (!meta.format || !IMAGE_FORMATS.has(meta.format) || !meta.width || !meta.height) {
-    throw new HttpError(400, `edited_frame rejected: unsupported image format ${meta.format ?? 'unknown'}`);
-  }
-  // The edit reads it with the same budget (video/image.ts), so nothing is queued that would fail only at edit time.
-  if (meta.width * meta.height > MAX_IMAGE_PIXELS) {
-    throw new HttpError(400, `edited_frame rejected: ${meta.width}×${meta.height} is over ${MAX_IMAGE_PIXELS / 1e6} megapixels; scale it down to the video's size`);
+    size = await inspectImage(file.path, file.filename);
+  } catch (err) {
+    throw refused(err, 'edited_frame rejected: ');
   }
   await sharp(file.path).png().toFile(to);
   if (path.resolve(to) !== path.resolve(file.path)) rmSync(file.path, { force: true });
-  return { width: meta.width, height: meta.height };
+  return size;
 }
 
-/** The video's first frame as PNG (display size, rotation applied), for the editor. */
-export async function extractFirstFrame(video: string, to: string): Promise<void> {
-  // file: paths: a stored name is never an option, a protocol or an image2 pattern.
-  await runFfmpeg(['-nostdin', '-v', 'error', '-i', fileArg(video), '-frames:v', '1', '-f', 'image2', '-update', '1', '-c:v', 'png', fileArg(to)]);
+/** The frame the user edits, exactly as the edit decodes it (display size, rotation applied, 16-bit for deep sources). */
+export async function extractFrame(video: string, to: string, index = 0): Promise<void> {
+  try {
+    await exportFrame(video, to, { index, force: true });
+  } catch (err) {
+    throw refused(err, 'video rejected: ');
+  }
 }
 
 /** A small JPEG of an image, for the job history. */
 export async function thumbnail(image: string, to: string): Promise<void> {
   await sharp(image).resize({ width: 320, height: 180, fit: 'inside' }).jpeg({ quality: 80 }).toFile(to);
-}
-
-function runFfmpeg(args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(ffmpegPath(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new HttpError(400, `ffmpeg could not read the video: ${err.trim().split('\n').at(-1)}`))));
-  });
 }

@@ -1,9 +1,13 @@
 /** Small validators for config.json files: each failure names the file and the field. */
 import { readFileSync } from 'node:fs';
+import { VideoshopError } from './errors.js';
 
-export class ConfigError extends Error {
+/** A damaged or foreign config.json: code `bad_config`, the message names the file and the field. */
+export class ConfigError extends VideoshopError {
   override name = 'ConfigError';
-  readonly code = 'bad-config';
+  constructor(message: string) {
+    super('bad_config', message);
+  }
 }
 
 /**

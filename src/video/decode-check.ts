@@ -5,7 +5,7 @@
  * 0.2 s for the demux-only probe, 2 shared cores, noisy) — seconds for a long video, next to minutes of model work
  * per 14-frame block on CPU.
  */
-import { VideoError } from './errors.js';
+import { isVideoshopError, VideoshopError } from '../util/errors.js';
 import { fileArg, ffprobePath, lastErrorLine, runTool } from './ffmpeg.js';
 import type { VideoInfo } from './probe.js';
 
@@ -26,7 +26,7 @@ export async function checkDecodable(info: VideoInfo, opts: { needed?: number; s
   const args = ['-v', 'error', '-threads', '0', '-select_streams', String(info.streamIndex), '-count_frames',
     '-show_entries', 'stream=nb_read_frames', '-of', 'json', fileArg(info.path)];
   const { code, stdout, stderr } = await runTool(ffprobePath(), args, opts.signal);
-  if (code !== 0) throw new VideoError(`video ${info.path} cannot be decoded: ${lastErrorLine(stderr)}`, 'corrupt-video');
+  if (code !== 0) throw new VideoshopError('corrupt_video', `video ${info.path} cannot be decoded: ${lastErrorLine(stderr)}`);
   let frames = NaN;
   try {
     const streams = (JSON.parse(stdout) as { streams?: { nb_read_frames?: string }[] }).streams ?? [];
@@ -37,7 +37,7 @@ export async function checkDecodable(info: VideoInfo, opts: { needed?: number; s
   const needed = opts.needed ?? info.frameCount;
   if (!(frames >= needed)) {
     const why = stderr.trim() ? `: ${lastErrorLine(stderr)}` : '';
-    throw new VideoError(`video ${info.path} is corrupt: only ${Number.isFinite(frames) ? frames : 0} of its ${info.frameCount} frames decode${why}`, 'corrupt-video');
+    throw new VideoshopError('corrupt_video', `video ${info.path} is corrupt: only ${Number.isFinite(frames) ? frames : 0} of its ${info.frameCount} frames decode${why}`);
   }
   return { frames, damage: stderr.trim() ? lastErrorLine(stderr) : undefined };
 }

@@ -17,7 +17,7 @@
  */
 import path from 'node:path';
 import { yuvMatrix, yuvRange, type YuvMatrix } from './colour.js';
-import { VideoError } from './errors.js';
+import { msg, option, VideoshopError, type MessagePart } from '../util/errors.js';
 import type { ColourTags, Rational } from './probe.js';
 
 export type Container = 'mp4' | 'mov' | 'mkv' | 'webm';
@@ -76,14 +76,15 @@ export interface EncodePlan {
   height: number;
   /** Bits per sample of the frames piped to ffmpeg: 16 (rgb48) for deep sources into a deep codec, else 8. */
   depth: 8 | 16;
-  notes: string[];
+  /** Things the user should know (odd sides padded, an option ignored), as message parts naming the options. */
+  notes: MessagePart[][];
 }
 
 /** The container an output path asks for, or a one-line error naming the ones we write. */
 export function containerFor(outPath: string): Container {
   const ext = path.extname(outPath).toLowerCase();
   const container = CONTAINERS[ext];
-  if (!container) throw new VideoError(`output ${outPath}: unknown extension ${ext || '(none)'}; use .mp4, .mov, .mkv or .webm`);
+  if (!container) throw new VideoshopError('bad_input', `output ${outPath}: unknown extension ${ext || '(none)'}; use .mp4, .mov, .mkv or .webm`);
   return container;
 }
 
@@ -91,29 +92,35 @@ export function containerFor(outPath: string): Container {
 export function planEncode(outPath: string, width: number, height: number, choice: EncodeChoice = {}, look: SourceLook = {}): EncodePlan {
   const container = containerFor(outPath);
   const codec = choice.codec ?? (container === 'webm' ? 'vp9' : 'h264');
-  if (!VIDEO_CODECS.includes(codec)) throw new VideoError(`unknown codec ${String(codec)}: use ${VIDEO_CODECS.join(', ')}`);
-  if (!CODECS_IN[container].includes(codec)) {
-    throw new VideoError(`.${container} cannot hold ${codec}: use ${CODECS_IN[container].join(' or ')} (or another extension)`);
+  if (!VIDEO_CODECS.includes(codec)) {
+    throw new VideoshopError('bad_option', msg`unknown ${option('codec')} ${String(codec)}: use ${VIDEO_CODECS.join(', ')}`, { field: 'codec', params: { value: codec } });
   }
-  const notes: string[] = [];
+  if (!CODECS_IN[container].includes(codec)) {
+    throw new VideoshopError('bad_option', msg`.${container} cannot hold ${codec}: use ${option('codec')} ${CODECS_IN[container].join(' or ')} (or another extension)`,
+      { field: 'codec', params: { value: codec, container, allowed: CODECS_IN[container] } });
+  }
+  const notes: MessagePart[][] = [];
   let crf = choice.crf ?? DEFAULT_CRF[codec];
   if (codec === 'ffv1') {
-    if (choice.crf !== undefined) notes.push('ffv1 is lossless: --crf ignored');
+    if (choice.crf !== undefined) notes.push(msg`ffv1 is lossless: ${option('crf')} ignored`);
     crf = undefined;
   } else if (!(Number.isInteger(crf) && (crf as number) >= 0 && (crf as number) <= MAX_CRF[codec])) {
-    throw new RangeError(`crf must be an integer within 0…${MAX_CRF[codec]} for ${codec}, got ${String(crf)}`);
+    throw new VideoshopError('bad_option', msg`${option('crf')} must be an integer within 0…${MAX_CRF[codec]} for ${codec}, got ${String(crf)}`,
+      { field: 'crf', params: { value: crf, max: MAX_CRF[codec], codec } });
   }
   const preset = choice.preset ?? 'medium';
   if (codec !== 'ffv1' && !X26X_PRESETS.includes(preset) && !(codec === 'vp9' && /^[0-8]$/.test(preset))) {
-    throw new RangeError(`preset must be one of ${X26X_PRESETS.join(', ')}${codec === 'vp9' ? ' or a libvpx speed 0–8' : ''}, got ${preset}`);
+    throw new VideoshopError('bad_option',
+      msg`${option('preset')} must be one of ${X26X_PRESETS.join(', ')}${codec === 'vp9' ? ' or a libvpx speed 0–8' : ''}, got ${preset}`,
+      { field: 'preset', params: { value: preset, codec } });
   }
   const turned = storedTurn(container, look.rotation) % 180 !== 0;
   let w = turned ? height : width;
   let h = turned ? width : height;
   if ((codec === 'h264' || codec === 'hevc') && (w % 2 || h % 2)) {
     const even = { w: w + (w % 2), h: h + (h % 2) };
-    notes.push(`${w}×${h} has an odd side and ${codec} 4:2:0 needs even sides: padded to ${even.w}×${even.h} by repeating the edge ` +
-      '(use .mkv with --codec ffv1 or .webm for the exact size)');
+    notes.push(msg`${w}×${h} has an odd side and ${codec} 4:2:0 needs even sides: padded to ${even.w}×${even.h} by repeating the edge \
+(use .mkv with ${option('codec', 'ffv1')} or .webm for the exact size)`);
     w = even.w;
     h = even.h;
   }
@@ -234,11 +241,16 @@ export function rotationTag(plan: EncodePlan, look: SourceLook = {}): number | u
  * then shifts the video to match, or writes an edit list that delays the audio by the start), so it is re-encoded.
  */
 export function planAudio(container: Container, sourceCodec: string | undefined, choice: AudioChoice = 'copy', cutting = false): { audio: AudioResult; note?: string } {
-  if (!AUDIO_CHOICES.includes(choice)) throw new VideoError(`unknown audio choice ${String(choice)}: use copy, aac or none`);
+  if (!AUDIO_CHOICES.includes(choice)) {
+    throw new VideoshopError('bad_option', msg`unknown ${option('audio')} choice ${String(choice)}: use copy, aac or none`, { field: 'audio', params: { value: choice } });
+  }
   if (sourceCodec === undefined || choice === 'none') return { audio: 'none' };
   const fallback: AudioResult = container === 'webm' ? 'opus' : 'aac';
   if (choice === 'aac') {
-    if (container === 'webm') throw new VideoError('.webm holds Opus or Vorbis audio, not AAC: use --audio copy (Opus) or none');
+    if (container === 'webm') {
+      throw new VideoshopError('bad_option', msg`.webm holds Opus or Vorbis audio, not AAC: use ${option('audio', 'copy')} (Opus) or ${option('audio', 'none')}`,
+        { field: 'audio', params: { value: choice, container } });
+    }
     return { audio: 'aac' };
   }
   const fits = AUDIO_IN[container];

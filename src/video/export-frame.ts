@@ -8,7 +8,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import type { Tensor } from '../tensor.js';
 import { readsDeep } from './colour.js';
-import { VideoError } from './errors.js';
+import { msg, option, VideoshopError } from '../util/errors.js';
 import { ffmpegPath, fileArg, lastErrorLine, StderrTail } from './ffmpeg.js';
 import { chwToRgb48, chwToRgb8 } from './pixels.js';
 import { probeVideo, type VideoInfo } from './probe.js';
@@ -37,27 +37,27 @@ export interface ExportedFrame {
 }
 
 export async function exportFrame(video: string, outPath: string, opts: ExportFrameOptions = {}): Promise<ExportedFrame> {
-  if (opts.index !== undefined && opts.time !== undefined) throw new VideoError('give either a frame index or a time, not both');
-  if (path.extname(outPath).toLowerCase() !== '.png') throw new VideoError(`output ${outPath} must end in .png`);
+  if (opts.index !== undefined && opts.time !== undefined) throw new VideoshopError('bad_input', 'give either a frame index or a time, not both');
+  if (path.extname(outPath).toLowerCase() !== '.png') throw new VideoshopError('bad_input', `output ${outPath} must end in .png`);
   assertNotInput(outPath, [video]);
-  if (existsSync(outPath) && !opts.force) throw new VideoError(`${outPath} already exists: choose another output or pass --force to replace it`);
+  if (existsSync(outPath) && !opts.force) throw new VideoshopError('output_exists', msg`${outPath} already exists: choose another output or pass ${option('force', true)} to replace it`);
   const dir = path.dirname(path.resolve(outPath));
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new VideoError(`output folder ${dir} does not exist`);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new VideoshopError('bad_input', `output folder ${dir} does not exist`);
   const info = await probeVideo(video);
   const index = opts.time !== undefined ? segmentFrames(info, opts.time).start : opts.index ?? 0;
   if (!Number.isInteger(index) || index < 0 || index >= info.frameCount) {
-    throw new VideoError(`frame ${index} does not exist: ${video} has frames 0–${info.frameCount - 1}`);
+    throw new VideoshopError('bad_input', `frame ${index} does not exist: ${video} has frames 0–${info.frameCount - 1}`);
   }
   let frame: Tensor | undefined;
   for await (const f of readFrames(video, { width: info.width, height: info.height, start: index, count: 1, info, signal: opts.signal })) frame = f;
-  if (!frame) throw new VideoError(`could not decode frame ${index} of ${video}`);
+  if (!frame) throw new VideoshopError('bad_input', `could not decode frame ${index} of ${video}`);
   const deep = readsDeep(info);
   const temp = path.join(dir, `.${path.basename(outPath)}.tmp-${process.pid}.png`);
   try {
     await encodePng(temp, frame, info, deep);
     const meta = await sharp(temp).metadata();
     if (meta.width !== info.width || meta.height !== info.height || meta.depth !== (deep ? 'ushort' : 'uchar')) {
-      throw new VideoError(`the PNG written for frame ${index} did not read back as ${info.width}×${info.height}`);
+      throw new VideoshopError('bad_input', `the PNG written for frame ${index} did not read back as ${info.width}×${info.height}`);
     }
     renameSync(temp, path.resolve(outPath));
   } finally {
@@ -77,7 +77,7 @@ function encodePng(target: string, frame: Tensor, info: VideoInfo, deep: boolean
     child.stderr.on('data', (c: Buffer) => stderr.push(c));
     child.on('error', reject);
     child.stdin.on('error', () => undefined);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new VideoError(`ffmpeg could not write ${target}: ${lastErrorLine(stderr.toString())}`))));
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new VideoshopError('bad_input', `ffmpeg could not write ${target}: ${lastErrorLine(stderr.toString())}`))));
     child.stdin.end(bytes);
   });
 }

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
-import { VideoError } from './errors.js';
+import { isVideoshopError, VideoshopError } from '../util/errors.js';
 
 const INSTALL_HINT = '(Debian/Ubuntu: sudo apt-get install ffmpeg; macOS: brew install ffmpeg)';
 
@@ -31,14 +31,14 @@ function searchPath(name: string): string | undefined {
 function fromEnv(variable: string): string | undefined {
   const value = process.env[variable];
   if (!value) return undefined;
-  if (!isExecutable(value)) throw new VideoError(`${variable}=${value} is not an executable file`);
+  if (!isExecutable(value)) throw new VideoshopError('bad_input', `${variable}=${value} is not an executable file`);
   return value;
 }
 
 /** Path of the ffmpeg binary: $FFMPEG_PATH, else the first `ffmpeg` on PATH. */
 export function ffmpegPath(): string {
   const found = fromEnv('FFMPEG_PATH') ?? searchPath('ffmpeg');
-  if (!found) throw new VideoError(`ffmpeg not found: install it ${INSTALL_HINT} or set FFMPEG_PATH`);
+  if (!found) throw new VideoshopError('bad_input', `ffmpeg not found: install it ${INSTALL_HINT} or set FFMPEG_PATH`);
   return found;
 }
 
@@ -52,7 +52,7 @@ export function ffprobePath(): string {
     if (sibling !== ffmpegEnv && isExecutable(sibling)) return sibling;
   }
   const found = searchPath('ffprobe');
-  if (!found) throw new VideoError(`ffprobe not found: install ffmpeg ${INSTALL_HINT} or set FFPROBE_PATH`);
+  if (!found) throw new VideoshopError('bad_input', `ffprobe not found: install ffmpeg ${INSTALL_HINT} or set FFPROBE_PATH`);
   return found;
 }
 

@@ -7,7 +7,7 @@ import { mkdirSync, readdirSync, rmdirSync, statSync, unlinkSync, writeFileSync 
 import path from 'node:path';
 import sharp from 'sharp';
 import type { Tensor } from '../tensor.js';
-import { VideoError } from './errors.js';
+import { msg, option, VideoshopError } from '../util/errors.js';
 import { chwToRgb8 } from './pixels.js';
 
 export interface FramesPngOptions {
@@ -28,13 +28,13 @@ export class FramesPngWriter {
   /** Checks (before any work) that `dir` is a folder or absent and holds none of the `count` names it will write. */
   constructor(readonly dir: string, count: number, private readonly prefix = 'frame_', private readonly startIndex = 0) {
     const st = statSync(dir, { throwIfNoEntry: false });
-    if (st && !st.isDirectory()) throw new VideoError(`frames folder ${dir} exists and is not a folder`, 'frames-dir-not-folder');
+    if (st && !st.isDirectory()) throw new VideoshopError('frames_dir_not_folder', msg`${option('frames-dir')} ${dir} exists and is not a folder`, { field: 'frames-dir' });
     if (!st) return;
     const present = new Set(readdirSync(dir));
     for (let i = startIndex; i < startIndex + count; i++) {
       const name = framePngName(i, prefix);
       if (present.has(name)) {
-        throw new VideoError(`frames folder ${dir} already holds ${name}: choose an empty folder (nothing there is replaced)`, 'frames-dir-not-empty');
+        throw new VideoshopError('frames_dir_not_empty', msg`${option('frames-dir')} ${dir} already holds ${name}: choose an empty folder (nothing there is replaced)`, { field: 'frames-dir' });
       }
     }
   }
@@ -52,9 +52,9 @@ export class FramesPngWriter {
       writeFileSync(file, png, { flag: 'wx' });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST') throw new VideoError(`${file} appeared while this run wrote its frames: not replaced`, 'frames-dir-not-empty');
-      if (code === 'ENOSPC') throw new VideoError(`no space left on the disk of ${this.dir} while writing frame PNGs: free some space`, 'disk-full');
-      throw new VideoError(`cannot write ${file}: ${(err as Error).message}`, 'write-failed');
+      if (code === 'EEXIST') throw new VideoshopError('frames_dir_not_empty', `${file} appeared while this run wrote its frames: not replaced`);
+      if (code === 'ENOSPC') throw new VideoshopError('disk_full', `no space left on the disk of ${this.dir} while writing frame PNGs: free some space`);
+      throw new VideoshopError('write_failed', `cannot write ${file}: ${(err as Error).message}`);
     }
     this.written.push(file);
     return file;

@@ -2,7 +2,7 @@
 import { statSync } from 'node:fs';
 import sharp from 'sharp';
 import type { Tensor } from '../tensor.js';
-import { VideoError } from './errors.js';
+import { isVideoshopError, VideoshopError } from '../util/errors.js';
 import { rgb16ToChw, rgb8ToChw } from './pixels.js';
 import { resizeImage } from '../image/resize.js';
 
@@ -30,14 +30,14 @@ export const MAX_IMAGE_PIXELS = 40_000_000;
  */
 export async function readImage(file: string, { maxPixels = MAX_IMAGE_PIXELS }: { maxPixels?: number } = {}): Promise<RgbImage> {
   const st = statSync(file, { throwIfNoEntry: false });
-  if (!st) throw new VideoError(`image not found: ${file}`, 'not-found');
+  if (!st) throw new VideoshopError('not_found', `image not found: ${file}`);
   // A FIFO would block the read until a writer comes; a device never ends.
-  if (!st.isFile()) throw new VideoError(`not an image file: ${file} is a ${st.isDirectory() ? 'folder' : 'FIFO, socket or device'}; give a regular file`, 'not-a-file');
+  if (!st.isFile()) throw new VideoshopError('not_a_file', `not an image file: ${file} is a ${st.isDirectory() ? 'folder' : 'FIFO, socket or device'}; give a regular file`);
   try {
     const meta = await sharp(file, { limitInputPixels: false }).metadata();
     const pixels = (meta.width ?? 0) * (meta.height ?? 0);
     if (pixels > maxPixels) {
-      throw new VideoError(`image ${file} is ${meta.width}×${meta.height} (${(pixels / 1e6).toFixed(0)} MP): more than the ${(maxPixels / 1e6).toFixed(0)} MP Videoshop decodes; scale it down to the video's size`, 'image-too-large');
+      throw new VideoshopError('image_too_large', `image ${file} is ${meta.width}×${meta.height} (${(pixels / 1e6).toFixed(0)} MP): more than the ${(maxPixels / 1e6).toFixed(0)} MP Videoshop decodes; scale it down to the video's size`);
     }
     const sixteen = meta.depth === 'ushort' || meta.depth === 'float';
     const { data, info } = await sharp(file, { autoOrient: true, failOn: 'error', limitInputPixels: maxPixels })
@@ -45,7 +45,7 @@ export async function readImage(file: string, { maxPixels = MAX_IMAGE_PIXELS }: 
       .raw(sixteen ? { depth: 'ushort' } : {})
       .toBuffer({ resolveWithObject: true });
     const { width, height, channels } = info;
-    if (channels < 3) throw new VideoError(`image ${file} has ${channels} channel(s) after conversion to RGB`);
+    if (channels < 3) throw new VideoshopError('bad_input', `image ${file} has ${channels} channel(s) after conversion to RGB`);
     const image = sixteen
       ? rgb16ToChw(new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2), width, height, channels)
       : rgb8ToChw(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height, channels);
@@ -62,9 +62,9 @@ export async function readImage(file: string, { maxPixels = MAX_IMAGE_PIXELS }: 
     }
     return { ...image, width, height, hadTransparency };
   } catch (err) {
-    if (err instanceof VideoError) throw err;
+    if (isVideoshopError(err)) throw err;
     const reason = ((err as Error).message ?? String(err)).split('\n')[0];
-    throw new VideoError(`cannot read image ${file}: ${reason}`);
+    throw new VideoshopError('bad_input', `cannot read image ${file}: ${reason}`);
   }
 }
 

@@ -1,5 +1,4 @@
 /** Video and image I/O: ffmpeg for video, sharp for images. */
-export { VideoError } from './errors.js';
 export { ffmpegPath, ffprobePath, fileArg } from './ffmpeg.js';
 export { probeVideo, probeAudioCodec, type VideoInfo, type Rational } from './probe.js';
 export { readFrames, readFramesRGB8, SCALE_FLAGS, type ReadOptions, type ResizeMode, type FrameRange, type Rgb8Frame } from './read.js';

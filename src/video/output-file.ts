@@ -7,7 +7,7 @@
  */
 import { closeSync, linkSync, lstatSync, openSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
-import { VideoError } from './errors.js';
+import { isVideoshopError, msg, option, VideoshopError } from '../util/errors.js';
 import { fileArg, ffprobePath, lastErrorLine, runTool } from './ffmpeg.js';
 import type { Rational } from './probe.js';
 
@@ -81,18 +81,18 @@ export function checkOutputTarget(outPath: string, opts: TargetCheck = {}): void
   const abs = path.resolve(outPath);
   const dir = path.dirname(abs);
   const dirInfo = statSync(dir, { throwIfNoEntry: false });
-  if (!dirInfo) throw new VideoError(`output folder ${dir} does not exist`, 'output-folder-missing');
-  if (!dirInfo.isDirectory()) throw new VideoError(`output folder ${dir} is not a folder`, 'output-folder-missing');
+  if (!dirInfo) throw new VideoshopError('output_folder_missing', `output folder ${dir} does not exist`);
+  if (!dirInfo.isDirectory()) throw new VideoshopError('output_folder_missing', `output folder ${dir} is not a folder`);
   const bytes = Buffer.byteLength(path.basename(abs));
   if (bytes + TEMP_OVERHEAD > NAME_MAX) {
-    throw new VideoError(`output name ${path.basename(abs).slice(0, 40)}… is ${bytes} bytes long: at most ${NAME_MAX - TEMP_OVERHEAD} fit (file names hold ${NAME_MAX} bytes, and the temp file adds ${TEMP_OVERHEAD})`, 'name-too-long');
+    throw new VideoshopError('name_too_long', `output name ${path.basename(abs).slice(0, 40)}… is ${bytes} bytes long: at most ${NAME_MAX - TEMP_OVERHEAD} fit (file names hold ${NAME_MAX} bytes, and the temp file adds ${TEMP_OVERHEAD})`);
   }
   const existing = lstatSafe(abs);
   if (existing && !existing.isFile() && !existing.isSymbolicLink()) {
-    throw new VideoError(`output ${abs} exists and is not a regular file (a folder, FIFO or device): choose another output path`, 'output-not-file');
+    throw new VideoshopError('output_not_file', `output ${abs} exists and is not a regular file (a folder, FIFO or device): choose another output path`);
   }
   if (existing && !opts.overwrite) {
-    throw new VideoError(`${abs} already exists: choose another output path or allow replacing it`, 'output-exists');
+    throw new VideoshopError('output_exists', msg`${abs} already exists: choose another output or pass ${option('force', true)} to replace it`, { params: { path: abs } });
   }
   removeStaleTemps(abs);
   // Creating (and removing) a temp file is the only honest writability test: permissions, read-only mounts, quotas.
@@ -114,19 +114,19 @@ function lstatSafe(file: string) {
   }
 }
 
-/** A failed write of `outPath` → one VideoError line, by errno. */
-export function writeFailure(err: unknown, outPath: string): VideoError {
+/** A failed write of `outPath` → one VideoshopError line, by errno. */
+export function writeFailure(err: unknown, outPath: string): VideoshopError {
   const code = (err as NodeJS.ErrnoException).code;
   const dir = path.dirname(outPath);
   if (code === 'ENOSPC' || code === 'EDQUOT') return diskFull(outPath);
-  if (code === 'EACCES' || code === 'EPERM') return new VideoError(`cannot write into ${dir}: permission denied; choose another output folder`, 'not-writable');
-  if (code === 'EROFS') return new VideoError(`cannot write into ${dir}: the file system is read-only; choose another output folder`, 'not-writable');
-  if (code === 'ENAMETOOLONG') return new VideoError(`output name ${path.basename(outPath).slice(0, 40)}… is too long for the file system`, 'name-too-long');
-  return new VideoError(`cannot write ${outPath}: ${(err as Error).message}`, 'write-failed');
+  if (code === 'EACCES' || code === 'EPERM') return new VideoshopError('not_writable', `cannot write into ${dir}: permission denied; choose another output folder`);
+  if (code === 'EROFS') return new VideoshopError('not_writable', `cannot write into ${dir}: the file system is read-only; choose another output folder`);
+  if (code === 'ENAMETOOLONG') return new VideoshopError('name_too_long', `output name ${path.basename(outPath).slice(0, 40)}… is too long for the file system`);
+  return new VideoshopError('write_failed', `cannot write ${outPath}: ${(err as Error).message}`);
 }
 
-export function diskFull(outPath: string): VideoError {
-  return new VideoError(`no space left on the disk of ${path.dirname(outPath)} while writing ${path.basename(outPath)}: free some space or choose another output folder; nothing was written`, 'disk-full');
+export function diskFull(outPath: string): VideoshopError {
+  return new VideoshopError('disk_full', `no space left on the disk of ${path.dirname(outPath)} while writing ${path.basename(outPath)}: free some space or choose another output folder; nothing was written`);
 }
 
 /** ffmpeg can report a failed write (e.g. "Error writing trailer … No space left on device") and still exit 0. */
@@ -139,9 +139,9 @@ export function writeErrorIn(stderr: string): string | undefined {
 export function checkFfmpegRun(code: number | null, stderr: string, outPath: string, what: string): void {
   if (/no space left on device/i.test(stderr)) throw diskFull(outPath);
   if (/read-only file system/i.test(stderr)) throw writeFailure(Object.assign(new Error('read-only'), { code: 'EROFS' }), outPath);
-  if (code !== 0) throw new VideoError(`ffmpeg could not ${what}: ${lastErrorLine(stderr)}`, 'encode-failed');
+  if (code !== 0) throw new VideoshopError('encode_failed', `ffmpeg could not ${what}: ${lastErrorLine(stderr)}`);
   const error = writeErrorIn(stderr);
-  if (error) throw new VideoError(`ffmpeg reported an error while it was to ${what}: ${error}; nothing was written`, 'encode-failed');
+  if (error) throw new VideoshopError('encode_failed', `ffmpeg reported an error while it was to ${what}: ${error}; nothing was written`);
 }
 
 export interface ExpectedVideo {
@@ -165,7 +165,7 @@ export async function verifyVideoFile(file: string, outPath: string, want: Expec
     '-of', 'json', fileArg(file)];
   const { code, stdout, stderr } = await runTool(ffprobePath(), args);
   const fail = (why: string): never => {
-    throw new VideoError(`the written video failed its check (${why}): nothing was written to ${outPath}; check the disk and run again`, 'verify-failed');
+    throw new VideoshopError('verify_failed', `the written video failed its check (${why}): nothing was written to ${outPath}; check the disk and run again`);
   };
   if (code !== 0) fail(lastErrorLine(stderr));
   if (stderr.trim()) fail(lastErrorLine(stderr));
@@ -206,7 +206,7 @@ export function installFile(temp: string, outPath: string, overwrite: boolean): 
     if (overwrite) {
       const existing = lstatSafe(out);
       if (existing && !existing.isFile() && !existing.isSymbolicLink()) {
-        throw new VideoError(`output ${out} is not a regular file: not replaced`, 'output-not-file');
+        throw new VideoshopError('output_not_file', `output ${out} is not a regular file: not replaced`);
       }
       renameSync(temp, out);
       return;
@@ -226,13 +226,14 @@ export function installFile(temp: string, outPath: string, overwrite: boolean): 
       renameSync(temp, out);
     }
   } catch (err) {
-    if (err instanceof VideoError) throw err;
+    if (isVideoshopError(err)) throw err;
     throw writeFailure(err, out);
   } finally {
     removeQuietly(temp);
   }
 }
 
-function appeared(out: string): VideoError {
-  return new VideoError(`${out} appeared while this edit ran (another program or edit wrote it): it was not replaced and this result was discarded; choose another output path or allow replacing it`, 'output-exists');
+function appeared(out: string): VideoshopError {
+  return new VideoshopError('output_exists', msg`${out} appeared while this edit ran (another program or edit wrote it): it was not replaced and this result was discarded; \
+choose another output or pass ${option('force', true)} to replace it`, { params: { path: out } });
 }

@@ -1,6 +1,6 @@
 /** What a video holds, from ffprobe: display size, rotation, exact frame rate and frame count, audio. */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { VideoError } from './errors.js';
+import { isVideoshopError, VideoshopError } from '../util/errors.js';
 import { fileArg, ffprobePath, lastErrorLine, runTool } from './ffmpeg.js';
 
 export interface Rational {
@@ -141,26 +141,26 @@ function checkReadable(file: string): void {
   let size: number;
   try {
     const st = statSync(file);
-    if (st.isDirectory()) throw new VideoError(`not a video file: ${file} is a directory`, 'not-a-file');
+    if (st.isDirectory()) throw new VideoshopError('not_a_file', `not a video file: ${file} is a directory`);
     // Opening a FIFO blocks until a writer comes, a device never ends: only regular files are read.
-    if (!st.isFile()) throw new VideoError(`not a video file: ${file} is a FIFO, socket or device; give a regular file`, 'not-a-file');
+    if (!st.isFile()) throw new VideoshopError('not_a_file', `not a video file: ${file} is a FIFO, socket or device; give a regular file`);
     size = st.size;
   } catch (err) {
-    if (err instanceof VideoError) throw err;
+    if (isVideoshopError(err)) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new VideoError(`video not found: ${file}`);
-    throw new VideoError(`cannot read video ${file}: ${(err as Error).message}`);
+    if (code === 'ENOENT') throw new VideoshopError('bad_input', `video not found: ${file}`);
+    throw new VideoshopError('bad_input', `cannot read video ${file}: ${(err as Error).message}`);
   }
-  if (size === 0) throw new VideoError(`video file is empty (0 bytes): ${file}`);
+  if (size === 0) throw new VideoshopError('bad_input', `video file is empty (0 bytes): ${file}`);
   try {
     closeSync(openSync(file, 'r'));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new VideoError(`cannot read video ${file}: ${code === 'EACCES' ? 'permission denied' : (err as Error).message}`);
+    throw new VideoshopError('bad_input', `cannot read video ${file}: ${code === 'EACCES' ? 'permission denied' : (err as Error).message}`);
   }
 }
 
-/** Probes `file` with ffprobe; throws a one-line VideoError for anything that makes it unusable. */
+/** Probes `file` with ffprobe; throws a one-line VideoshopError for anything that makes it unusable. */
 export async function probeVideo(file: string): Promise<VideoInfo> {
   checkReadable(file);
   // -count_packets demuxes the whole file (cheap, no decoding): an exact frame count where the container has
@@ -170,26 +170,26 @@ export async function probeVideo(file: string): Promise<VideoInfo> {
   if (code !== 0) {
     const reason = lastErrorLine(stderr).replace(`${fileArg(file)}: `, '').replace(`${file}: `, '');
     if (/moov atom not found/.test(stderr) && looksLikeIsoMedia(file)) {
-      throw new VideoError(`video is truncated or incomplete (its MP4 index is missing): ${file}`);
+      throw new VideoshopError('bad_input', `video is truncated or incomplete (its MP4 index is missing): ${file}`);
     }
-    throw new VideoError(`not a video ffmpeg can read: ${file} (${reason})`);
+    throw new VideoshopError('bad_input', `not a video ffmpeg can read: ${file} (${reason})`);
   }
   let parsed: Json;
   try {
     parsed = JSON.parse(stdout) as Json;
   } catch {
-    throw new VideoError(`ffprobe gave unreadable output for ${file}`);
+    throw new VideoshopError('bad_input', `ffprobe gave unreadable output for ${file}`);
   }
   const streams = (Array.isArray(parsed.streams) ? parsed.streams : []) as Json[];
   const format = (parsed.format ?? {}) as Json;
   // Cover art in audio files shows up as a one-picture video stream: not a video.
   const video = streams.find((s) => s.codec_type === 'video' && ((s.disposition ?? {}) as Json).attached_pic !== 1);
-  if (!video) throw new VideoError(`no video stream in ${file}`);
+  if (!video) throw new VideoshopError('bad_input', `no video stream in ${file}`);
   const audio = streams.find((s) => s.codec_type === 'audio');
 
   const codedWidth = Number(video.width);
   const codedHeight = Number(video.height);
-  if (!(codedWidth > 0 && codedHeight > 0)) throw new VideoError(`video stream of ${file} has no frame size (corrupt?)`);
+  if (!(codedWidth > 0 && codedHeight > 0)) throw new VideoshopError('bad_input', `video stream of ${file} has no frame size (corrupt?)`);
   const rotation = readRotation(video);
   const swap = rotation === 90 || rotation === 270;
 
@@ -197,10 +197,10 @@ export async function probeVideo(file: string): Promise<VideoInfo> {
   // Only MP4/MOV headers count their samples reliably (an AVI index may list an empty packet more).
   const declared = /mp4|mov/.test(formatName) ? positiveNumber(video.nb_frames) : undefined;
   const packets = Number(video.nb_read_packets ?? 0);
-  if (!(packets > 0)) throw new VideoError(`video has no frames: ${file}`);
+  if (!(packets > 0)) throw new VideoshopError('bad_input', `video has no frames: ${file}`);
   if ((declared !== undefined && packets < declared) || /partial file|truncat|premature/i.test(stderr)) {
     const of = declared !== undefined ? ` (${packets} of ${declared} frames present)` : '';
-    throw new VideoError(`video is truncated or corrupt${of}: ${file}`);
+    throw new VideoshopError('bad_input', `video is truncated or corrupt${of}: ${file}`);
   }
   const frameCount = packets;
 
@@ -269,7 +269,7 @@ export async function probeAudioCodec(file: string): Promise<string | undefined>
   checkReadable(file);
   const args = ['-v', 'error', '-select_streams', 'a:0', '-show_entries', 'stream=codec_name', '-of', 'json', fileArg(file)];
   const { code, stdout, stderr } = await runTool(ffprobePath(), args);
-  if (code !== 0) throw new VideoError(`cannot read audio from ${file}: ${lastErrorLine(stderr).replace(`${fileArg(file)}: `, '').replace(`${file}: `, '')}`);
+  if (code !== 0) throw new VideoshopError('bad_input', `cannot read audio from ${file}: ${lastErrorLine(stderr).replace(`${fileArg(file)}: `, '').replace(`${file}: `, '')}`);
   const streams = (JSON.parse(stdout) as Json).streams;
   const first = Array.isArray(streams) ? (streams[0] as Json | undefined) : undefined;
   return typeof first?.codec_name === 'string' ? first.codec_name : undefined;

@@ -16,7 +16,7 @@
 import { spawn } from 'node:child_process';
 import type { Tensor } from '../tensor.js';
 import { readsDeep, rgb48FullScale, toRgbFilter } from './colour.js';
-import { VideoError } from './errors.js';
+import { isVideoshopError, VideoshopError } from '../util/errors.js';
 import { StderrTail, ffmpegPath, fileArg, lastErrorLine, passthroughArgs } from './ffmpeg.js';
 import { rgb16ToChw, rgb8ToChw } from './pixels.js';
 import { probeVideo, type VideoInfo } from './probe.js';
@@ -58,9 +58,9 @@ export interface Rgb8Frame {
  */
 export async function* readFrames(file: string, opts: ReadOptions): AsyncGenerator<Tensor> {
   checkSize(opts.width, opts.height);
-  if (opts.fit !== undefined && opts.fit !== 'stretch') throw new VideoError(`unsupported fit mode: ${String(opts.fit)}`);
+  if (opts.fit !== undefined && opts.fit !== 'stretch') throw new VideoshopError('bad_input', `unsupported fit mode: ${String(opts.fit)}`);
   if (opts.resize !== undefined && opts.resize !== 'fast' && opts.resize !== 'antialias') {
-    throw new VideoError(`unknown resize mode: ${String(opts.resize)} (fast or antialias)`);
+    throw new VideoshopError('bad_input', `unknown resize mode: ${String(opts.resize)} (fast or antialias)`);
   }
   const info = opts.info ?? (await probeVideo(file));
   const native = opts.width === info.width && opts.height === info.height;
@@ -106,12 +106,12 @@ function checkSize(width: number, height: number): void {
 function frameWindow(info: VideoInfo, start = 0, count?: number): { start: number; count: number } {
   if (!Number.isInteger(start) || start < 0) throw new RangeError(`start frame must be a non-negative integer, got ${start}`);
   if (start >= info.frameCount) {
-    throw new VideoError(`start frame ${start} is past the end: ${info.path} has ${info.frameCount} frames`);
+    throw new VideoshopError('bad_input', `start frame ${start} is past the end: ${info.path} has ${info.frameCount} frames`);
   }
   const n = count ?? info.frameCount - start;
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`frame count must be a positive integer, got ${n}`);
   if (start + n > info.frameCount) {
-    throw new VideoError(`asked for frames ${start}–${start + n - 1} but ${info.path} has ${info.frameCount} frames`);
+    throw new VideoshopError('bad_input', `asked for frames ${start}–${start + n - 1} but ${info.path} has ${info.frameCount} frames`);
   }
   return { start, count: n };
 }
@@ -183,11 +183,11 @@ async function* decodeRaw(file: string, opts: FrameRange, filter: string, frameB
       }
     }
     const code = await exited;
-    if (opts.signal?.aborted) throw opts.signal.reason ?? new VideoError('decoding was cancelled');
+    if (opts.signal?.aborted) throw opts.signal.reason ?? new VideoshopError('bad_input', 'decoding was cancelled');
     if (spawnError) throw spawnError;
-    if (code !== 0) throw new VideoError(`ffmpeg could not decode ${file}: ${lastErrorLine(stderr.toString())}`);
+    if (code !== 0) throw new VideoshopError('bad_input', `ffmpeg could not decode ${file}: ${lastErrorLine(stderr.toString())}`);
     if (delivered < count) {
-      throw new VideoError(`video ended after ${delivered} of ${count} frames (truncated or corrupt?): ${file}`);
+      throw new VideoshopError('bad_input', `video ended after ${delivered} of ${count} frames (truncated or corrupt?): ${file}`);
     }
   } finally {
     // The consumer may stop early (break) or fail: don't leave ffmpeg running.

@@ -1,4 +1,5 @@
 /** Frame times of a source, for writing a variable-frame-rate edit with every frame where it was. */
+import { msg, option, VideoshopError } from '../util/errors.js';
 import type { VideoInfo } from './probe.js';
 
 export interface FrameTimes {
@@ -29,9 +30,12 @@ export function frameTimes(info: VideoInfo, start = 0, count = info.frameCount -
  * frame): from the first frame at or after the start (1 µs of slack) to the last one that starts before the end.
  */
 export function segmentFrames(info: VideoInfo, startSeconds = 0, durationSeconds?: number): { start: number; count: number } {
-  if (!(startSeconds >= 0) || !Number.isFinite(startSeconds)) throw new RangeError(`start must be a time ≥ 0 in seconds, got ${startSeconds}`);
+  if (!(startSeconds >= 0) || !Number.isFinite(startSeconds)) {
+    throw new VideoshopError('bad_option', msg`${option('start')} must be a time ≥ 0 in seconds, got ${startSeconds}`, { field: 'start', params: { value: startSeconds } });
+  }
   if (durationSeconds !== undefined && !(durationSeconds > 0 && Number.isFinite(durationSeconds))) {
-    throw new RangeError(`duration must be a positive time in seconds, got ${durationSeconds}`);
+    throw new VideoshopError('bad_option', msg`${option('duration')} must be a positive time in seconds, got ${durationSeconds}`,
+      { field: 'duration', params: { value: durationSeconds } });
   }
   const tb = info.timeBase.num / info.timeBase.den;
   const times = info.pts.length === info.frameCount
@@ -39,7 +43,11 @@ export function segmentFrames(info: VideoInfo, startSeconds = 0, durationSeconds
     : Array.from({ length: info.frameCount }, (_, i) => (i * info.fps.den) / info.fps.num);
   const eps = 1e-6;
   const start = times.findIndex((t) => t >= startSeconds - eps);
-  if (start < 0) throw new RangeError(`start ${startSeconds} s is past the last frame (at ${times[times.length - 1].toFixed(3)} s)`);
+  if (start < 0) {
+    const last = times[times.length - 1];
+    throw new VideoshopError('bad_option', msg`${option('start')} ${startSeconds} s is past the last frame (at ${last.toFixed(3)} s)`,
+      { field: 'start', params: { value: startSeconds, last } });
+  }
   let end = times.length;
   if (durationSeconds !== undefined) {
     const stop = startSeconds + durationSeconds;

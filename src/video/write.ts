@@ -9,7 +9,7 @@ import { existsSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import type { Tensor } from '../tensor.js';
-import { VideoError } from './errors.js';
+import { VideoshopError, type MessagePart } from '../util/errors.js';
 import { StderrTail, ffmpegPath, fileArg, passthroughArgs, runTool } from './ffmpeg.js';
 import { checkFfmpegRun, checkOutputTarget, installFile, nextRun, removeQuietly, tempPathFor, verifyVideoFile } from './output-file.js';
 import { encodeArgs, muxArgs, planAudio, planEncode, rotationTag, type AudioChoice, type AudioResult, type EncodePlan, type SourceLook, type VideoCodec } from './encode-args.js';
@@ -55,7 +55,8 @@ export interface WriteResult {
   frameCount: number;
   audio: AudioResult;
   /** Things the user should know (odd size padded, audio re-encoded). */
-  notes: string[];
+  /** Things the user should know, as message parts (see encode-args.ts). */
+  notes: MessagePart[][];
 }
 
 /** yuv420p halves chroma in both directions, so H.264 needs even sides: the nearest even size at or below. */
@@ -85,7 +86,7 @@ function sameFile(a: string, b: string): boolean {
 export function assertNotInput(outPath: string, inputs: readonly string[]): void {
   for (const input of inputs) {
     if (sameFile(outPath, input)) {
-      throw new VideoError(`refusing to overwrite the input: ${outPath} is ${input}; choose another output path`);
+      throw new VideoshopError('bad_input', `refusing to overwrite the input: ${outPath} is ${input}; choose another output path`);
     }
   }
 }
@@ -116,7 +117,7 @@ export async function writeVideo(
   const notes = [...plan.notes];
   const audioCodec = opts.audioFrom && opts.audio !== 'none' ? await probeAudioCodec(opts.audioFrom) : undefined;
   const { audio, note } = planAudio(plan.container, audioCodec, opts.audio, (opts.audioStartSeconds ?? 0) > 0);
-  if (note) notes.push(note);
+  if (note) notes.push([note]);
   const size = { width: plan.width, height: plan.height };
 
   const run = nextRun();
@@ -146,8 +147,8 @@ export async function writeVideo(
   }
 }
 
-function abortError(outPath: string): VideoError {
-  const err = new VideoError(`writing ${outPath} was cancelled; nothing was written`, 'cancelled');
+function abortError(outPath: string): VideoshopError {
+  const err = new VideoshopError('cancelled', `writing ${outPath} was cancelled; nothing was written`);
   err.name = 'AbortError';
   return err;
 }
@@ -164,7 +165,7 @@ async function encodeFrames(
 ): Promise<number> {
   const iterator = Symbol.asyncIterator in frames ? frames[Symbol.asyncIterator]() : frames[Symbol.iterator]();
   const first = await iterator.next();
-  if (first.done) throw new VideoError('no frames to write');
+  if (first.done) throw new VideoshopError('bad_input', 'no frames to write');
   const [channels, fh, fw] = first.value.dims;
   if (first.value.dims.length !== 3 || channels !== 3) {
     throw new Error(`writeVideo: frames must be [3,H,W], got [${first.value.dims.join(', ')}]`);

@@ -7,9 +7,8 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { explainRuntimeError } from '../../src/cli/edit.js';
-import { UserError } from '../../src/cli/errors.js';
-import { editVideo, looksUnedited, type EditProgress } from '../../src/edit/edit-video.js';
+import { looksUnedited } from '../../src/edit/edit-video.js';
+import { apiNaming, cliNaming, editVideo, explainFailure, VideoshopError, type EditProgress } from '../../src/edit/index.js';
 import { loadSvd } from '../../src/models/svd.js';
 import { tensor } from '../../src/tensor.js';
 import { createWorkspace, decodeRgb, files, firstFrame, makeVideo, probe, type Workspace } from './fixtures.js';
@@ -34,7 +33,7 @@ test('editVideo: the result object, progress per stage and block, and the file i
   const output = path.join(outDir, 'out.mp4');
   const events: EditProgress[] = [];
   const warnings: string[] = [];
-  const r = await editVideo({ video: clip, editedFrame: edited, output, model: ws.model, method },
+  const r = await editVideo({ video: clip, editedFrame: edited, output, model: ws.model, ...method },
     { onProgress: (p) => events.push(p), onWarning: (w) => warnings.push(w) });
 
   assert.equal(r.output, output);
@@ -43,6 +42,9 @@ test('editVideo: the result object, progress per stage and block, and the file i
   assert.deepEqual([r.width, r.height], [200, 120]);
   assert.deepEqual(r.processing, { width: 40, height: 24 });
   assert.deepEqual(r.blocks, [{ start: 0, end: 14 }, { start: 6, end: 20 }]);
+  // Per block ⌊4·0.55⌋ = 2 inversion calls and 2 guided (batch-2) denoising calls.
+  assert.equal(r.unetCalls, 2 * (2 + 2 * 2));
+  assert.deepEqual([r.steps, r.strength], [4, 0.55]);
   assert.equal(r.audio, 'copied');
   assert.equal(r.model, ws.model);
   assert.deepEqual([r.device, r.dtype], ['cpu', 'float32']);
@@ -66,6 +68,10 @@ test('editVideo: the result object, progress per stage and block, and the file i
   assert.equal(events.find((e) => e.stage === 'invert')?.total, 2);
   const writes = events.filter((e) => e.stage === 'write').map((e) => e.step);
   assert.deepEqual(writes, Array.from({ length: 20 }, (_, i) => i + 1));
+  // One event type: every event carries the whole video's fraction (never decreasing, ending at 1) and the block.
+  for (let i = 1; i < events.length; i++) assert.ok(events[i].fraction >= events[i - 1].fraction);
+  assert.equal(events.at(-1)?.fraction, 1);
+  assert.ok(events.filter((e) => e.stage === 'write').every((e) => e.block !== null && e.blocks === 2));
 
   const p = await probe(output);
   assert.deepEqual([p.frames, p.fps, p.width, p.height, p.audio], [20, '12/1', 200, 120, true]);
@@ -79,13 +85,14 @@ test('a model loaded once and passed in gives the same frames as loading it by f
     const a = path.join(outDir, 'a.mp4');
     const b = path.join(outDir, 'b.mp4');
     const short = await makeVideo(ws.file('short.mp4'), { frames: 8 });
-    const ra = await editVideo({ video: short, editedFrame: edited, output: a, method }, { model: svd });
-    // Still usable after the first edit (editVideo releases only what it loaded itself).
+    const ra = await editVideo({ video: short, editedFrame: edited, output: a, ...method }, { model: svd });
+    // Still usable after the first edit (editVideo releases only what it loaded itself). The pipeline's own option set
+    // (`method`) is the same edit.
     await editVideo({ video: short, editedFrame: edited, output: b, method }, { model: svd });
     assert.equal(ra.model, ws.model);
     assert.ok((await decodeRgb(a)).equals(await decodeRgb(b)), 'same seed, same model: identical output');
     const c = path.join(outDir, 'c.mp4');
-    await editVideo({ video: short, editedFrame: edited, output: c, model: ws.model, method });
+    await editVideo({ video: short, editedFrame: edited, output: c, model: ws.model, ...method });
     assert.ok((await decodeRgb(a)).equals(await decodeRgb(c)), 'a model passed in == the model loaded from its folder');
   } finally {
     await svd.release();
@@ -97,8 +104,9 @@ test('an aborted signal stops editVideo with nothing written', async () => {
   const controller = new AbortController();
   let aborted = false;
   await assert.rejects(
-    editVideo({ video: clip, editedFrame: edited, output: path.join(outDir, 'out.mp4'), model: ws.model, method, signal: controller.signal },
+    editVideo({ video: clip, editedFrame: edited, output: path.join(outDir, 'out.mp4'), model: ws.model, ...method },
       {
+        signal: controller.signal,
         onProgress: (p) => {
           if (p.stage === 'invert' && !aborted) {
             aborted = true;
@@ -106,17 +114,34 @@ test('an aborted signal stops editVideo with nothing written', async () => {
           }
         },
       }),
+    (e: VideoshopError) => e instanceof VideoshopError && e.code === 'interrupted',
   );
   assert.ok(aborted);
   assert.deepEqual(files(outDir), []);
 });
 
-test('bad method options are refused before any model is loaded', async () => {
+test('bad options are refused before any model is loaded, naming the field in each surface\'s words', async () => {
   const outDir = ws.outDir();
-  await assert.rejects(
-    editVideo({ video: clip, editedFrame: edited, output: path.join(outDir, 'out.mp4'), model: ws.file('no-model-here'), method: { steps: 0 } }),
-    /^RangeError: steps must be an integer in \[1, 1000\], got 0$/,
-  );
+  const base = { video: clip, editedFrame: edited, output: path.join(outDir, 'out.mp4'), model: ws.file('no-model-here') };
+  await assert.rejects(editVideo({ ...base, steps: 0 }), (e: VideoshopError) => {
+    assert.equal(e.code, 'bad_option');
+    assert.equal(e.field, 'steps');
+    assert.equal(e.message, 'steps must be an integer in [1, 1000], got 0');
+    assert.equal(e.render(cliNaming), '--steps must be an integer in [1, 1000], got 0');
+    return true;
+  });
+  await assert.rejects(editVideo({ ...base, blockFrames: 10, blockOverlap: 6 }), (e: VideoshopError) => {
+    assert.equal(e.field, 'block-overlap');
+    assert.equal(e.message, 'blockOverlap 6: must be between 1 and half the block (5 frames)');
+    assert.equal(e.render(apiNaming), 'block-overlap 6: must be between 1 and half the block (5 frames)');
+    return true;
+  });
+  await assert.rejects(editVideo({ ...base, strength: 0.01 }), /strength 0\.01 of 25 steps runs no step: raise strength or steps/);
+  await assert.rejects(editVideo({ ...base, codec: 'ffv1' }), (e: VideoshopError) => e.field === 'codec' && /\.mp4 cannot hold ffv1/.test(e.message));
+  // The pipeline's own option set is checked too.
+  await assert.rejects(editVideo({ ...base, method: { steps: 0 } }), /^VideoshopError: method: steps must be an integer in \[1, 1000\], got 0$/);
+  await assert.rejects(editVideo({ ...base, stepz: 3 } as never), /unknown option "stepz"/);
+  assert.deepEqual(files(outDir), []);
 });
 
 test('out of memory (ONNX Runtime / allocator texts) becomes one actionable line; other errors pass through', () => {
@@ -128,14 +153,15 @@ test('out of memory (ONNX Runtime / allocator texts) becomes one actionable line
     'ENOMEM: not enough memory, read',
   ];
   for (const text of oom) {
-    const mapped = explainRuntimeError(new Error(text));
-    assert.ok(mapped instanceof UserError, text);
-    assert.equal(mapped.message, 'out of memory: try a smaller --size, fewer --block-frames, or a GPU (--device cuda)');
-    assert.equal(mapped.exitCode, 2);
+    const mapped = explainFailure(new Error(text));
+    assert.ok(mapped instanceof VideoshopError, text);
+    assert.equal(mapped.code, 'out_of_memory');
+    assert.equal(mapped.render(cliNaming), 'out of memory: try a smaller --size, fewer --block-frames, or a GPU (--device cuda)');
+    assert.equal(mapped.message, 'out of memory: try a smaller size, fewer blockFrames, or a GPU (device: "cuda")');
   }
   const other = new Error('Non-zero status code returned while running MatMul node: shape mismatch');
-  assert.equal(explainRuntimeError(other), other);
-  assert.equal(explainRuntimeError('std::bad_alloc') instanceof UserError, true, 'a thrown string is recognised too');
+  assert.equal(explainFailure(other), other);
+  assert.equal(explainFailure('std::bad_alloc') instanceof VideoshopError, true, 'a thrown string is recognised too');
 });
 
 test('looksUnedited: export differences are not an edit, a small real edit is', () => {

@@ -42,7 +42,10 @@ describe('newcomer', { concurrency: 3 }, () => {
   test('--json: usage errors and bad input are JSON on stdout with a stable code, exit 2', async () => {
     let r = await run(['edit', clip, '-e', edited, '-o', path.join(ws.outDir(), 'o.mp4'), '--steps', 'x', '--json']);
     assert.equal(r.code, 2);
-    assert.deepEqual(JSON.parse(r.stdout), { error: { code: 'usage', message: "option '--steps <n>' argument 'x' is invalid. --steps must be an integer." } });
+    assert.deepEqual(JSON.parse(r.stdout), { error: { code: 'bad_option', message: '--steps must be an integer in [1, 1000], got "x"' } });
+    r = await run(['edit', clip, '-o', path.join(ws.outDir(), 'o.mp4'), '--json']);
+    assert.equal(r.code, 2);
+    assert.deepEqual(JSON.parse(r.stdout), { error: { code: 'usage', message: "required option '-e, --edited-frame <image>' not specified (see videoshop edit --help)" } });
     r = await run(['edit', ws.file('missing.mp4'), '-e', edited, '-o', path.join(ws.outDir(), 'o.mp4'), '--model', ws.model, '--json']);
     assert.equal(r.code, 2);
     const j = JSON.parse(r.stdout) as { error: { code: string; message: string } };
@@ -83,6 +86,6 @@ describe('newcomer', { concurrency: 3 }, () => {
     assert.deepEqual([p.width, p.height, p.frames], [200, 120, 14], 'the first block (the tiny model\'s 14 frames) at the source size');
     const bad = await run(['edit', clip, '-e', edited, '-o', path.join(ws.outDir(), 'x.mp4'), '--model', ws.model, '--threads', '0']);
     assert.equal(bad.code, 2);
-    assert.match(bad.stderr, /--threads must be between 1 and 1024/);
+    assert.match(bad.stderr, /^videoshop: --threads must be an integer in \[1, 1024\], got "0"$/m);
   });
 });

@@ -252,7 +252,7 @@ describe('interruptions and races', () => {
     const codes = [a.code, b.code].sort();
     assert.deepEqual(codes, [0, 2], `${a.stderr}\n${b.stderr}`);
     const loser = a.code === 2 ? a : b;
-    assert.match(loser.stderr, /^videoshop: .*out\.mp4 (appeared while this edit ran: it was not replaced|already exists)/);
+    assert.match(loser.stderr, /^videoshop: .*out\.mp4 (appeared while this edit ran \(another program or edit wrote it\): it was not replaced|already exists)/);
     assert.deepEqual(files(outDir), ['out.mp4']);
     assert.equal((await probe(out)).frames, 8);
   });

@@ -53,8 +53,9 @@ test('the library says what is wrong without CLI flags, with a code', async () =
   const existing = path.join(dir, 'exists.mp4');
   writeFileSync(existing, 'keep');
   await assert.rejects(editVideo({ video: clip, editedFrame: edited, output: existing, model: ws.model }), (e: Error & { code?: string }) => {
-    assert.equal(e.code, 'output-exists');
+    assert.equal(e.code, 'output_exists');
     assert.doesNotMatch(e.message, /--/);
+    assert.match(e.message, /choose another output or pass force: true to replace it$/);
     return true;
   });
   const m = ws.file('m-bad-config');
@@ -63,7 +64,7 @@ test('the library says what is wrong without CLI flags, with a code', async () =
   writeFileSync(cfg, JSON.stringify({ ...JSON.parse(readFileSync(cfg, 'utf8')), latent_channels: 1e6 }));
   mkdirSync(path.join(dir, 'x'));
   await assert.rejects(editVideo({ video: clip, editedFrame: edited, output: path.join(dir, 'x', 'o.mp4'), model: m }), (e: Error & { code?: string }) => {
-    assert.equal(e.code, 'bad-config');
+    assert.equal(e.code, 'bad_config');
     assert.match(e.message, /vae\/config\.json: "latent_channels" is 1000000, more than 64/);
     return true;
   });

@@ -48,7 +48,8 @@ async function freshCache(): Promise<string> {
 async function rejectsHub(p: Promise<unknown>, code: string, message: RegExp): Promise<void> {
   await assert.rejects(p, (err: unknown) => {
     assert.ok(err instanceof HubError, `a HubError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
+    assert.equal(err.kind, code, err.message);
+    assert.equal(err.code, `hub_${code.replace(/-/g, '_')}`, 'the stable code of every surface');
     assert.match(err.message, message);
     assert.ok(!err.message.includes('\n'), 'one line');
     return true;

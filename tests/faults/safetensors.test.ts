@@ -45,7 +45,7 @@ for (const [what, make, message] of cases) {
     const f = make();
     assert.throws(() => readHeader(f), (err: unknown) => {
       assert.ok(err instanceof SafetensorsError, String(err));
-      assert.equal(err.code, 'bad-weights');
+      assert.equal(err.code, 'bad_weights');
       assert.ok(err.message.startsWith(`${f} is not a valid safetensors file: `), err.message);
       assert.match(err.message, message);
       assert.ok(!err.message.includes('\n'));

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Tensor } from '../../src/tensor.js';
-import { VideoError } from '../../src/video/errors.js';
+import { VideoshopError } from '../../src/util/errors.js';
 import { FramesPngWriter } from '../../src/video/frames-png.js';
 import { probeVideo } from '../../src/video/probe.js';
 import { writeVideo } from '../../src/video/write.js';
@@ -33,7 +33,7 @@ const fps = { num: 12, den: 1 };
 
 async function rejectsCode(p: Promise<unknown>, code: string, message?: RegExp): Promise<void> {
   await assert.rejects(p, (err: unknown) => {
-    assert.ok(err instanceof VideoError, String(err));
+    assert.ok(err instanceof VideoshopError, String(err));
     assert.equal(err.code, code, err.message);
     if (message) assert.match(err.message, message);
     assert.ok(!err.message.includes('\n'));
@@ -51,7 +51,7 @@ test('a full disk (tiny tmpfs): the write fails with one line, nothing is left, 
     writeFileSync(out, 'the previous good result');
     const before = sha(out);
     const frames = Array.from({ length: 24 }, (_, i) => noise(160, 120, i + 1));
-    await rejectsCode(writeVideo(out, frames, { width: 160, height: 120, fps, crf: 0, preset: 'ultrafast', overwrite: true }), 'disk-full',
+    await rejectsCode(writeVideo(out, frames, { width: 160, height: 120, fps, crf: 0, preset: 'ultrafast', overwrite: true }), 'disk_full',
       /^no space left on the disk of .*full while writing out\.mp4: free some space or choose another output folder; nothing was written$/);
     assert.deepEqual(listing(dir), ['out.mp4']);
     assert.equal(sha(out), before, 'the previous output is untouched, even with overwrite');
@@ -68,7 +68,7 @@ test('a read-only folder is refused before any frame is encoded', async () => {
     function* frames(): Generator<Tensor> {
       for (let i = 0; i < 3; i++, pulled++) yield solid(32, 32, 0);
     }
-    await rejectsCode(writeVideo(path.join(dir, 'out.mp4'), frames(), { width: 32, height: 32, fps }), 'not-writable', /cannot write into .*ro: (the file system is read-only|permission denied)/);
+    await rejectsCode(writeVideo(path.join(dir, 'out.mp4'), frames(), { width: 32, height: 32, fps }), 'not_writable', /cannot write into .*ro: (the file system is read-only|permission denied)/);
     assert.equal(pulled, 0, 'no frame was asked for');
   } finally {
     cleanup();
@@ -85,9 +85,9 @@ function fakeFfmpeg(dir: string, after: string): string {
 
 test('ffmpeg exiting 0 is not trusted: a damaged file or an error on stderr fails the write', async () => {
   const cases: [string, string, RegExp][] = [
-    ['truncate -s $(( $(stat -c %s "$out") * 2 / 3 )) "$out"', 'verify-failed', /^the written video failed its check \(.*\): nothing was written to .*out\.mp4; check the disk and run again$/],
-    ['echo "[mp4 @ 0x1] Error writing trailer of $out: No space left on device" >&2', 'disk-full', /no space left on the disk/],
-    ['echo "av_interleaved_write_frame(): Input/output error" >&2', 'encode-failed', /ffmpeg reported an error .*Input\/output error; nothing was written/],
+    ['truncate -s $(( $(stat -c %s "$out") * 2 / 3 )) "$out"', 'verify_failed', /^the written video failed its check \(.*\): nothing was written to .*out\.mp4; check the disk and run again$/],
+    ['echo "[mp4 @ 0x1] Error writing trailer of $out: No space left on device" >&2', 'disk_full', /no space left on the disk/],
+    ['echo "av_interleaved_write_frame(): Input/output error" >&2', 'encode_failed', /ffmpeg reported an error .*Input\/output error; nothing was written/],
   ];
   const saved = process.env.FFMPEG_PATH;
   try {
@@ -112,7 +112,7 @@ test('an output that appears while encoding is not replaced, and the result is d
       yield solid(32, 32, 0);
     }
   }
-  await rejectsCode(writeVideo(out, frames(), { width: 32, height: 32, fps }), 'output-exists', /appeared while this edit ran .* it was not replaced/);
+  await rejectsCode(writeVideo(out, frames(), { width: 32, height: 32, fps }), 'output_exists', /appeared while this edit ran .* it was not replaced/);
   assert.equal(readFileSync(out, 'utf8'), 'written by someone else meanwhile');
   assert.deepEqual(listing(dir), ['out.mp4']);
 });
@@ -124,7 +124,7 @@ test('two writers racing for one output: exactly one wins, its file is complete,
   const results = await Promise.allSettled([write(10), write(14), write(18)]);
   const won = results.filter((r) => r.status === 'fulfilled');
   assert.equal(won.length, 1, JSON.stringify(results.map((r) => r.status)));
-  for (const r of results) if (r.status === 'rejected') assert.equal((r.reason as VideoError).code, 'output-exists');
+  for (const r of results) if (r.status === 'rejected') assert.equal((r.reason as VideoshopError).code, 'output_exists');
   const info = await probeVideo(out);
   assert.equal(info.frameCount, (won[0] as PromiseFulfilledResult<{ frameCount: number }>).value.frameCount);
   assert.deepEqual(listing(dir), ['out.mp4']);
@@ -143,25 +143,25 @@ test('stale temp files of dead runs are removed when a later run targets the sam
 test('an output path that is a folder is refused, also with overwrite', async () => {
   const dir = fresh();
   mkdirSync(path.join(dir, 'out.mp4'));
-  await rejectsCode(writeVideo(path.join(dir, 'out.mp4'), [solid(32, 32, 0)], { width: 32, height: 32, fps, overwrite: true }), 'output-not-file', /is not a regular file/);
+  await rejectsCode(writeVideo(path.join(dir, 'out.mp4'), [solid(32, 32, 0)], { width: 32, height: 32, fps, overwrite: true }), 'output_not_file', /is not a regular file/);
   assert.deepEqual(listing(dir), ['out.mp4']);
 });
 
 test('a too-long output name is refused before any frame is encoded', async () => {
   const dir = fresh();
-  await rejectsCode(writeVideo(path.join(dir, `${'x'.repeat(240)}.mp4`), [solid(32, 32, 0)], { width: 32, height: 32, fps }), 'name-too-long', /is 244 bytes long: at most \d+ fit/);
+  await rejectsCode(writeVideo(path.join(dir, `${'x'.repeat(240)}.mp4`), [solid(32, 32, 0)], { width: 32, height: 32, fps }), 'name_too_long', /is 244 bytes long: at most \d+ fit/);
   assert.deepEqual(listing(dir), []);
 });
 
 test('frame PNGs never replace a file this run did not write, and a failed run removes its own', async () => {
   const dir = fresh();
   writeFileSync(path.join(dir, 'frame_00001.png'), 'the user\'s file');
-  assert.throws(() => new FramesPngWriter(dir, 3), (e: VideoError) => e.code === 'frames-dir-not-empty' && /already holds frame_00001\.png/.test(e.message));
+  assert.throws(() => new FramesPngWriter(dir, 3), (e: VideoshopError) => e.code === 'frames_dir_not_empty' && /already holds frame_00001\.png/.test(e.message));
   const target = path.join(dir, 'sub');
   const writer = new FramesPngWriter(target, 3);
   await writer.write(solid(8, 8, 0), 0);
   writeFileSync(path.join(target, 'frame_00001.png'), 'appeared meanwhile');
-  await assert.rejects(writer.write(solid(8, 8, 0), 1), (e: VideoError) => e.code === 'frames-dir-not-empty');
+  await assert.rejects(writer.write(solid(8, 8, 0), 1), (e: VideoshopError) => e.code === 'frames_dir_not_empty');
   assert.equal(readFileSync(path.join(target, 'frame_00001.png'), 'utf8'), 'appeared meanwhile');
   writer.cleanup();
   assert.deepEqual(listing(target), ['frame_00001.png'], 'only what this run wrote was removed');

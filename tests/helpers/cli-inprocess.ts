@@ -1,6 +1,6 @@
 /** Runs the CLI inside the test process (fast): stdout lines from `print`, stderr (progress, errors) captured. */
 import assert from 'node:assert/strict';
-import { runCli } from '../../src/cli/main.js';
+import { runCli } from '../../src/main.js';
 
 export interface CliRun {
   code: number;

@@ -136,22 +136,31 @@ describe('uploads', () => {
     assert.deepEqual(readdirSync(srv.queue.jobsDir), [], 'no job folder left behind');
   });
 
-  test('bad options are refused by their CLI names', async () => {
-    const cases: [unknown, RegExp][] = [
-      [{ steps: 'many' }, /^option steps must be an integer/],
-      [{ strength: 3 }, /^option strength must be in \(0, 1\]/],
+  test('bad options are refused by the schema, before queueing, naming the option with its code', async () => {
+    const cases: [unknown, RegExp, string?][] = [
+      [{ steps: 'many' }, /^steps must be an integer in \[1, 1000\], got "many"/, 'steps'],
+      [{ strength: 3 }, /^strength must be a number in \(0, 1\], got 3/, 'strength'],
       [{ output: '/etc/passwd' }, /^unknown option "output"/],
-      [{ normalization: 'magic' }, /must be one of per-frame-centered, per-channel, none/],
-      [{ size: '-1x5' }, /size must look like 1024x576/],
+      [{ normalization: 'magic' }, /must be one of per-frame-centered, per-channel, none/, 'normalization'],
+      [{ size: '-1x5' }, /^size must be a size WxH/, 'size'],
+      [{ size: '1x1' }, /^size must be a size WxH with whole sides \[16, 65536\]/, 'size'],
+      [{ crf: 1000 }, /^crf must be an integer in \[0, 63\]/, 'crf'],
+      [{ 'block-frames': 0 }, /^block-frames must be an integer in \[2, 256\]/, 'block-frames'],
+      [{ blockOverlap: -1 }, /^block-overlap must be an integer in \[1, 128\]/, 'block-overlap'],
+      [{ 'block-frames': 8, 'block-overlap': 5 }, /^block-overlap 5: must be between 1 and half the block \(4 frames\)/, 'block-overlap'],
+      [{ codec: 'ffv1' }, /^\.mp4 cannot hold ffv1: use codec h264 or hevc/, 'codec'],
+      [{ threads: 4 }, /^unknown option "threads"/],
       [{ model: 'someone/else' }, /this server runs/],
       ['[1,2]', /options must be a JSON object/],
       ['{nope', /options is not valid JSON/],
     ];
-    for (const [options, message] of cases) {
+    for (const [options, message, field] of cases) {
       const r = await postJob(base, { video: clip, editedFrame: edited, options });
       assert.equal(r.status, 400, JSON.stringify(options));
       assert.match(String(r.body.error), message);
+      if (field) assert.deepEqual([r.body.code, r.body.field], ['bad_option', field], JSON.stringify(r.body));
     }
+    assert.deepEqual((await getJson(base, '/api/jobs')).body.jobs, [], 'nothing was queued');
   });
 
   test('ids and names from the client never reach the file system', async () => {
@@ -278,7 +287,7 @@ describe('jobs', () => {
   });
 
   test('FIFO, one at a time; the API answers during inference; a running job cancels within a step, a queued one at once', async () => {
-    const pid = srv.queue.slots[0].pid;
+    const pid = srv.workerPids()[0];
     const first = String((await postJob(base, { video: long, editedFrame: edited, options: { seed: 1 } })).body.id);
     const second = String((await postJob(base, { video: clip, editedFrame: edited, options: FAST })).body.id);
     const third = String((await postJob(base, { video: clip, editedFrame: edited, options: FAST })).body.id);
@@ -308,20 +317,20 @@ describe('jobs', () => {
     assert.equal(next.status, 'done', JSON.stringify(next));
     assert.equal(((await getJson(base, `/api/jobs/${third}`)).body as unknown as JobJson).status, 'cancelled');
     // The model stayed loaded: the worker process that ran `first` ran `second` too.
-    assert.equal(srv.queue.slots.length, 1);
-    assert.equal(srv.queue.slots[0].pid, pid);
+    assert.deepEqual(srv.workerPids(), [pid]);
   });
 
   test('an inference process that dies mid-job fails that job with the reason; a fresh one runs the next', async () => {
     const victim = String((await postJob(base, { video: long, editedFrame: edited, options: { seed: 2 } })).body.id);
     await readEvents(base, victim, (j) => j.progress?.stage === 'invert');
-    const pid = srv.queue.slots[0].pid!;
+    const pid = srv.workerPids()[0]!;
     process.kill(pid, 'SIGKILL');
     const failed = await waitFinished(base, victim, 30_000);
     assert.equal(failed.status, 'failed');
     assert.equal(failed.error, 'the inference worker died (signal SIGKILL)');
+    assert.equal((failed as JobJson & { error_code: string }).error_code, 'worker_died');
     const next = String((await postJob(base, { video: clip, editedFrame: edited, options: FAST })).body.id);
     assert.equal((await waitFinished(base, next)).status, 'done');
-    assert.notEqual(srv.queue.slots[0].pid, pid, 'a new worker process');
+    assert.notEqual(srv.workerPids()[0], pid, 'a new worker process');
   });
 });

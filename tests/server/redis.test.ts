@@ -9,7 +9,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { after, before, test } from 'node:test';
 import { Queue } from 'bullmq';
-import { QUEUE_NAME } from '../../src/server/redis-queue.js';
+import { QUEUE_NAME } from '../../src/server/redis-dispatcher.js';
 import type { RunningServer } from '../../src/server/server.js';
 import { spawnVideoshop, type CliProcess } from '../helpers/cli.js';
 import { createWorkspace, firstFrame, makeVideo, probe, type Workspace } from '../edit/fixtures.js';

@@ -25,7 +25,7 @@ describe('locating ffmpeg', () => {
     assert.equal(ffmpegPath(), real);
     assert.equal(ffprobePath(), real.replace(/ffmpeg$/, 'ffprobe')); // found next to ffmpeg
     process.env.FFMPEG_PATH = '/nonexistent/ffmpeg';
-    assert.throws(() => ffmpegPath(), /^VideoError: FFMPEG_PATH=\/nonexistent\/ffmpeg is not an executable file$/);
+    assert.throws(() => ffmpegPath(), /^VideoshopError: FFMPEG_PATH=\/nonexistent\/ffmpeg is not an executable file$/);
     process.env.FFPROBE_PATH = '/nonexistent/ffprobe';
     assert.throws(() => ffprobePath(), /FFPROBE_PATH=\/nonexistent\/ffprobe is not an executable file/);
   });
@@ -42,7 +42,7 @@ describe('locating ffmpeg', () => {
       assert.equal((err as Error & { userFacing?: boolean }).userFacing, true);
       return true;
     });
-    assert.throws(() => ffprobePath(), /^VideoError: ffprobe not found: install ffmpeg .* or set FFPROBE_PATH$/);
+    assert.throws(() => ffprobePath(), /^VideoshopError: ffprobe not found: install ffmpeg .* or set FFPROBE_PATH$/);
   });
 
   it('extracts the telling line of an ffmpeg error', () => {

@@ -101,8 +101,8 @@ describe('readImage', () => {
   });
 
   it('fails with one clear line on missing, non-image and truncated files', async () => {
-    await assert.rejects(readImage(file('nope.png')), /^VideoError: image not found: .*nope\.png$/);
-    await assert.rejects(readImage(await fixtures.text()), /^VideoError: cannot read image .*text\.mp4: .*unsupported image format/);
+    await assert.rejects(readImage(file('nope.png')), /^VideoshopError: image not found: .*nope\.png$/);
+    await assert.rejects(readImage(await fixtures.text()), /^VideoshopError: cannot read image .*text\.mp4: .*unsupported image format/);
     const tiff = readFileSync(file('x.tiff'));
     writeFileSync(file('cut.tiff'), tiff.subarray(0, tiff.length / 2));
     await assert.rejects(readImage(file('cut.tiff')), (err: Error) => {

@@ -8,6 +8,7 @@ import { ffprobePath, runTool } from '../../src/video/ffmpeg.js';
 import { chwToRgb8 } from '../../src/video/pixels.js';
 import { probeVideo, type VideoInfo } from '../../src/video/probe.js';
 import { readFrames } from '../../src/video/read.js';
+import { renderParts } from '../../src/util/errors.js';
 import { frameTimes } from '../../src/video/timing.js';
 import { writeVideo, type WriteOptions } from '../../src/video/write.js';
 import { dir, fixtures } from './fixtures.js';
@@ -29,7 +30,7 @@ async function reencode(src: string, name: string, extra: Partial<WriteOptions> 
     width: info.width, height: info.height, fps: info.fps, look: info, timestamps: frameTimes(info),
     audioFrom: info.hasAudio ? src : undefined, ...extra,
   });
-  return { info, back: await probeVideo(out), frames, out, notes: result.notes, audio: result.audio };
+  return { info, back: await probeVideo(out), frames, out, notes: result.notes.map((n) => renderParts(n)), audio: result.audio };
 }
 
 function meanLevels(a: Tensor, b: Tensor): number {
@@ -47,7 +48,7 @@ describe('output formats', () => {
   it('plans containers and codecs by extension, and refuses what does not fit', () => {
     assert.deepEqual([planEncode('a.mp4', 8, 8).codec, planEncode('a.MOV', 8, 8).container, planEncode('a.webm', 8, 8).codec], ['h264', 'mov', 'vp9']);
     assert.throws(() => planEncode('a.avi', 8, 8), /unknown extension \.avi; use \.mp4, \.mov, \.mkv or \.webm/);
-    assert.throws(() => planEncode('a.webm', 8, 8, { codec: 'h264' }), /\.webm cannot hold h264: use vp9/);
+    assert.throws(() => planEncode('a.webm', 8, 8, { codec: 'h264' }), /\.webm cannot hold h264: use codec vp9/);
     assert.throws(() => planEncode('a.mp4', 8, 8, { codec: 'ffv1' }), /\.mp4 cannot hold ffv1/);
     assert.throws(() => planEncode('a.mp4', 8, 8, { crf: 60 }), /crf must be an integer within 0…51/);
     assert.throws(() => planEncode('a.mp4', 8, 8, { preset: 'quick' }), /preset must be one of/);

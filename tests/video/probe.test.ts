@@ -74,7 +74,7 @@ describe('probeVideo', () => {
     it(`fails with one clear line on ${name}`, async () => {
       const file = await make();
       await assert.rejects(probeVideo(file), (err: Error) => {
-        assert.equal(err.name, 'VideoError');
+        assert.equal(err.name, 'VideoshopError');
         assert.match(err.message, message);
         assert.ok(!err.message.includes('\n'));
         return true;
@@ -86,6 +86,6 @@ describe('probeVideo', () => {
     const file = path.join(dir, 'locked.mp4');
     copyFileSync(await fixtures.mp4(), file);
     chmodSync(file, 0o000);
-    await assert.rejects(probeVideo(file), /^VideoError: cannot read video .*locked\.mp4: permission denied$/);
+    await assert.rejects(probeVideo(file), /^VideoshopError: cannot read video .*locked\.mp4: permission denied$/);
   });
 });

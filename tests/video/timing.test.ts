@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseTimeArg } from '../../src/cli/video-options.js';
+import { timeArg } from '../../src/cli/args.js';
+import { VideoshopError } from '../../src/util/errors.js';
 import type { VideoInfo } from '../../src/video/probe.js';
 import { frameTime, frameTimes, segmentFrames } from '../../src/video/timing.js';
 
@@ -28,13 +29,13 @@ describe('frame timing', () => {
     assert.deepEqual(segmentFrames(cfr, 0.1, 0.1), { start: 3, count: 3 });
     assert.ok(Math.abs(frameTime(cfr, 3) - 3003 / 30000) < 1e-12);
     assert.throws(() => segmentFrames(vfr, 2), /start 2 s is past the last frame \(at 1\.450 s\)/);
-    assert.throws(() => segmentFrames(vfr, -1), RangeError);
+    assert.throws(() => segmentFrames(vfr, -1), (e: VideoshopError) => e instanceof VideoshopError && e.field === 'start');
     assert.throws(() => segmentFrames(vfr, 0, 0), /duration must be a positive time/);
   });
 
   it('parses times as seconds or [h:]m:s', () => {
-    const p = parseTimeArg('--start');
+    const p = timeArg('start');
     assert.deepEqual(['12.5', '1:02.5', '1:00:02', '0'].map(p), [12.5, 62.5, 3602, 0]);
-    for (const bad of ['', '-1', '1:2:3:4', 'abc', '1.5:00']) assert.throws(() => p(bad), /--start must be seconds/);
+    for (const bad of ['', '-1', '1:2:3:4', 'abc', '1.5:00']) assert.throws(() => p(bad), /^VideoshopError: start must be seconds/);
   });
 });

@@ -127,7 +127,7 @@ describe('writeVideo', () => {
     const src = await fixtures.mp4();
     const frames = [solid(32, 32, [0, 0, 0])];
     const opts = { width: 32, height: 32, fps: { num: 12, den: 1 }, inputs: [src] };
-    await assert.rejects(writeVideo(src, frames, opts), /^VideoError: refusing to overwrite the input: .* choose another output path$/);
+    await assert.rejects(writeVideo(src, frames, opts), /^VideoshopError: refusing to overwrite the input: .* choose another output path$/);
     const link = path.join(outDir(), 'link.mp4');
     symlinkSync(src, link);
     await assert.rejects(writeVideo(link, frames, opts), /refusing to overwrite the input/);

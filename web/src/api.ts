@@ -34,12 +34,21 @@ export interface Job {
   urls: { self: string; events: string; source: string; edited_frame: string; thumbnail: string; result: string | null };
 }
 
+/** A job option, as the edit schema declares it (GET /api/options). */
 export interface OptionSpec {
   name: string;
+  label: string;
   help: string;
-  type: 'number' | 'integer' | 'boolean' | 'choice' | 'size';
-  default?: number | string | boolean | null;
+  type: 'number' | 'integer' | 'boolean' | 'choice' | 'size' | 'time' | 'text' | 'path';
+  group: 'basic' | 'expert';
+  default: number | string | boolean | null;
+  defaultText?: string;
+  min?: number;
+  max?: number;
+  exclusiveMin?: boolean;
   choices?: string[];
+  offHelp?: string;
+  preview?: number | string | boolean;
 }
 
 export interface Health {
@@ -49,11 +58,38 @@ export interface Health {
   limits: { max_upload_bytes: number; quota_bytes: number; used_bytes: number };
 }
 
-export class ApiError extends Error {}
+/** An API error body: the API's message, and its parts for the page to word with its own labels. */
+interface ErrorBody {
+  error?: string;
+  code?: string;
+  field?: string;
+  parts?: (string | { field: string; value?: string | number | boolean })[];
+}
+
+/** The page's names of the options (the schema's labels), for messages in its own words. */
+const labels = new Map<string, string>();
+
+export function setOptionLabels(specs: readonly OptionSpec[]): void {
+  for (const s of specs) labels.set(s.name, s.label);
+}
+
+export class ApiError extends Error {
+  constructor(message: string, readonly code?: string, readonly field?: string) {
+    super(message);
+  }
+}
+
+/** The message in the page's words: an option named by its label ("Frame of another shape: crop"), not the API's name. */
+function errorOf(body: ErrorBody, fallback: string): ApiError {
+  const message = body.parts?.length
+    ? body.parts.map((p) => (typeof p === 'string' ? p : `“${labels.get(p.field) ?? p.field}”${p.value === undefined ? '' : `: ${String(p.value)}`}`)).join('')
+    : body.error ?? fallback;
+  return new ApiError(message, body.code, body.field);
+}
 
 async function json<T>(res: Response): Promise<T> {
   const body = await res.json().catch(() => ({ error: `${res.status} ${res.statusText}` }));
-  if (!res.ok) throw new ApiError((body as { error?: string }).error ?? `${res.status} ${res.statusText}`);
+  if (!res.ok) throw errorOf(body as ErrorBody, `${res.status} ${res.statusText}`);
   return body as T;
 }
 
@@ -82,14 +118,14 @@ export const api = {
       xhr.upload.onprogress = (e) => e.lengthComputable && onProgress(e.loaded / e.total);
       xhr.onerror = () => reject(new ApiError('the upload failed (connection lost)'));
       xhr.onload = () => {
-        let body: { error?: string };
+        let body: ErrorBody;
         try {
           body = JSON.parse(xhr.responseText);
         } catch {
           body = { error: `${xhr.status} ${xhr.statusText}` };
         }
         if (xhr.status === 201) resolve(body as Upload);
-        else reject(new ApiError(body.error ?? `upload failed (${xhr.status})`));
+        else reject(errorOf(body, `upload failed (${xhr.status})`));
       };
       const form = new FormData();
       form.append('video', file, file.name);

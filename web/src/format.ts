@@ -18,7 +18,7 @@ export function progressText(p: Progress | null): string {
   const parts = [p.stage, `step ${p.step}/${p.total}`];
   if (p.blocks && p.blocks > 1) parts.push(`block ${p.block}/${p.blocks}`);
   parts.push(`${Math.round(p.fraction * 100)}%`);
-  if (p.eta_s !== null) parts.push(`ETA ${duration(p.eta_s)}`);
+  if (p.etaSeconds !== null) parts.push(`ETA ${duration(p.etaSeconds)}`);
   return parts.join(' · ');
 }
 

@@ -1,12 +1,11 @@
 /**
- * The settings form, generated from GET /api/options: the CLI's option names, defaults and help texts. Empty fields
- * mean "the default"; only what the user set goes into the job's options.
+ * The settings form, generated from GET /api/options (the edit schema): labels, defaults, ranges and help texts; the
+ * basic fields first, the expert ones folded away. Empty fields mean "the default"; only what the user set goes into
+ * the job's options.
  */
-import { api, type OptionSpec, type VideoSummary } from './api.js';
+import { api, setOptionLabels, type OptionSpec, type VideoSummary } from './api.js';
 import { $, el } from './dom.js';
 import { duration } from './format.js';
-
-const PRIMARY = ['strength', 'steps', 'guidance', 'seed', 'size'];
 
 export class Settings {
   private specs: OptionSpec[] = [];
@@ -16,10 +15,11 @@ export class Settings {
   async init(): Promise<void> {
     const { model, device, options } = await api.options();
     this.specs = options;
+    setOptionLabels(options);
     const primary = $('primary-options');
     const advanced = $('advanced-options');
-    primary.append(field({ name: 'model', help: `the model this server has loaded (start \`videoshop serve --model …\` for another); device ${device}`, type: 'choice' }, model));
-    for (const spec of options) (PRIMARY.includes(spec.name) ? primary : advanced).append(field(spec));
+    primary.append(field({ name: 'model', label: 'Model', help: `the model this server has loaded, on ${device}`, type: 'text', group: 'basic', default: model }, model));
+    for (const spec of options) (spec.group === 'basic' ? primary : advanced).append(field(spec));
     $('settings-form').addEventListener('input', () => this.scheduleEstimate());
   }
 
@@ -78,12 +78,16 @@ function field(spec: OptionSpec, fixed?: string): HTMLElement {
     input.append(el('option', { value: '', textContent: spec.default ? `${spec.default} (default)` : 'default' }));
     for (const c of spec.choices ?? []) if (c !== spec.default) input.append(el('option', { value: c, textContent: c }));
   } else {
-    input = el('input', { id, type: spec.type === 'size' ? 'text' : 'number', placeholder: spec.default === undefined || spec.default === null ? 'auto' : String(spec.default) });
+    const numeric = spec.type === 'number' || spec.type === 'integer';
+    input = el('input', { id, type: numeric ? 'number' : 'text', placeholder: spec.default === null ? spec.defaultText ?? 'auto' : String(spec.default) });
     if (spec.type === 'integer') input.step = '1';
     if (spec.type === 'number') input.step = 'any';
-    if (spec.type === 'size') input.placeholder = 'auto, e.g. 1024x576';
+    if (numeric && spec.min !== undefined) input.min = String(spec.min);
+    if (numeric && spec.max !== undefined && spec.max < Number.MAX_SAFE_INTEGER) input.max = String(spec.max);
+    if (spec.type === 'size') input.placeholder = `${spec.defaultText ? 'auto' : ''}, e.g. 1024x576`.replace(/^, /, '');
+    if (spec.type === 'time') input.placeholder = spec.defaultText ?? 'seconds or m:s';
   }
-  const label = el('label', { htmlFor: id, className: 'option-name' }, `--${spec.name}`);
+  const label = el('label', { htmlFor: id, className: 'option-name' }, spec.label);
   const row = el('div', { className: `option ${spec.type === 'boolean' ? 'boolean' : ''}` }, label, input, el('small', { textContent: spec.help }));
   row.title = spec.help;
   return row;

@@ -1,0 +1,89 @@
+/**
+ * How long an edit will take, before it starts: the edit's own plan (src/edit/plan.ts: size, section, preview,
+ * blocks, steps) priced at a measured pace — seconds per UNet step per frame-pixel, per VAE pass per pixel, per frame
+ * read and written. The pace comes from the last finished edit on this machine, else from the short test edit a
+ * server runs after loading its model (src/edit/calibrate.ts). Pure arithmetic: any video length is O(1).
+ */
+import { MAX_FRAMES, planEdit, type EditPlan, type ModelGeometry } from './plan.js';
+import { checkEditRequest, type EditRequest } from './request.js';
+import type { EditResult } from './edit-video.js';
+import { msg, option, VideoshopError } from '../util/errors.js';
+
+/** A measured edit's numbers (a finished edit's result, or the test edit's). */
+export interface Pace {
+  readonly frames: number;
+  readonly blocks: number;
+  readonly processing: { readonly width: number; readonly height: number };
+  readonly timings_ms: EditResult['timings'];
+  /** The measured edit's steps and strength (UNet steps per block = ⌊steps·strength⌋, inverted and denoised). */
+  readonly steps: number;
+  readonly strength: number;
+}
+
+/** What the estimated video is (an upload's summary will do). */
+export interface VideoShape {
+  readonly width: number;
+  readonly height: number;
+  readonly frames: number;
+  /** Frames per second, to turn a section (start/duration) into frames; default: 1 frame a second is never assumed. */
+  readonly fps?: number;
+}
+
+export interface EditEstimate {
+  /** Seconds, or null when there is no pace yet. */
+  readonly seconds: number | null;
+  readonly plan: EditPlan;
+  /** UNet steps (inversion + denoising, each guided pair counted once): the unit the pace is measured in. */
+  readonly unetSteps: number;
+  /** Where the pace comes from, in words. */
+  readonly basis: string;
+}
+
+/** SVD's geometry: what an estimate assumes before any edit has told it the model's. */
+export const SVD_GEOMETRY: ModelGeometry = { nativeArea: 1024 * 576, sizeMultiple: 64, numFrames: 14 };
+const MAX_SIDE = 65_536;
+
+/** The frames of a section of a constant-rate video (the edit itself uses every frame's time; this is for estimates). */
+export function sectionFrames(frames: number, fps: number | undefined, start?: number, duration?: number): number {
+  if (!fps || !(fps > 0) || (start === undefined && duration === undefined)) return frames;
+  const eps = 1e-6;
+  const first = Math.max(0, Math.ceil((start ?? 0) * fps - eps));
+  if (first >= frames) {
+    throw new VideoshopError('bad_option', msg`${option('start')} ${start} s is past the last frame (at ${((frames - 1) / fps).toFixed(3)} s)`,
+      { field: 'start', params: { value: start } });
+  }
+  const end = duration === undefined ? frames : Math.min(frames, Math.ceil(((start ?? 0) + duration) * fps - eps));
+  return Math.max(1, end - first);
+}
+
+/**
+ * The estimate of editing `video` with `options` (request fields; files are not needed). `pace`: the newest measured
+ * edit, with its `basis` in words; null: none yet (the plan is still returned). `model`: the loaded model's geometry.
+ */
+export function estimateEdit(
+  video: VideoShape,
+  options: Partial<EditRequest>,
+  pace: { readonly pace: Pace; readonly basis: string } | null,
+  model: ModelGeometry = SVD_GEOMETRY,
+): EditEstimate {
+  const { width, height, frames, fps } = video;
+  for (const [name, v, max] of [['width', width, MAX_SIDE], ['height', height, MAX_SIDE], ['frames', frames, MAX_FRAMES]] as const) {
+    if (!(Number.isInteger(v) && v >= 1 && v <= max)) {
+      throw new VideoshopError('bad_input', `the video's ${name} must be a whole number from 1 to ${max}, got ${v}`, { params: { [name]: v } });
+    }
+  }
+  const request = checkEditRequest({ video: 'v', editedFrame: 'e', output: 'o.mp4', ...options });
+  const plan = planEdit(video, sectionFrames(frames, fps, request.start, request.duration), request, model);
+  const unetSteps = 2 * plan.stepsPerBlock * plan.blocks;
+  if (!pace) return { seconds: null, plan, unetSteps, basis: 'no edit has been measured on this machine yet' };
+  const p = pace.pace;
+  const paceArea = p.processing.width * p.processing.height;
+  const area = plan.size.width * plan.size.height;
+  const t = p.timings_ms;
+  const paceSteps = Math.max(1, Math.floor(p.steps * p.strength));
+  const perStep = (t.invert + t.denoise) / (2 * paceSteps * p.blocks) / paceArea;
+  const perBlock = (t.encode + t.decode) / p.blocks / paceArea;
+  const perFrame = (t.read + t.write) / p.frames;
+  const ms = unetSteps * perStep * area + plan.blocks * perBlock * area + plan.frames * perFrame;
+  return { seconds: Math.max(1, Math.round(ms / 1000)), plan, unetSteps, basis: pace.basis };
+}

@@ -9,4 +9,4 @@ export { runVideoshop, type VideoshopInput, type VideoshopResult, type Videoshop
 export { DEFAULT_OPTIONS, resolveOptions, type VideoshopOptions, type VideoshopNoise } from './pipeline/options.js';
 export { loadSvd, DEFAULT_MODEL, type SvdModel, type SvdLoadOptions } from './models/svd.js';
 export { createTinyModel } from './models/tiny.js';
-export { resolveModel } from './hub/download.js';
+export { resolveModel } from './models/resolve.js';

@@ -10,4 +10,4 @@ export * from './schedulers/euler.js';
 export { runVideoshop, type VideoshopInput, type VideoshopResult, type VideoshopProgress } from './pipeline/videoshop.js';
 export { DEFAULT_OPTIONS, resolveOptions, type VideoshopOptions, type VideoshopNoise } from './pipeline/options.js';
 export { loadSvd, type SvdModel, type SvdLoadOptions } from './models/svd.js';
-export { resolveModel } from './hub/download.js';
+export { resolveModel } from './models/resolve.js';

@@ -5,9 +5,9 @@
  * passes (compare, embed, flow) holding a frame pair at a time, so memory does not grow with the video's length and
  * each pass can report progress.
  */
-import { resolveModel } from '../hub/download.js';
 import { loadClip, type ClipImageEmbedder } from '../models/clip/index.js';
 import { openModelRepository } from '../models/repository.js';
+import { resolveModel } from '../models/resolve.js';
 import { DEFAULT_MODEL } from '../models/svd.js';
 import type { ImageEmbedder } from '../models/types.js';
 import type { Tensor } from '../tensor.js';

@@ -1,22 +1,22 @@
 /**
- * `resolveModel`: a local diffusers folder, or a Hub repo id downloaded into the standard Hugging Face cache, fetching
- * only the files the loader reads (models/repository.ts decides which).
+ * `fetchSnapshot`: one Hub repo snapshot in the standard Hugging Face cache, holding the files a plan asks for and no
+ * others. The hub knows how to fetch, cache and resume files; which files a model needs is the caller's business (its
+ * `plan` callback), so the hub depends on no model format and any layout can be fetched the same way.
  *
- * Cache first: when the snapshot for the revision (refs/<revision> → commit) already holds every file needed, it is
- * used with no network request at all, whoever downloaded it (this code or Python). "Every file" means the preferred
- * variant's, unless `.no_exist` markers (written when a download had to fall back) say the Hub has none. A branch
- * that moved on the Hub is therefore not re-checked; pass a commit hash as `revision` to pin one, or delete
- * refs/<branch> to re-resolve. When the Hub cannot be reached, a cached snapshot is used even with fallbacks.
+ * Cache first: when the snapshot for the revision (refs/<revision> → commit) already holds every file the plan needs,
+ * it is used with no network request at all, whoever downloaded it (this code or Python). The plan sees the snapshot
+ * with `fallback: false` online, so a preference it cannot meet locally triggers a download, unless `.no_exist`
+ * markers (written when a download had to fall back) say the Hub has none. A branch that moved on the Hub is therefore
+ * not re-checked; pass a commit hash as `revision` to pin one, or delete refs/<branch> to re-resolve. When the Hub
+ * cannot be reached, a cached snapshot is used even with fallbacks.
  */
-import { mkdir, readFile, stat, statfs } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
-import { localRepoFiles, planRepository, type RepoFileSource, type WeightVariant } from '../models/repository.js';
 import { downloadBlob } from './blob.js';
 import { defaultCacheDir, isFile, offlineFromEnv, RepoCache } from './cache.js';
 import { HubClient, type RemoteFile } from './client.js';
 import { diskFull, HubError } from './errors.js';
-import { checkHubUrl, checkRevision } from './validate.js';
-import { TOY_MODEL, toyModelFolder } from '../models/toy.js';
+import { checkHubUrl, checkRevision, isRepoId } from './validate.js';
 
 export interface DownloadProgress {
   /** The repo path being downloaded (or the last one finished). */
@@ -28,17 +28,53 @@ export interface DownloadProgress {
   filesTotal: number;
 }
 
-export interface ResolveOptions {
+/** A repo's file list plus a way to read its small files: a local snapshot folder or the Hub's listing. */
+export interface RepoListing {
+  /** How messages name the repo: a folder path, or `org/name@revision`. */
+  readonly where: string;
+  /** Every file present, as repo-relative paths with forward slashes. */
+  readonly paths: ReadonlySet<string>;
+  /** Files known not to exist in the repo itself (a cache's `.no_exist` markers), though absent from `paths`. */
+  readonly absent?: ReadonlySet<string>;
+  /** A file's text; on the Hub this downloads the file into the snapshot (plans read small config files only). */
+  readText(repoPath: string): Promise<string>;
+}
+
+/** The caller's answer to "which files of this repo?". */
+export interface FilePlan {
+  /** Every repo path to have in the snapshot: what a download fetches, and nothing else. */
+  readonly requiredFiles: readonly string[];
+  /** Preferred files looked for and absent: recorded as `.no_exist` markers so the cache check accepts the fallback. */
+  readonly notFound: readonly string[];
+  /** Fallbacks taken, worth showing the user (passed to onNotice). */
+  readonly notices: readonly string[];
+}
+
+export interface PlanContext {
+  /**
+   * false: only a check of the cached snapshot while the Hub is reachable; the plan should fall back from a preferred
+   * file only where `listing.absent` says the Hub lacks it, so a missing preferred file leads to a download.
+   * true: the Hub's own listing, or a cached snapshot used because the Hub cannot be reached: fall back freely.
+   */
+  readonly fallback: boolean;
+}
+
+/**
+ * Picks the files to fetch from a listing; throws when the listing cannot serve (a cached snapshot that throws is
+ * simply not complete; a Hub listing that throws fails the fetch with that error).
+ */
+export type PlanFiles = (listing: RepoListing, context: PlanContext) => Promise<FilePlan>;
+
+/** Where and how to fetch: everything but the plan. */
+export interface SnapshotOptions {
   /** Branch, tag or commit (default main). */
   revision?: string;
-  /** Hub access token (default: env HF_TOKEN). Needed for gated repos such as the SVD ones. */
+  /** Hub access token (default: env HF_TOKEN). Needed for gated repos. */
   token?: string;
   /** Default: HF_HUB_CACHE, else HF_HOME/hub, else ~/.cache/huggingface/hub. */
   cacheDir?: string;
-  /** Weight variant to fetch (default none: the float32 files); falls back to the other one with a notice. */
-  variant?: WeightVariant | null;
   onProgress?: (p: DownloadProgress) => void;
-  /** Fallbacks taken (e.g. a component without fp16 weights). */
+  /** The plan's fallbacks (FilePlan.notices), and a cached snapshot used because the Hub could not be reached. */
   onNotice?: (message: string) => void;
   /** Default: env HF_ENDPOINT, else https://huggingface.co. */
   hubUrl?: string;
@@ -53,9 +89,13 @@ export interface ResolveOptions {
   signal?: AbortSignal;
 }
 
+export interface FetchSnapshotOptions extends SnapshotOptions {
+  plan: PlanFiles;
+}
+
 const DEFAULT_TIMEOUT_MS = 30_000;
 
-function timeoutFrom(o: ResolveOptions): number {
+function timeoutFrom(o: SnapshotOptions): number {
   if (o.timeoutMs !== undefined) return o.timeoutMs;
   const env = process.env.VIDEOSHOP_HUB_TIMEOUT;
   if (env === undefined || env === '') return DEFAULT_TIMEOUT_MS;
@@ -66,28 +106,19 @@ function timeoutFrom(o: ResolveOptions): number {
   return seconds * 1000;
 }
 
-const HUB_REPO_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
 const PROGRESS_INTERVAL_MS = 200;
 
-/** A local folder as is, else a Hub repo id → the local folder (a cache snapshot) in diffusers layout. */
-export async function resolveModel(idOrPath: string, options: ResolveOptions = {}): Promise<string> {
-  const local = await stat(idOrPath).catch(() => null);
-  if (local?.isDirectory()) return path.resolve(idOrPath);
-  if (!local && idOrPath === TOY_MODEL) return toyModelFolder();
-  if (local) {
-    throw new HubError('not-found', `${idOrPath} is a file: give a diffusers model folder (with model_index.json) or a Hub id like stabilityai/stable-video-diffusion-img2vid; single-file checkpoints are not supported`);
-  }
-  if (!HUB_REPO_ID.test(idOrPath) || idOrPath.includes('..')) {
-    throw new HubError('not-found', `${idOrPath} is neither a folder nor a Hub repo id (org/name, e.g. stabilityai/stable-video-diffusion-img2vid)`);
-  }
+/** The snapshot folder of `repoId` at `options.revision`, holding every file `options.plan` requires. */
+export async function fetchSnapshot(repoId: string, options: FetchSnapshotOptions): Promise<string> {
+  // The id names a cache folder: refuse anything that is not org/name before it becomes a path.
+  if (!isRepoId(repoId)) throw new HubError('not-found', `${repoId} is not a Hub repo id (org/name)`);
   const revision = checkRevision(options.revision ?? 'main');
-  const cache = new RepoCache(options.cacheDir ?? defaultCacheDir(), idOrPath);
-  const variant = options.variant ?? null;
+  const cache = new RepoCache(options.cacheDir ?? defaultCacheDir(), repoId);
   const offline = options.offline ?? offlineFromEnv();
 
   // Cache first. Online, a cached fallback counts only where the Hub is known to lack the preferred files.
   const commit = await cache.commitOf(revision);
-  const cached = commit ? await completeSnapshot(cache, commit, variant, offline) : null;
+  const cached = commit ? await completeSnapshot(cache, commit, options.plan, offline) : null;
   if (cached) {
     cached.notices.forEach((n) => options.onNotice?.(n));
     return cached.folder;
@@ -95,39 +126,58 @@ export async function resolveModel(idOrPath: string, options: ResolveOptions = {
   if (offline) {
     throw new HubError(
       'offline-missing',
-      `${idOrPath}@${revision} is not${commit ? ' completely' : ''} in the Hugging Face cache (${cache.cacheDir}) and HF_HUB_OFFLINE is set: run once online to download it, or point HF_HUB_CACHE at the cache that has it`,
+      `${repoId}@${revision} is not${commit ? ' completely' : ''} in the Hugging Face cache (${cache.cacheDir}) and HF_HUB_OFFLINE is set: run once online to download it, or point HF_HUB_CACHE at the cache that has it`,
     );
   }
   try {
-    return await download(cache, revision, variant, options);
+    return await download(cache, revision, options);
   } catch (err) {
     if (!(err instanceof HubError && (err.kind === 'network' || err.kind === 'stalled') && commit)) throw err;
-    const usable = await completeSnapshot(cache, commit, variant, true);
+    const usable = await completeSnapshot(cache, commit, options.plan, true);
     if (!usable) throw err;
-    options.onNotice?.(`${err.summary}; using the cached ${idOrPath}@${revision} (commit ${commit.slice(0, 8)})`);
+    options.onNotice?.(`${err.summary}; using the cached ${repoId}@${revision} (commit ${commit.slice(0, 8)})`);
     usable.notices.forEach((n) => options.onNotice?.(n));
     return usable.folder;
   }
 }
 
-/** The snapshot folder and its notices when it holds every required file, else null. */
+/** The snapshot folder and its plan's notices when it holds every required file, else null. */
 async function completeSnapshot(
   cache: RepoCache,
   commit: string,
-  variant: WeightVariant | null,
+  plan: PlanFiles,
   fallback: boolean,
 ): Promise<{ folder: string; notices: readonly string[] } | null> {
   const folder = cache.snapshot(commit);
   try {
-    const source = { ...(await localRepoFiles(folder)), absent: await cache.noExist(commit) };
-    const plan = await planRepository(source, { variant, fallback });
-    return { folder, notices: plan.notices };
+    const listing = { ...(await localListing(folder)), absent: await cache.noExist(commit) };
+    const files = await plan(listing, { fallback });
+    // The plan may not check presence itself: a snapshot missing a required file is not complete.
+    if (!files.requiredFiles.every((p) => listing.paths.has(p))) return null;
+    return { folder, notices: files.notices };
   } catch {
     return null;
   }
 }
 
-async function download(cache: RepoCache, revision: string, variant: WeightVariant | null, o: ResolveOptions): Promise<string> {
+/**
+ * Every file in a snapshot folder (symlinks to blobs followed; broken links, e.g. to a deleted blob, do not count).
+ * A snapshot holds only repo files, so listing all of it is small and assumes no layout.
+ */
+export async function localListing(folder: string): Promise<RepoListing> {
+  const root = path.resolve(folder);
+  const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
+  const paths = new Set<string>();
+  for (const e of entries) {
+    const full = path.join(e.parentPath, e.name);
+    if (e.isFile() || (e.isSymbolicLink() && (await stat(full).catch(() => null))?.isFile())) {
+      paths.add(path.relative(root, full).split(path.sep).join('/'));
+    }
+  }
+  return { where: root, paths, readText: (p) => readFile(path.join(root, ...p.split('/')), 'utf8') };
+}
+
+async function download(cache: RepoCache, revision: string, o: FetchSnapshotOptions): Promise<string> {
   const token = o.token ?? process.env.HF_TOKEN ?? process.env.HUGGING_FACE_HUB_TOKEN ?? undefined;
   const hubUrl = checkHubUrl(o.hubUrl ?? (process.env.HF_ENDPOINT || 'https://huggingface.co'));
   if (token && !token.startsWith('hf_')) {
@@ -142,22 +192,28 @@ async function download(cache: RepoCache, revision: string, variant: WeightVaria
   } catch (err) {
     throw client.explain(err);
   }
-  const cached = await completeSnapshot(cache, commit, variant, false);
+  const cached = await completeSnapshot(cache, commit, o.plan, false);
   if (cached) return cached.folder;
 
   const remote = await client.listFiles(commit);
+  const where = `${cache.repoId}@${revision}`;
+  const remoteFile = (p: string): RemoteFile => {
+    const file = remote.get(p);
+    if (!file) throw new HubError('file-not-found', `${where} has no file ${p}`);
+    return file;
+  };
   const fetchFile = (file: RemoteFile, onBytes?: (n: number) => void): Promise<string> =>
     fetchIntoCache(client, cache, commit, file, o, onBytes);
-  const source: RepoFileSource = {
-    where: `${cache.repoId}@${revision}`,
+  const listing: RepoListing = {
+    where,
     paths: new Set(remote.keys()),
-    readText: async (p) => readFile(await fetchFile(remote.get(p) as RemoteFile), 'utf8'),
+    readText: async (p) => readFile(await fetchFile(remoteFile(p)), 'utf8'),
   };
-  const plan = await planRepository(source, { variant, fallback: true });
+  const plan = await o.plan(listing, { fallback: true });
   plan.notices.forEach((n) => o.onNotice?.(n));
   await cache.markNoExist(commit, plan.notFound);
 
-  const files = plan.requiredFiles.map((p) => remote.get(p) as RemoteFile);
+  const files = [...new Set(plan.requiredFiles)].map(remoteFile);
   const present = await Promise.all(files.map((f) => isFile(cache.pointer(commit, f.path))));
   const totalBytes = files.reduce((s, f) => s + f.size, 0);
   let doneBytes = files.reduce((s, f, i) => s + (present[i] ? f.size : 0), 0);
@@ -182,7 +238,7 @@ async function fetchIntoCache(
   cache: RepoCache,
   commit: string,
   file: RemoteFile,
-  o: ResolveOptions,
+  o: SnapshotOptions,
   onBytes?: (n: number) => void,
 ): Promise<string> {
   const pointer = cache.pointer(commit, file.path);
@@ -230,7 +286,7 @@ function gb(bytes: number): string {
 }
 
 /** Emits at file boundaries, and at most every PROGRESS_INTERVAL_MS in between; bytes never go backwards. */
-function throttledProgress(onProgress: ResolveOptions['onProgress'], totalBytes: number, filesTotal: number) {
+function throttledProgress(onProgress: SnapshotOptions['onProgress'], totalBytes: number, filesTotal: number) {
   let last = 0;
   let lastBytes = 0;
   return {

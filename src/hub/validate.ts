@@ -57,6 +57,13 @@ export function checkHubUrl(raw: string): string {
   return raw.replace(/\/+$/, '');
 }
 
+const REPO_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
+
+/** `org/name` as the Hub spells repo ids, with no `..` (the id becomes a folder name in the cache). */
+export function isRepoId(id: string): boolean {
+  return REPO_ID.test(id) && !id.includes('..');
+}
+
 /** A branch, tag or commit: what can safely name a file under refs/. */
 export function checkRevision(rev: string): string {
   if (!/^[\w.-]+(\/[\w.-]+)*$/.test(rev) || rev.split('/').some((s) => s === '.' || s === '..')) {

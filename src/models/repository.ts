@@ -13,6 +13,7 @@
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import type { RepoListing } from '../hub/download.js';
 import { asObject } from '../util/config.js';
 import { VideoshopError } from '../util/errors.js';
 
@@ -96,16 +97,11 @@ export interface ModelRepository extends RepositoryPlan {
   readonly root: string;
 }
 
-/** A repo's file list plus a way to read its small JSON files: a local folder or a Hub listing. */
-export interface RepoFileSource {
-  /** How messages name the repo: a folder path, or `org/name@revision`. */
-  readonly where: string;
-  /** Every file present, as repo-relative paths with forward slashes. */
-  readonly paths: ReadonlySet<string>;
-  /** Files known not to exist in the repo itself (a cache's `.no_exist` markers), though absent from `paths`. */
-  readonly absent?: ReadonlySet<string>;
-  readText(repoPath: string): Promise<string>;
-}
+/**
+ * A repo's file list plus a way to read its small JSON files: a local folder or a Hub listing. The hub's type, so a
+ * plan made here is what hub/download.ts's fetchSnapshot calls back (models/resolve.ts).
+ */
+export type RepoFileSource = RepoListing;
 
 export interface PlanOptions {
   /** Preferred weight variant; default none (the float32 files). */

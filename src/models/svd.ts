@@ -2,13 +2,13 @@
  * Stable Video Diffusion as Videoshop uses it: a diffusers folder (or Hub id) → the three networks on ONNX Runtime,
  * the scheduler config, and the geometry the pipeline needs (native area, size multiple, frames per block).
  */
-import { resolveModel, type ResolveOptions } from '../hub/download.js';
 import { assertDeviceReady } from '../runtime/device.js';
 import type { Device } from '../runtime/session.js';
 import { parseEulerSchedulerConfig, type EulerSchedulerConfig } from '../schedulers/euler.js';
 import { asObject, int, readJsonConfig } from '../util/config.js';
 import { loadClip, type ClipImageEmbedder } from './clip/index.js';
 import { openModelRepository, type WeightVariant } from './repository.js';
+import { resolveModel, type ResolveOptions } from './resolve.js';
 import type { VideoshopModels } from './types.js';
 import { loadUnet, type OnnxDenoiser } from './unet/index.js';
 import { loadVae, type OnnxVideoAutoencoder } from './vae/index.js';

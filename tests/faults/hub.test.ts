@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { resolveModel } from '../../src/hub/download.js';
+import { resolveModel } from '../../src/models/resolve.js';
 import { HubError } from '../../src/hub/errors.js';
 import { isLfs, tinySvdRepo } from '../hub/fixtures.js';
 import { startMockHub, type MockHub } from '../hub/mock-hub.js';

@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { resolveModel, type DownloadProgress } from '../../src/hub/download.js';
+import { resolveModel, type DownloadProgress } from '../../src/models/resolve.js';
 import { HubError } from '../../src/hub/errors.js';
 import { openModelRepository } from '../../src/models/repository.js';
 import { fakeBytes, isLfs, TINY_FP16_FILES, tinySvdRepo } from './fixtures.js';

@@ -7,7 +7,7 @@ import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { resolveModel } from '../../src/hub/download.js';
+import { resolveModel } from '../../src/models/resolve.js';
 import { openModelRepository } from '../../src/models/repository.js';
 import { loadSvd } from '../../src/models/svd.js';
 import { TOY_MODEL, toyModelFolder } from '../../src/models/toy.js';

@@ -41,7 +41,7 @@ export interface EditEstimate {
 
 /** SVD's geometry: what an estimate assumes before any edit has told it the model's. */
 export const SVD_GEOMETRY: ModelGeometry = { nativeArea: 1024 * 576, sizeMultiple: 64, numFrames: 14 };
-const MAX_SIDE = 65_536;
+const MAX_SIDE = 131_072;
 
 /** The frames of a section of a constant-rate video (the edit itself uses every frame's time; this is for estimates). */
 export function sectionFrames(frames: number, fps: number | undefined, start?: number, duration?: number): number {

@@ -75,7 +75,7 @@ const FIELDS: readonly Spec[] = [
     help: 'seed of every random draw: another seed gives another variation of the same edit' },
   { name: 'preview', type: 'boolean', label: 'Quick preview', scope: 'job', group: 'basic', default: false,
     help: 'a fast look before the full run: a quarter of the pixels, 13 steps (unless steps are given), the first block only' },
-  { name: 'size', type: 'size', label: 'Processing size', scope: 'job', group: 'basic', default: null, min: 16, max: 65536, placeholder: 'WxH',
+  { name: 'size', type: 'size', label: 'Processing size', scope: 'job', group: 'basic', default: null, min: 16, max: 131072, placeholder: 'WxH',
     defaultText: "the source's aspect ratio at about the model's native area (1024×576 for SVD)",
     help: 'the size the model works at, sides multiples of 64 for SVD: larger is sharper, slower and needs more memory' },
   { name: 'start', type: 'time', label: 'Start', scope: 'job', group: 'basic', default: null, defaultText: 'the first frame', min: 0, placeholder: 'time',

@@ -52,7 +52,7 @@ interface WorkerFlags {
 }
 
 function defaultDataDir(): string {
-  return process.env.VIDEOSHOP_DATA ?? path.join(process.env.XDG_DATA_HOME ?? path.join(homedir(), '.local', 'share'), 'videoshop');
+  return process.env.VIDEOSHOP_DATA || path.join(process.env.XDG_DATA_HOME || path.join(homedir(), '.local', 'share'), 'videoshop');
 }
 
 /** Adds `serve` and `worker` to the program. */

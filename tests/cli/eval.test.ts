@@ -162,5 +162,5 @@ test('frame counts that differ, missing files and a bad --size are refused with 
     /11×11 or more/);
   const bad = await cli('eval', '--source', clip, '--edited', clip, '--target', target, '--size', '96by64');
   assert.notEqual(bad.code, 0);
-  assert.match(bad.err, /--size must look like 1024x576/);
+  assert.match(bad.err, /--size must be a size WxH like 1024x576, got "96by64"/);
 });

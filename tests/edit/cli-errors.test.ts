@@ -120,13 +120,13 @@ describe('refused with one clear line, nothing written', { concurrency: 3 }, () 
     await refused(/--strength must be a number in \(0, 1\], got "2"/, { extra: ['--strength', '2'] });
     await refused(/--steps must be an integer in \[1, 1000\], got "0"/, { extra: ['--steps', '0'] });
     await refused(/--block-overlap 7: must be between 1 and half the block \(5 frames\)/, { extra: ['--block-frames', '10', '--block-overlap', '7'] });
-    await refused(/--strength 0\.01 of 25 steps runs no step: raise --strength or --steps/, { extra: ['--strength', '0.01'] });
+    await refused(/--strength 0\.01 of 4 steps runs no step: raise --strength or --steps/, { extra: ['--strength', '0.01'] });
     await refused(/--size 100x37: both sides must be positive multiples of 4/, { extra: ['--size', '100x37'] });
   });
 
   test('values that do not parse, and commander\'s own usage errors, are one line too', async () => {
     const cases: [string[], RegExp][] = [
-      [['--size', '0x0'], /^videoshop: --size must be a size WxH with whole sides \[16, 65536\], like 1024x576, got "0x0"$/],
+      [['--size', '0x0'], /^videoshop: --size must be a size WxH with whole sides \[16, 131072\], like 1024x576, got "0x0"$/],
       [['--fit', 'stretch'], /^videoshop: --fit must be one of crop, pad, got "stretch"$/],
       [['--steps', 'NaN'], /^videoshop: --steps must be an integer in \[1, 1000\], got "NaN"$/],
       [['--start', '-1'], /^videoshop: --start must be seconds \(12\.5\) or \[h:\]m:s \(1:02\.5\), got "-1"$/],

@@ -143,7 +143,7 @@ describe('uploads', () => {
       [{ output: '/etc/passwd' }, /^unknown option "output"/],
       [{ normalization: 'magic' }, /must be one of per-frame-centered, per-channel, none/, 'normalization'],
       [{ size: '-1x5' }, /^size must be a size WxH/, 'size'],
-      [{ size: '1x1' }, /^size must be a size WxH with whole sides \[16, 65536\]/, 'size'],
+      [{ size: '1x1' }, /^size must be a size WxH with whole sides \[16, 131072\]/, 'size'],
       [{ crf: 1000 }, /^crf must be an integer in \[0, 63\]/, 'crf'],
       [{ 'block-frames': 0 }, /^block-frames must be an integer in \[2, 256\]/, 'block-frames'],
       [{ blockOverlap: -1 }, /^block-overlap must be an integer in \[1, 128\]/, 'block-overlap'],

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startServer, type RunningServer, type ServeConfig } from '../../src/server/server.js';
+import { spawnVideoshop, type CliProcess } from '../helpers/cli.js';
 
 export async function startTestServer(dataDir: string, model: string, extra: Partial<ServeConfig> = {}): Promise<RunningServer> {
   return startServer({ host: '127.0.0.1', port: 0, dataDir, worker: { model, device: 'cpu' }, ...extra });
@@ -103,5 +104,25 @@ export async function waitFinished(base: string, id: string, timeoutMs = 90_000)
     if (['done', 'failed', 'cancelled'].includes(job.status)) return job;
     if (Date.now() > deadline) throw new Error(`job ${id} not finished after ${timeoutMs} ms: ${JSON.stringify(job)}`);
     await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export interface ServeProcess {
+  cli: CliProcess;
+  url: string;
+}
+
+/** Starts `videoshop serve` as a user does (a child process) and resolves once it printed its URL. */
+export async function spawnServe(args: string[], o: { env: Record<string, string | undefined>; model: string; timeoutMs?: number }): Promise<ServeProcess> {
+  const cli = spawnVideoshop(['serve', '--port', '0', '--model', o.model, ...args], { env: o.env, timeoutMs: o.timeoutMs ?? 400_000 });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const m = /^videoshop serve: (http:\/\/\S+)$/m.exec(cli.stdout());
+    if (m) return { cli, url: m[1] };
+    if (cli.child.exitCode !== null || Date.now() > deadline) {
+      const r = await Promise.race([cli.done, new Promise((r) => setTimeout(r, 100))]);
+      throw new Error(`serve did not start: ${JSON.stringify(r)} ${cli.stderr()}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -1,3 +1,4 @@
+import { VideoshopError } from '../../src/util/errors.js';
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { ffmpegPath, ffprobePath, lastErrorLine } from '../../src/video/ffmpeg.js';
@@ -39,7 +40,7 @@ describe('locating ffmpeg', () => {
         err.message,
         'ffmpeg not found: install it (Debian/Ubuntu: sudo apt-get install ffmpeg; macOS: brew install ffmpeg) or set FFMPEG_PATH',
       );
-      assert.equal((err as Error & { userFacing?: boolean }).userFacing, true);
+      assert.ok(err instanceof VideoshopError, 'a refusal the CLI prints as one line');
       return true;
     });
     assert.throws(() => ffprobePath(), /^VideoshopError: ffprobe not found: install ffmpeg .* or set FFPROBE_PATH$/);

@@ -21,6 +21,7 @@ import { readClipVisionConfig } from '../src/models/clip/config.js';
 import { buildClipGraph, CLIP_INPUT, CLIP_OUTPUT } from '../src/models/clip/graph.js';
 import { clipWeightShapes } from '../src/models/clip/weights.js';
 import { parseClipVisionConfig } from '../src/models/clip/config.js';
+import { DEFAULT_ATTENTION } from '../src/models/load-options.js';
 import { parseUnetConfig, readUnetConfig } from '../src/models/unet/config.js';
 import { buildUnetGraph, UNET_OUTPUT } from '../src/models/unet/graph.js';
 import { unetWeightShapes } from '../src/models/unet/weights.js';
@@ -403,24 +404,21 @@ interface SessionResult {
   forward?: { warmupMs: number[]; runsMs: number[]; medianMs: number; minMs: number };
 }
 
+/** The graphs loadUnet, loadVae and loadClip build by default (the attention kernel is DEFAULT_ATTENTION, as in loadSvd). */
 function buildGraph(job: SessionJob, store: WeightStore): Graph {
   switch (job.forward.graph) {
     case 'unet':
-      return buildUnetGraph(readUnetConfig(job.folder), store, {
-        computeType: job.compute, attention: job.device === 'webgpu' ? 'matmul' : 'mha', // loadUnet's defaults
-      });
+      return buildUnetGraph(readUnetConfig(job.folder), store, { computeType: job.compute, attention: DEFAULT_ATTENTION });
     case 'vae_encoder': case 'vae_decoder': {
       const config = readVaeConfig(job.folder);
       // As loadVae: SVD's VAE says force_upcast, so it computes in float32 even when float16 is asked for.
       const computeType = job.compute === 'float16' && !config.forceUpcast ? 'float16' : 'float32';
       return job.forward.graph === 'vae_encoder'
-        ? buildVaeEncoderGraph(config, store, { computeType })
-        : buildVaeDecoderGraph(config, store, { computeType });
+        ? buildVaeEncoderGraph(config, store, { computeType, attention: DEFAULT_ATTENTION })
+        : buildVaeDecoderGraph(config, store, { computeType, attention: DEFAULT_ATTENTION });
     }
     case 'clip':
-      return buildClipGraph(readClipVisionConfig(job.folder), store, {
-        computeType: job.compute, attention: job.device === 'cuda' ? 'mha' : 'matmul', // loadClip's defaults
-      });
+      return buildClipGraph(readClipVisionConfig(job.folder), store, { computeType: job.compute, attention: DEFAULT_ATTENTION });
   }
 }
 

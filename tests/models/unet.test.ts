@@ -152,7 +152,7 @@ for (const [name, info] of Object.entries(cases)) {
   });
 }
 
-test(`plain MatMul/Softmax attention (case c, the webgpu default): max abs error ≤ ${TOL} on every run`, async (t) => {
+test(`plain MatMul/Softmax attention (case c; the default is mha): max abs error ≤ ${TOL} on every run`, async (t) => {
   const unet = await open(modelDir('c'), { attention: 'matmul' });
   try {
     for (const run of RUNS) {

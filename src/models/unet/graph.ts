@@ -24,7 +24,7 @@ export const UNET_OUTPUT = 'model_output';
 
 export interface UnetGraphOptions {
   computeType?: 'float32' | 'float16';
-  /** nn.attention's implementation: 'matmul' (default, any provider) or 'mha' (com.microsoft fused kernel). */
+  /** nn.attention's implementation: 'mha' (com.microsoft fused kernel; nn.ts's default) or 'matmul' (plain ops). */
   attention?: AttentionOptions['impl'];
   name?: string;
 }

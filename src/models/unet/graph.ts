@@ -19,7 +19,6 @@ import { sinusoidalEmbedding, timestepEmbedding, toCompute } from './embeddings.
 import { unetPlan, type ResnetPlan } from './layout.js';
 import { transformerSpatioTemporal, type TransformerContext } from './transformer.js';
 
-export const UNET_INPUTS = ['sample', 'timestep', 'encoder_hidden_states', 'added_time_ids'] as const;
 export const UNET_OUTPUT = 'model_output';
 
 export interface UnetGraphOptions {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { analyticModels, ChannelMeanEmbedder, LinearVideoAutoencoder } from '../../src/models/analytic.js';
+import { analyticModels, ChannelMeanEmbedder, LinearVideoAutoencoder } from '../helpers/analytic.js';
 import { normalizeLatents } from '../../src/pipeline/normalize.js';
 import { imageChannelStats, firstFrameChannelStats } from '../../src/pipeline/rescale.js';
 import { runVideoshop, type VideoshopProgress } from '../../src/pipeline/videoshop.js';

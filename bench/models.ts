@@ -15,11 +15,13 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import ort from 'onnxruntime-node';
 import { readClipVisionConfig } from '../src/models/clip/config.js';
 import { buildClipGraph, CLIP_INPUT, CLIP_OUTPUT } from '../src/models/clip/graph.js';
 import { clipWeightShapes } from '../src/models/clip/weights.js';
 import { parseClipVisionConfig } from '../src/models/clip/config.js';
+import { DEFAULT_ATTENTION } from '../src/models/load-options.js';
 import { parseUnetConfig, readUnetConfig } from '../src/models/unet/config.js';
 import { buildUnetGraph, UNET_OUTPUT } from '../src/models/unet/graph.js';
 import { unetWeightShapes } from '../src/models/unet/weights.js';
@@ -32,6 +34,7 @@ import { ModelSession, type Device, type Feed } from '../src/runtime/session.js'
 import { float32ToHalf, halfToFloat32 } from '../src/safetensors/half.js';
 import { WeightStore } from '../src/safetensors/read.js';
 import { writeSafetensors, type TensorToWrite } from '../src/safetensors/write.js';
+import { median, round } from './pipeline/stats.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DEFAULT_CONFIGS = path.resolve(REPO, 'configs', 'stable-video-diffusion-img2vid');
@@ -94,7 +97,8 @@ const USAGE = `usage: node --import tsx bench/models.ts [options]   (npm run ben
   --device D             cpu (default), cuda or webgpu; torch uses cuda for cuda
   --compute T            float32 (default) or float16 (for GPUs)
   --threads N            ORT intra-op threads and torch.set_num_threads (default 2)
-  --repeats N            timed runs per forward, median reported (default 3), after --warmup N (default 1)
+  --repeats N            timed runs per forward, median reported (default 3), after --warmup N (default 1);
+                         for an even N the median is the mean of the middle two
   --frames N --latent N  UNet forward size: frames and latent side (default 4 and 16, i.e. 128×128 pixels)
   --min-free-gb X        kill a step when MemAvailable falls below X GiB, skip it when its estimate does not fit (default 2.5)
   --shard-mb N           largest safetensors shard, in float32 MiB held while writing (default 1024)
@@ -103,52 +107,62 @@ const USAGE = `usage: node --import tsx bench/models.ts [options]   (npm run ben
   --child-timeout S      per-step time limit in seconds (default 1800)`;
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = {
-    configs: DEFAULT_CONFIGS, keep: false, json: false, networks: [...NETWORKS], variants: ['fp16', 'fp32'],
-    levels: ['all', 'extended'], device: 'cpu', compute: 'float32', threads: 2, repeats: 3, warmup: 1, frames: 4,
-    latent: 16, minFreeGb: 2.5, shardMb: 1024, torch: true, seed: 0, childTimeoutS: 1800,
-  };
-  const list = <T extends string>(v: string, allowed: readonly T[], flag: string): T[] => {
-    const items = v.split(',').map((s) => s.trim()).filter(Boolean);
-    for (const i of items) if (!allowed.includes(i as T)) throw new Error(`${flag}: "${i}" is not one of ${allowed.join(', ')}`);
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        json: { type: 'boolean' }, keep: { type: 'boolean' }, 'no-torch': { type: 'boolean' },
+        configs: { type: 'string' }, tmp: { type: 'string' }, networks: { type: 'string' }, weights: { type: 'string' },
+        levels: { type: 'string' }, device: { type: 'string' }, compute: { type: 'string' }, threads: { type: 'string' },
+        repeats: { type: 'string' }, warmup: { type: 'string' }, frames: { type: 'string' }, latent: { type: 'string' },
+        'min-free-gb': { type: 'string' }, 'shard-mb': { type: 'string' }, seed: { type: 'string' },
+        'child-timeout': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\n${USAGE}`, { cause: e });
+  }
+  const v = parsed.values;
+  if (v.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  const list = <T extends string>(flag: string, value: string, allowed: readonly T[]): T[] => {
+    const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+    for (const i of items) if (!allowed.includes(i as T)) throw new Error(`--${flag}: "${i}" is not one of ${allowed.join(', ')}`);
     return items as T[];
   };
-  const int = (v: string, flag: string, min = 0): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new Error(`${flag}: expected an integer ≥ ${min}, got "${v}"`);
+  const int = (flag: string, value: string | undefined, fallback: number, min = 0): number => {
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${flag}: expected an integer ≥ ${min}, got "${value}"`);
     return n;
   };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value`);
-      return v;
-    };
-    switch (flag) {
-      case '--json': o.json = true; break;
-      case '--keep': o.keep = true; break;
-      case '--no-torch': o.torch = false; break;
-      case '--configs': o.configs = path.resolve(value()); break;
-      case '--tmp': o.tmp = path.resolve(value()); break;
-      case '--networks': o.networks = list(value(), NETWORKS, flag); break;
-      case '--weights': o.variants = list(value(), ['fp16', 'fp32'] as const, flag); break;
-      case '--levels': o.levels = list(value(), ['all', 'extended', 'basic', 'disabled'] as const, flag); break;
-      case '--device': o.device = list(value(), ['cpu', 'cuda', 'webgpu'] as const, flag)[0]; break;
-      case '--compute': o.compute = list(value(), ['float32', 'float16'] as const, flag)[0]; break;
-      case '--threads': o.threads = int(value(), flag, 1); break;
-      case '--repeats': o.repeats = int(value(), flag, 1); break;
-      case '--warmup': o.warmup = int(value(), flag); break;
-      case '--frames': o.frames = int(value(), flag, 1); break;
-      case '--latent': o.latent = int(value(), flag, 1); break;
-      case '--min-free-gb': o.minFreeGb = Number(value()); break;
-      case '--shard-mb': o.shardMb = int(value(), flag, 1); break;
-      case '--seed': o.seed = int(value(), flag); break;
-      case '--child-timeout': o.childTimeoutS = int(value(), flag, 1); break;
-      case '--help': case '-h': process.stdout.write(`${USAGE}\n`); process.exit(0); break;
-      default: throw new Error(`unknown option ${flag}\n${USAGE}`);
-    }
-  }
+  const o: Options = {
+    configs: v.configs === undefined ? DEFAULT_CONFIGS : path.resolve(v.configs),
+    tmp: v.tmp === undefined ? undefined : path.resolve(v.tmp),
+    keep: v.keep ?? false,
+    json: v.json ?? false,
+    networks: v.networks === undefined ? [...NETWORKS] : list('networks', v.networks, NETWORKS),
+    variants: v.weights === undefined ? ['fp16', 'fp32'] : list('weights', v.weights, ['fp16', 'fp32'] as const),
+    levels: v.levels === undefined ? ['all', 'extended']
+      : list('levels', v.levels, ['all', 'extended', 'basic', 'disabled'] as const),
+    device: v.device === undefined ? 'cpu' : list('device', v.device, ['cpu', 'cuda', 'webgpu'] as const)[0],
+    compute: v.compute === undefined ? 'float32' : list('compute', v.compute, ['float32', 'float16'] as const)[0],
+    threads: int('threads', v.threads, 2, 1),
+    repeats: int('repeats', v.repeats, 3, 1),
+    warmup: int('warmup', v.warmup, 1),
+    frames: int('frames', v.frames, 4, 1),
+    latent: int('latent', v.latent, 16, 1),
+    minFreeGb: v['min-free-gb'] === undefined ? 2.5 : Number(v['min-free-gb']),
+    shardMb: int('shard-mb', v['shard-mb'], 1024, 1),
+    torch: !v['no-torch'],
+    seed: int('seed', v.seed, 0),
+    childTimeoutS: int('child-timeout', v['child-timeout'], 1800, 1),
+  };
   if (!Number.isFinite(o.minFreeGb) || o.minFreeGb < 0) throw new Error('--min-free-gb must be a number ≥ 0');
   return o;
 }
@@ -185,8 +199,6 @@ function memAvailable(): number {
 }
 
 const gb = (bytes: number | undefined) => (bytes === undefined || !Number.isFinite(bytes) ? '—' : (bytes / GB).toFixed(2));
-const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 const log = (msg: string) => process.stderr.write(`[bench:models] ${msg}\n`);
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -392,24 +404,21 @@ interface SessionResult {
   forward?: { warmupMs: number[]; runsMs: number[]; medianMs: number; minMs: number };
 }
 
+/** The graphs loadUnet, loadVae and loadClip build by default (the attention kernel is DEFAULT_ATTENTION, as in loadSvd). */
 function buildGraph(job: SessionJob, store: WeightStore): Graph {
   switch (job.forward.graph) {
     case 'unet':
-      return buildUnetGraph(readUnetConfig(job.folder), store, {
-        computeType: job.compute, attention: job.device === 'webgpu' ? 'matmul' : 'mha', // loadUnet's defaults
-      });
+      return buildUnetGraph(readUnetConfig(job.folder), store, { computeType: job.compute, attention: DEFAULT_ATTENTION });
     case 'vae_encoder': case 'vae_decoder': {
       const config = readVaeConfig(job.folder);
       // As loadVae: SVD's VAE says force_upcast, so it computes in float32 even when float16 is asked for.
       const computeType = job.compute === 'float16' && !config.forceUpcast ? 'float16' : 'float32';
       return job.forward.graph === 'vae_encoder'
-        ? buildVaeEncoderGraph(config, store, { computeType })
-        : buildVaeDecoderGraph(config, store, { computeType });
+        ? buildVaeEncoderGraph(config, store, { computeType, attention: DEFAULT_ATTENTION })
+        : buildVaeDecoderGraph(config, store, { computeType, attention: DEFAULT_ATTENTION });
     }
     case 'clip':
-      return buildClipGraph(readClipVisionConfig(job.folder), store, {
-        computeType: job.compute, attention: job.device === 'cuda' ? 'mha' : 'matmul', // loadClip's defaults
-      });
+      return buildClipGraph(readClipVisionConfig(job.folder), store, { computeType: job.compute, attention: DEFAULT_ATTENTION });
   }
 }
 
@@ -451,7 +460,7 @@ async function childMain(job: SessionJob): Promise<void> {
     (i < job.warmup ? warmupMs : runsMs).push(round(performance.now() - t));
   }
   result.rss.afterForward = procStatus() as Rss;
-  result.forward = { warmupMs, runsMs, medianMs: median(runsMs), minMs: Math.min(...runsMs) };
+  result.forward = { warmupMs, runsMs, medianMs: round(median(runsMs), 2), minMs: Math.min(...runsMs) };
   writeSafetensors(job.output, job.forward.outputs.map((name) => ({
     name, dtype: 'F32', shape: [...out[name].dims], data: out[name].data,
   })));

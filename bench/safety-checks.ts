@@ -41,7 +41,9 @@ const info = await probeVideo(clip);
 const probeMs = await timed(() => probeVideo(clip));
 const decodeCheckMs = await timed(() => checkDecodable(info));
 const ffmpegNullMs = await timed(() => run(['-i', clip, '-map', '0:v:0', '-f', 'null', '-']));
-const verifyMs = await timed(() => verifyVideoFile(clip, clip, { width: info.width, height: info.height, frameCount: info.frameCount, fps: info.fps, audio: false }));
+const verifyMs = await timed(() => verifyVideoFile(clip, clip, {
+  width: info.width, height: info.height, frameCount: info.frameCount, fps: info.fps, audio: false,
+}));
 const result = {
   clip: { size: values.size, frames: info.frameCount }, probeMs, decodeCheckMs, ffmpegNullMs, verifyMs,
   decodeCheckPerFrameMs: Number((decodeCheckMs / info.frameCount).toFixed(3)),

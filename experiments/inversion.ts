@@ -6,7 +6,7 @@
  *
  *   npm run experiment:inversion [-- --json]
  */
-import { AnalyticDenoiser, GaussianVideoPrior, type VideoLatentShape } from '../src/models/analytic.js';
+import { AnalyticDenoiser, GaussianVideoPrior, type VideoLatentShape } from '../tests/helpers/analytic.js';
 import { predictBranches, type Conditioning } from '../src/pipeline/conditioning.js';
 import { denoiseLatents } from '../src/pipeline/denoise.js';
 import { extrapolate, invertFixedPoint, invertLatents, type InversionSettings } from '../src/pipeline/invert.js';

@@ -155,7 +155,8 @@ async function editWithModel(opts: CheckedRequest, svd: SvdModel, info: VideoInf
   // CLIP sees the first frames at their own resolution, as in the reference (it resizes the original frames to 224²).
   let sourceNative: Tensor | undefined;
   if (size.width !== info.width || size.height !== info.height) {
-    for await (const f of readFrames(opts.video, { width: info.width, height: info.height, start: segment.start, count: 1, info, signal: ctx.signal })) sourceNative = f;
+    const first = readFrames(opts.video, { width: info.width, height: info.height, start: segment.start, count: 1, info, signal: ctx.signal });
+    for await (const f of first) sourceNative = f;
   }
   const embeddingFrames = { source: sourceNative, edited: opts.fit ? editedFrame : edited };
   const timings = { load: ctx.loadMs, read: 0, encode: 0, invert: 0, denoise: 0, decode: 0, write: 0, total: 0 };

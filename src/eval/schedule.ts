@@ -39,5 +39,7 @@ export function scheduleTable(o: { config?: string; steps: number; strength: num
     if (err instanceof RangeError) throw new VideoshopError('bad_option', err.message, { cause: err });
     throw err;
   }
-  return { steps: s.numSteps, startIndex: s.startIndex, initNoiseSigma: initNoiseSigma(config, s), sigmas: Array.from(s.sigmas), timesteps: Array.from(s.timesteps) };
+  return {
+    steps: s.numSteps, startIndex: s.startIndex, initNoiseSigma: initNoiseSigma(config, s), sigmas: Array.from(s.sigmas), timesteps: Array.from(s.timesteps),
+  };
 }

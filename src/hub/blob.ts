@@ -9,6 +9,7 @@ import { rename, rm, stat, truncate } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { setTimeout as delay } from 'node:timers/promises';
 import { HubError } from './errors.js';
 
 /** sha256 of the content (LFS files), or git's blob sha1 (`blob <size>\0` + content) for small git files. */
@@ -72,19 +73,16 @@ export async function downloadBlob(d: BlobDownload): Promise<void> {
   await rename(partial, d.blob);
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason as Error);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason as Error);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+/**
+ * The back-off between attempts. An abort rejects at once with the signal's reason (the caller's own error, as a
+ * fetch aborted by the same signal does), not with timers/promises' generic AbortError.
+ */
+async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  try {
+    await delay(ms, undefined, { signal });
+  } catch (err) {
+    throw signal?.aborted ? signal.reason : err;
+  }
 }
 
 async function appendFrom(d: BlobDownload, partial: string, offset: number): Promise<void> {

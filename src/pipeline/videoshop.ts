@@ -149,7 +149,11 @@ export async function runVideoshop(
     const z = checkLatents(await vae.encode(augment(input.editedFrame, noise.editedImage, options.noiseAug)), 1, shape);
     tick();
     // Reference: raw (unscaled, unnormalized) latents of the noise-augmented edited frame.
-    editCond = { embedding: await embedFrame(models, input.embeddingFrames?.edited ?? input.editedFrame), latents: { data: z.data, dims: [shape.channels, shape.height, shape.width] }, addedTimeIds: timeIds };
+    editCond = {
+      embedding: await embedFrame(models, input.embeddingFrames?.edited ?? input.editedFrame),
+      latents: { data: z.data, dims: [shape.channels, shape.height, shape.width] },
+      addedTimeIds: timeIds,
+    };
     tick();
   }
   let rescaleTarget: ChannelStats | null = null;

@@ -32,7 +32,13 @@ export function applyEdit(scene: Scene, edit: SceneEdit): Scene {
       // Objects riding along with the removed one keep its path (they stay; only the carrier disappears).
       const carrier = find(edit.object);
       const objects = scene.objects.filter((x) => x.id !== edit.object).map((x) => (x.ride?.with === edit.object
-        ? { ...x, ride: undefined, motion: { ...carrier.motion, angle0: x.motion.angle0, spin: x.motion.spin, x0: carrier.motion.x0 + x.ride.dx, y0: carrier.motion.y0 + x.ride.dy } }
+        ? {
+          ...x, ride: undefined,
+          motion: {
+            ...carrier.motion, angle0: x.motion.angle0, spin: x.motion.spin,
+            x0: carrier.motion.x0 + x.ride.dx, y0: carrier.motion.y0 + x.ride.dy,
+          },
+        }
         : x));
       return { ...scene, objects };
     }
@@ -61,7 +67,8 @@ export function sampleEdit(scene: Scene, kind: EditKind, seed: number): SceneEdi
       if (rng.uniform() < 0.5) {
         // Riding along: a small object stuck to the moving target, in front of it.
         const r = target.radius * 0.45;
-        return { kind, object: { ...fresh, radius: r, depth, appearance: randomAppearance(rng, target.appearance.color), ride: { with: target.id, dx: 0, dy: 0 } } };
+        const appearance = randomAppearance(rng, target.appearance.color);
+        return { kind, object: { ...fresh, radius: r, depth, appearance, ride: { with: target.id, dx: 0, dy: 0 } } };
       }
       return { kind, object: { ...fresh, depth } };
     }

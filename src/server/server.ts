@@ -306,7 +306,9 @@ class App {
       status: 'ok',
       model: { name: this.config.worker.model, ...model, error: error?.message ?? null },
       queue: this.queue.counts(),
-      limits: { max_upload_bytes: this.maxUpload, quota_bytes: this.janitor.quotaBytes, used_bytes: this.janitor.usedBytes(), keep_days: this.janitor.keepDays },
+      limits: {
+        max_upload_bytes: this.maxUpload, quota_bytes: this.janitor.quotaBytes, used_bytes: this.janitor.usedBytes(), keep_days: this.janitor.keepDays,
+      },
       auth: this.config.token ? 'token' : 'none',
     };
   }
@@ -520,7 +522,8 @@ class App {
     if (job.status !== 'running' && job.status !== 'queued') throw new HttpError(409, `job ${id} is ${job.status}: it takes no result`);
     const account = this.janitor.open();
     try {
-      return await receiveResult(req, this.queue.jobDir(id), { maxBytes: Math.max(this.maxUpload, 4 * job.video.bytes), account, idleMs: this.config.bodyIdleMs });
+      const maxBytes = Math.max(this.maxUpload, 4 * job.video.bytes);
+      return await receiveResult(req, this.queue.jobDir(id), { maxBytes, account, idleMs: this.config.bodyIdleMs });
     } finally {
       account.release();
     }

@@ -5,7 +5,7 @@
  * 0.2 s for the demux-only probe, 2 shared cores, noisy) — seconds for a long video, next to minutes of model work
  * per 14-frame block on CPU.
  */
-import { isVideoshopError, VideoshopError } from '../util/errors.js';
+import { VideoshopError } from '../util/errors.js';
 import { fileArg, ffprobePath, lastErrorLine, runTool } from './ffmpeg.js';
 import type { VideoInfo } from './probe.js';
 

@@ -44,7 +44,9 @@ const DEFAULT_CRF: Record<VideoCodec, number | undefined> = { h264: 18, hevc: 20
 const MAX_CRF: Record<VideoCodec, number> = { h264: 51, hevc: 51, vp9: 63, ffv1: 0 };
 const X26X_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow', 'placebo'];
 /** libvpx's -cpu-used for the x264 preset names (0 = slowest, best). */
-const VP9_SPEED: Record<string, number> = { ultrafast: 8, superfast: 7, veryfast: 6, faster: 5, fast: 5, medium: 4, slow: 2, slower: 1, veryslow: 0, placebo: 0 };
+const VP9_SPEED: Record<string, number> = {
+  ultrafast: 8, superfast: 7, veryfast: 6, faster: 5, fast: 5, medium: 4, slow: 2, slower: 1, veryslow: 0, placebo: 0,
+};
 
 /** What the source looks like, for carrying it over (all optional: synthetic frames have no source). */
 export interface SourceLook {

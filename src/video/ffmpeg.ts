@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
-import { isVideoshopError, VideoshopError } from '../util/errors.js';
+import { VideoshopError } from '../util/errors.js';
 
 const INSTALL_HINT = '(Debian/Ubuntu: sudo apt-get install ffmpeg; macOS: brew install ffmpeg)';
 

@@ -59,7 +59,8 @@ export function mkvHeader(width: number, height: number, depth: 8 | 16 = 8): Buf
     text(0x4282, 'matroska'), uint(0x4287, 4), uint(0x4285, 2),
   ]));
   const info = element(0x1549a966, Buffer.concat([uint(0x2ad7b1, 1000), text(0x4d80, 'videoshop'), text(0x5741, 'videoshop')]));
-  const video = element(0xe0, Buffer.concat([uint(0xb0, width), uint(0xba, height), element(0x2eb524, Buffer.from([0x52, 0x47, 0x42, depth === 16 ? 48 : 24]))]));
+  const colourSpace = element(0x2eb524, Buffer.from([0x52, 0x47, 0x42, depth === 16 ? 48 : 24]));
+  const video = element(0xe0, Buffer.concat([uint(0xb0, width), uint(0xba, height), colourSpace]));
   const track = element(0xae, Buffer.concat([
     uint(0xd7, 1), uint(0x73c5, 1), uint(0x83, 1), text(0x86, 'V_UNCOMPRESSED'), uint(0x9c, 0), video,
   ]));

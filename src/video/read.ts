@@ -16,7 +16,7 @@
 import { spawn } from 'node:child_process';
 import type { Tensor } from '../tensor.js';
 import { readsDeep, rgb48FullScale, toRgbFilter } from './colour.js';
-import { isVideoshopError, VideoshopError } from '../util/errors.js';
+import { VideoshopError } from '../util/errors.js';
 import { StderrTail, ffmpegPath, fileArg, lastErrorLine, passthroughArgs } from './ffmpeg.js';
 import { rgb16ToChw, rgb8ToChw } from './pixels.js';
 import { probeVideo, type VideoInfo } from './probe.js';

@@ -154,7 +154,7 @@ for (const [name, info] of cases) {
   });
 }
 
-test(`plain MatMul/Softmax attention (case c, the webgpu default): max abs error ≤ ${TOL} on every run`, { skip }, async (t) => {
+test(`plain MatMul/Softmax attention (case c; the default is mha): max abs error ≤ ${TOL} on every run`, { skip }, async (t) => {
   const unet = await open(modelDir('c'), { attention: 'matmul' });
   try {
     for (const run of RUNS) {

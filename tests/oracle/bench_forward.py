@@ -103,7 +103,7 @@ def main() -> None:
                     sync()
                     times.append(round((time.perf_counter() - t) * 1000, 1))
             warm = int(req["warmup"])
-            return out, {"warmupMs": times[:warm], "runsMs": times[warm:], "medianMs": statistics.median_low(times[warm:])}
+            return out, {"warmupMs": times[:warm], "runsMs": times[warm:], "medianMs": round(statistics.median(times[warm:]), 2)}
 
         out, forwards[graph] = timed()
         save_file({k: v.float().cpu().contiguous() for k, v in out.items()}, job["output"])

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AnalyticDenoiser, ChannelMeanEmbedder, GaussianVideoPrior, LinearVideoAutoencoder } from '../../src/models/analytic.js';
+import { AnalyticDenoiser, ChannelMeanEmbedder, GaussianVideoPrior, LinearVideoAutoencoder } from '../helpers/analytic.js';
 import { Random } from '../../src/random.js';
 import { preconditioning } from '../../src/schedulers/euler.js';
 import { driftingVideo, relativeError } from './fixtures.js';

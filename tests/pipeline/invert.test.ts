@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AnalyticDenoiser, GaussianVideoPrior, type VideoLatentShape } from '../../src/models/analytic.js';
+import { AnalyticDenoiser, GaussianVideoPrior, type VideoLatentShape } from '../helpers/analytic.js';
 import type { Conditioning } from '../../src/pipeline/conditioning.js';
 import { denoiseLatents } from '../../src/pipeline/denoise.js';
 import {

@@ -68,6 +68,7 @@ test('invalid options throw RangeErrors that name the option', () => {
     [{ noise: { latents: { data: new Float32Array(1), dims: [1] } } }, /^unknown option "noise.latents"/],
   ];
   for (const [options, message] of bad) {
-    assert.throws(() => resolveOptions(options as Partial<VideoshopOptions>), (e: unknown) => e instanceof RangeError && message.test(e.message), JSON.stringify(options));
+    assert.throws(() => resolveOptions(options as Partial<VideoshopOptions>),
+      (e: unknown) => e instanceof RangeError && message.test(e.message), JSON.stringify(options));
   }
 });

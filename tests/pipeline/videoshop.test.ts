@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { analyticModels, ChannelMeanEmbedder, LinearVideoAutoencoder } from '../../src/models/analytic.js';
+import { analyticModels, ChannelMeanEmbedder, LinearVideoAutoencoder } from '../helpers/analytic.js';
 import { normalizeLatents } from '../../src/pipeline/normalize.js';
 import { imageChannelStats, firstFrameChannelStats } from '../../src/pipeline/rescale.js';
 import { runVideoshop, type VideoshopProgress } from '../../src/pipeline/videoshop.js';
@@ -37,7 +37,8 @@ test('explicit noise tensors reproduce a seeded run exactly (draw order: source 
   const partial = await runVideoshop(models, { video, editedFrame: edited }, { noise: { inversion } });
   assert.deepEqual(partial.frames.data, seeded.frames.data);
   // …and the given tensor is really used.
-  const other = await runVideoshop(models, { video, editedFrame: edited }, { noise: { inversion: { data: inversion.data.map((v) => -v), dims: inversion.dims } } });
+  const negated = { data: inversion.data.map((v) => -v), dims: inversion.dims };
+  const other = await runVideoshop(models, { video, editedFrame: edited }, { noise: { inversion: negated } });
   assert.ok(relativeError(other.frames.data, seeded.frames.data) > 1e-4);
   await assert.rejects(runVideoshop(models, { video, editedFrame: edited }, { noise: { inversion: sourceImage } }), /noise.inversion must have shape \[1, 8, 4, 8, 8\]/);
 });

@@ -61,7 +61,8 @@ export interface JobJson {
  * Reads a job's Server-Sent Events until `until(job)` holds or the stream ends; returns every job state seen.
  * `timeoutMs` bounds the wait.
  */
-export async function readEvents(base: string, id: string, until: (job: JobJson) => boolean = () => false, timeoutMs = 90_000, headers: Record<string, string> = {}): Promise<JobJson[]> {
+export async function readEvents(base: string, id: string, until: (job: JobJson) => boolean = () => false, timeoutMs = 90_000,
+  headers: Record<string, string> = {}): Promise<JobJson[]> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   const seen: JobJson[] = [];

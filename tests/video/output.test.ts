@@ -22,7 +22,8 @@ async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
 const outDir = (): string => mkdtempSync(path.join(dir, 'output-'));
 
 /** The source's frames at its own size, re-encoded to `name` carrying its look over. */
-async function reencode(src: string, name: string, extra: Partial<WriteOptions> = {}): Promise<{ info: VideoInfo; back: VideoInfo; frames: Tensor[]; out: string; notes: string[]; audio: string }> {
+async function reencode(src: string, name: string, extra: Partial<WriteOptions> = {}):
+  Promise<{ info: VideoInfo; back: VideoInfo; frames: Tensor[]; out: string; notes: string[]; audio: string }> {
   const info = await probeVideo(src);
   const frames = await collect(readFrames(src, { width: info.width, height: info.height, info }));
   const out = path.join(outDir(), name);

@@ -11,7 +11,7 @@ import { CLIP_PREFIX, clipLayerPrefix, clipWeightShapes } from './weights.js';
 export interface ClipGraphOptions {
   /** Arithmetic precision inside the graph; inputs and outputs stay float32. Default float32. */
   computeType?: 'float32' | 'float16';
-  /** Attention kernel: 'matmul' (portable, default) or 'mha' (ORT's fused com.microsoft MultiHeadAttention, for CUDA). */
+  /** Attention kernel: 'mha' (ORT's fused com.microsoft MultiHeadAttention; nn.ts's default) or 'matmul' (plain ops). */
   attention?: AttentionOptions['impl'];
 }
 

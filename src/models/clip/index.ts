@@ -1,11 +1,12 @@
 /** CLIP image embedder on ONNX Runtime: SVD's preprocessing in TypeScript, the network as a graph we build. */
 import path from 'node:path';
 import { type Tensor, tensor } from '../../tensor.js';
+import { DEFAULT_ATTENTION, type ModelLoadOptions } from '../load-options.js';
 import type { ImageEmbedder } from '../types.js';
 import { WeightStore } from '../../safetensors/read.js';
 import { checkWeights } from '../check-weights.js';
 import { clipWeightShapes } from './weights.js';
-import { type Device, ModelSession } from '../../runtime/session.js';
+import { ModelSession } from '../../runtime/session.js';
 import { type ClipVisionConfig, readClipVisionConfig } from './config.js';
 import { CLIP_INPUT, CLIP_OUTPUT, buildClipGraph } from './graph.js';
 import { clipPreprocess } from './preprocess.js';
@@ -15,17 +16,8 @@ export { buildClipGraph } from './graph.js';
 export { clipWeightShapes } from './weights.js';
 export { CLIP_MEAN, CLIP_STD, clipPreprocess, resizeBilinearAntialias } from './preprocess.js';
 
-export interface ClipLoadOptions {
-  device?: Device;
-  /** Compute precision inside the graph (default float32). */
-  dtype?: 'float32' | 'float16';
-  /** Weight file variant, e.g. 'fp16' → model.fp16.safetensors. */
-  variant?: string;
-  /** Attention kernel; default 'mha' (fused) on cuda, 'matmul' elsewhere. */
-  attention?: 'matmul' | 'mha';
-  cacheDir?: string;
-  threads?: number;
-}
+/** ModelLoadOptions; `variant` names model.<variant>.safetensors, e.g. 'fp16' → model.fp16.safetensors. */
+export type ClipLoadOptions = ModelLoadOptions;
 
 export class ClipImageEmbedder implements ImageEmbedder {
   readonly embedDim: number;
@@ -78,7 +70,7 @@ export async function loadClip(folder: string, opts: ClipLoadOptions = {}): Prom
   checkWeights(weights, clipWeightShapes(config), path.join(folder, 'config.json'));
   const graph = buildClipGraph(config, weights, {
     computeType: opts.dtype ?? 'float32',
-    attention: opts.attention ?? (opts.device === 'cuda' ? 'mha' : 'matmul'),
+    attention: opts.attention ?? DEFAULT_ATTENTION,
   });
   const session = await ModelSession.create(graph, { device: opts.device, cacheDir: opts.cacheDir, threads: opts.threads });
   return new ClipImageEmbedder(config, session);

@@ -19,12 +19,11 @@ import { sinusoidalEmbedding, timestepEmbedding, toCompute } from './embeddings.
 import { unetPlan, type ResnetPlan } from './layout.js';
 import { transformerSpatioTemporal, type TransformerContext } from './transformer.js';
 
-export const UNET_INPUTS = ['sample', 'timestep', 'encoder_hidden_states', 'added_time_ids'] as const;
 export const UNET_OUTPUT = 'model_output';
 
 export interface UnetGraphOptions {
   computeType?: 'float32' | 'float16';
-  /** nn.attention's implementation: 'matmul' (default, any provider) or 'mha' (com.microsoft fused kernel). */
+  /** nn.attention's implementation: 'mha' (com.microsoft fused kernel; nn.ts's default) or 'matmul' (plain ops). */
   attention?: AttentionOptions['impl'];
   name?: string;
 }

@@ -7,29 +7,17 @@
  * The session is built on first use. Batch, frames and latent size may change from call to call.
  */
 import path from 'node:path';
-import { ModelSession, type Device, type SessionOptions } from '../../runtime/session.js';
+import { ModelSession, type SessionOptions } from '../../runtime/session.js';
 import { WeightStore } from '../../safetensors/read.js';
 import { checkWeights } from '../check-weights.js';
 import { unetWeightShapes } from './weights.js';
 import { type Tensor, tensor } from '../../tensor.js';
+import { DEFAULT_ATTENTION, type ModelLoadOptions } from '../load-options.js';
 import type { Denoiser, DenoiserInput } from '../types.js';
 import { readUnetConfig, type UnetConfig } from './config.js';
 import { buildUnetGraph, UNET_OUTPUT } from './graph.js';
 
-export interface UnetLoadOptions {
-  device?: Device;
-  /** Compute type (default float32). float16 halves memory and suits GPUs; graph inputs/outputs stay float32. */
-  dtype?: 'float32' | 'float16';
-  /** Weight file variant, e.g. 'fp16' for diffusion_pytorch_model.fp16.safetensors. */
-  variant?: string;
-  /**
-   * Attention kernel: 'mha' (com.microsoft MultiHeadAttention; default on cpu and cuda) or 'matmul' (plain ops; default
-   * on webgpu). On cpu, mha also avoids materializing [B·F, heads, L, L] scores: measured on a tiny UNet at 64×64
-   * latents, 215 MB peak RSS against 1.8 GB for matmul, and 30% faster.
-   */
-  attention?: 'matmul' | 'mha';
-  cacheDir?: string;
-  threads?: number;
+export interface UnetLoadOptions extends ModelLoadOptions {
   /** ORT graph optimization level (see SessionOptions: memory vs speed); default 'all'. */
   optimization?: SessionOptions['optimization'];
 }
@@ -49,7 +37,7 @@ export class OnnxDenoiser implements Denoiser {
   }
 
   private getSession(): Promise<ModelSession> {
-    const attention = this.opts.attention ?? (this.opts.device === 'webgpu' ? 'matmul' : 'mha');
+    const attention = this.opts.attention ?? DEFAULT_ATTENTION;
     this.session ??= ModelSession.create(
       buildUnetGraph(this.config, this.weights, { computeType: this.opts.dtype ?? 'float32', attention }),
       { device: this.opts.device, cacheDir: this.opts.cacheDir, threads: this.opts.threads, optimization: this.opts.optimization },

@@ -9,31 +9,23 @@
  * frame, so callers chunk `encode` as they like; `decode` mixes the frames of a clip, so its chunks are clips.
  */
 import path from 'node:path';
-import { ModelSession, type Device } from '../../runtime/session.js';
+import { ModelSession } from '../../runtime/session.js';
 import { WeightStore } from '../../safetensors/read.js';
 import { checkWeights } from '../check-weights.js';
 import { vaeWeightShapes } from './weights.js';
 import { type Tensor, tensor } from '../../tensor.js';
+import { DEFAULT_ATTENTION, type ModelLoadOptions } from '../load-options.js';
 import type { VideoAutoencoder } from '../types.js';
 import { readVaeConfig, type VaeConfig } from './config.js';
 import { buildVaeDecoderGraph, buildVaeEncoderGraph, type VaeGraphOptions } from './graph.js';
 
-export interface VaeLoadOptions {
-  device?: Device;
+export interface VaeLoadOptions extends ModelLoadOptions {
   /**
-   * Compute type. With 'float16', a VAE whose config.json says force_upcast: true (SVD's) still computes in float32,
-   * as diffusers' SVD pipeline does, unless `upcast: false`.
+   * With dtype 'float16', a VAE whose config.json says force_upcast: true (SVD's) still computes in float32, as
+   * diffusers' SVD pipeline does. Default: config.force_upcast; false lets dtype 'float16' compute in float16 (what
+   * the Videoshop reference's direct vae.encode/vae.decode calls do).
    */
-  dtype?: 'float32' | 'float16';
-  /** Default: config.force_upcast. false lets dtype 'float16' compute in float16 (what the Videoshop reference's
-   *  direct vae.encode/vae.decode calls do). */
   upcast?: boolean;
-  /** Weight file variant, e.g. 'fp16' for diffusion_pytorch_model.fp16.safetensors. */
-  variant?: string;
-  cacheDir?: string;
-  threads?: number;
-  /** Attention implementation of the mid blocks (see VaeGraphOptions); default 'mha' (the fused op; see src/onnx/nn.ts attention). */
-  attention?: VaeGraphOptions['attention'];
 }
 
 export interface LatentDistribution {
@@ -67,7 +59,7 @@ export class OnnxVideoAutoencoder implements VideoAutoencoder {
   }
 
   private graphOptions(): VaeGraphOptions {
-    return { computeType: this.computeType, attention: this.opts.attention };
+    return { computeType: this.computeType, attention: this.opts.attention ?? DEFAULT_ATTENTION };
   }
 
   private encoderSession(): Promise<ModelSession> {

@@ -12,10 +12,10 @@
  * Under x = x0 + σ·n the exact posterior mean (the ideal denoiser) is
  *   D(x; σ) = μ + P_mean·λ1/(λ1 + σ²)·(x − μ) + P_perp·λ2/(λ2 + σ²)·(x − μ).
  */
-import { preconditioning, type PredictionType } from '../schedulers/euler.js';
-import type { Random } from '../random.js';
-import type { Tensor } from '../tensor.js';
-import type { Denoiser, DenoiserInput, ImageEmbedder, VideoAutoencoder, VideoshopModels } from './types.js';
+import { preconditioning, type PredictionType } from '../../src/schedulers/euler.js';
+import type { Random } from '../../src/random.js';
+import type { Tensor } from '../../src/tensor.js';
+import type { Denoiser, DenoiserInput, ImageEmbedder, VideoAutoencoder, VideoshopModels } from '../../src/models/types.js';
 
 export interface VideoLatentShape {
   readonly frames: number;

@@ -142,7 +142,8 @@ export class JobQueue extends EventEmitter {
     const job = this.isLive(id);
     if (!job) return;
     if (worker) this.workerOf.set(id, worker);
-    if (job.status !== 'running') this.store.markRunning(id);
+    // Every start by a worker counts (a job a dead worker's lock gave back is started again).
+    this.store.markRunning(id);
     this.notify(id);
   }
 

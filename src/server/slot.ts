@@ -44,6 +44,8 @@ export class InferenceSlot extends EventEmitter {
   private warnings: MessagePart[][] = [];
   private handlers: RunHandlers | null = null;
   private cancelled = false;
+  /** Runs started, to tell one run of a job from the next. */
+  private runs = 0;
 
   constructor(private readonly config: WorkerConfig) {
     super();
@@ -126,6 +128,7 @@ export class InferenceSlot extends EventEmitter {
     if (this.state !== 'ready') throw new Error(`internal: slot is ${this.state}`);
     this.state = 'busy';
     this.current = id;
+    this.runs++;
     this.handlers = handlers;
     this.warnings = [];
     return new Promise((resolve) => {
@@ -143,8 +146,10 @@ export class InferenceSlot extends EventEmitter {
     this.cancelled = true;
     this.worker.send({ type: 'cancel', id } satisfies ToWorker);
     const worker = this.worker;
+    // This run, not the next one: a job lost and queued again can come back to this slot under the same id.
+    const run = this.runs;
     const timer = setTimeout(() => {
-      if (this.current === id && this.worker === worker) worker.kill('SIGKILL');
+      if (this.runs === run && this.current === id && this.worker === worker) worker.kill('SIGKILL');
     }, hardAfterMs);
     timer.unref();
   }

@@ -94,21 +94,39 @@ export async function receiveResult(req: IncomingMessage, dir: string,
 
 export interface TransferOptions {
   token: string;
-  /** Attempts after a dropped connection before giving up (default 5, with back-off). */
+  /** Attempts after a transfer cut short before giving up (default 5, with back-off). */
   retries?: number;
+  /** How long to keep trying while the server cannot be reached at all (restarting, say): default 10 minutes. */
+  patienceMs?: number;
   signal?: AbortSignal;
 }
 
+/** No connection at all (the server is down or restarting), as opposed to a transfer cut short. */
+function unreachable(err: unknown): boolean {
+  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'EAI_AGAIN' || code === 'UND_ERR_CONNECT_TIMEOUT') return true;
+  }
+  return false;
+}
+
+/**
+ * Runs `attempt` until it succeeds: a server that cannot be reached is waited for (up to `patienceMs`: a restart
+ * must not fail the job), a transfer cut short is resumed (up to `retries` times); the server's refusals are final.
+ */
 async function retrying<T>(what: string, o: TransferOptions, attempt: () => Promise<T>): Promise<T> {
   const retries = o.retries ?? 5;
-  for (let i = 0; ; i++) {
+  const deadline = Date.now() + (o.patienceMs ?? 600_000);
+  for (let i = 0, failures = 0; ; i++) {
     try {
       return await attempt();
     } catch (err) {
-      if (o.signal?.aborted || err instanceof HttpError || i >= retries) {
+      const down = unreachable(err);
+      if (!down) failures++;
+      if (o.signal?.aborted || err instanceof HttpError || failures > retries || (down && Date.now() > deadline)) {
         throw new Error(`${what}: ${(err as Error).message}`, { cause: err });
       }
-      await sleep(Math.min(10_000, 250 * 2 ** i), undefined, { signal: o.signal });
+      await sleep(Math.min(5000, 250 * 2 ** Math.min(i, 5)), undefined, { signal: o.signal });
     }
   }
 }

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startServer, type RunningServer, type ServeConfig } from '../../src/server/server.js';
 import { spawnVideoshop, type CliProcess } from '../helpers/cli.js';
+import type { JobProgress } from '../../src/server/api-types.js';
 
 export async function startTestServer(dataDir: string, model: string, extra: Partial<ServeConfig> = {}): Promise<RunningServer> {
   return startServer({ host: '127.0.0.1', port: 0, dataDir, worker: { model, device: 'cpu' }, ...extra });
@@ -50,7 +51,7 @@ export async function getJson(base: string, p: string, init?: RequestInit): Prom
 export interface JobJson {
   id: string;
   status: string;
-  progress: { stage: string; step: number; total: number; block: number | null; blocks: number | null; fraction: number; eta_s: number | null } | null;
+  progress: JobProgress | null;
   error: string | null;
   attempts: number;
   started_at: string | null;

@@ -48,6 +48,17 @@ const VP9_SPEED: Record<string, number> = {
   ultrafast: 8, superfast: 7, veryfast: 6, faster: 5, fast: 5, medium: 4, slow: 2, slower: 1, veryslow: 0, placebo: 0,
 };
 
+/**
+ * The time base variable-rate frames are written in (their times are whole ticks of it): MP4/MOV's track timescale,
+ * set to 90000 (the finest common one: it holds millisecond, 1/30000 and 1/90000 sources exactly), and Matroska/
+ * WebM's fixed millisecond. The encoder counts in the same ticks (-enc_time_base): left alone, this ffmpeg (5.1)
+ * gives it 1/(the rate it guesses from the piped timestamps) and rounds every frame's time to that, e.g. to 2/25 s
+ * for frames 40, 80, 160 ms … apart, or to 3/4 s for gaps of 1, 2, 4 ms … 4 s, piling frames onto one time.
+ */
+export const FRAME_TIME_BASE: Readonly<Record<Container, Rational>> = {
+  mp4: { num: 1, den: 90000 }, mov: { num: 1, den: 90000 }, mkv: { num: 1, den: 1000 }, webm: { num: 1, den: 1000 },
+};
+
 /** What the source looks like, for carrying it over (all optional: synthetic frames have no source). */
 export interface SourceLook {
   colour?: ColourTags;
@@ -205,10 +216,16 @@ export function encodeArgs(target: string, plan: EncodePlan, input: EncodeInput,
     ...input.passthrough,
     ...codecArgs(plan, pixFmt),
     ...tags,
-    ...(input.timestamped && (plan.container === 'mp4' || plan.container === 'mov') ? ['-video_track_timescale', '90000'] : []),
+    ...(input.timestamped ? timeBaseArgs(plan.container) : []),
     ...(input.final && (plan.container === 'mp4' || plan.container === 'mov') ? ['-movflags', '+faststart'] : []),
     '-f', MUXER[plan.container], target,
   ];
+}
+
+/** The encoder's (and for MP4/MOV the track's) time base for frames with their own times: FRAME_TIME_BASE. */
+function timeBaseArgs(container: Container): string[] {
+  const tb = FRAME_TIME_BASE[container];
+  return ['-enc_time_base', `${tb.num}:${tb.den}`, ...(container === 'mp4' || container === 'mov' ? ['-video_track_timescale', String(tb.den / tb.num)] : [])];
 }
 
 function codecArgs(plan: EncodePlan, pixFmt: string): string[] {

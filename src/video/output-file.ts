@@ -152,10 +152,12 @@ export interface ExpectedVideo {
   /** Expected duration when the frames carry their own timestamps (VFR); default frameCount / fps. */
   seconds?: number;
   /**
-   * With timestamps, the last frame's own start: Matroska stores no duration for the last frame of a variable-rate
-   * stream, so the container may report anything from there to `seconds`.
+   * With timestamps: every frame's time in seconds from the first, each to be found within `tick` seconds (the
+   * stream's time base). The container may report any duration from the last frame's time to `seconds` (neither
+   * Matroska nor this ffmpeg's MP4 muxer stores the last frame's own duration of a variable-rate stream).
    */
-  lastFrameSeconds?: number;
+  times?: readonly number[];
+  tick?: number;
   audio: boolean;
 }
 
@@ -186,13 +188,44 @@ export async function verifyVideoFile(file: string, outPath: string, want: Expec
   const packets = Number(v.nb_read_packets);
   if (packets !== want.frameCount) fail(`${packets} frames, expected ${want.frameCount}`);
   const expected = want.seconds ?? (want.frameCount * want.fps.den) / want.fps.num;
-  // Matroska/WebM keep no per-stream duration: the container's then (audio is trimmed to the video).
-  const duration = Number.isFinite(Number(v.duration)) ? Number(v.duration) : formatSeconds;
+  // Matroska/WebM keep no per-stream duration: the container's then (audio is trimmed to the video). So does a
+  // variable-rate MP4: its stream duration is the sum of the decoding-order steps, which with B-frames ends where
+  // the decoding times end, ahead of the last frame shown by the reorder delay's gaps (gaps of 0.04, 0.08 … 2.56 s:
+  // 1.44 s of 5.12 s). Its container duration is where the showing ends.
+  const lastFrame = want.times?.at(-1);
+  const duration = Number.isFinite(Number(v.duration)) && lastFrame === undefined ? Number(v.duration) : formatSeconds;
   const frame = want.fps.den / want.fps.num;
   const tolerance = 1.5 * frame + 0.01;
-  const lower = Math.min(expected, want.lastFrameSeconds ?? expected);
+  const lower = Math.min(expected, lastFrame ?? expected);
   if (!(duration >= lower - tolerance && duration <= expected + tolerance)) fail(`lasts ${duration} s, expected ${expected.toFixed(3)} s`);
   if (want.audio !== audio.length > 0) fail(want.audio ? 'the audio stream is missing' : 'an unexpected audio stream');
+  if (want.times) await verifyFrameTimes(file, outPath, want.times, want.tick ?? 0, fail);
+}
+
+/**
+ * Every frame of the written video stream is at its time (within `tick` seconds, from the first frame). A frame
+ * elsewhere is the writer's fault, not the disk's: that says so.
+ */
+async function verifyFrameTimes(file: string, outPath: string, times: readonly number[], tick: number, fail: (why: string) => never): Promise<void> {
+  const args = ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=time_base:packet=pts', '-of', 'json', fileArg(file)];
+  const { code, stdout, stderr } = await runTool(ffprobePath(), args);
+  if (code !== 0 || stderr.trim()) fail(lastErrorLine(stderr));
+  let got: number[];
+  try {
+    const probed = JSON.parse(stdout) as { streams?: { time_base?: string }[]; packets?: { pts?: number }[] };
+    const [num, den] = String(probed.streams?.[0]?.time_base).split('/').map(Number);
+    got = (probed.packets ?? []).map((p) => (Number(p.pts) * num) / den).sort((a, b) => a - b);
+  } catch {
+    return fail('ffprobe output unreadable');
+  }
+  if (got.length !== times.length || got.some((t) => !Number.isFinite(t))) fail(`${got.length} frame times, expected ${times.length}`);
+  const slack = tick + 1e-7;
+  const i = times.findIndex((t, k) => !(Math.abs(got[k] - got[0] - (t - times[0])) <= slack));
+  if (i >= 0) {
+    throw new VideoshopError('timing_not_kept', `the written video does not keep the frame times (frame ${i} at ${(got[i] - got[0]).toFixed(6)} s, ` +
+      `not ${(times[i] - times[0]).toFixed(6)} s): nothing was written to ${outPath}; please report this, and meanwhile ` +
+      'edit a constant-rate copy of the source (ffmpeg -i SOURCE -fps_mode cfr COPY.mp4)');
+  }
 }
 
 /**

@@ -208,8 +208,14 @@ export async function probeVideo(file: string): Promise<VideoInfo> {
   const pts = await readPts(file, Number(video.index));
   const fps = chooseFps(video) ?? { num: 25, den: 1 };
   const fpsValue = fps.num / fps.den;
-  // Not the container's duration: that includes audio running past the last frame.
-  const durationSeconds = positiveNumber(video.duration) ?? frameCount / fpsValue;
+  const vfr = isVariableRate(pts, fps, timeBase);
+  // Not the container's duration: that includes audio running past the last frame. Nor, when variable-rate, the
+  // stream's (Matroska has none, so it would be frames / rate; an MP4 with B-frames sums decoding steps, which end
+  // early by the reorder delay's gaps): the last frame's time then, plus the gap before it (as timing.ts counts).
+  const tb = timeBase.num / timeBase.den;
+  const durationSeconds = vfr && pts.length === frameCount
+    ? (2 * pts[frameCount - 1] - pts[frameCount - 2] - pts[0]) * tb
+    : positiveNumber(video.duration) ?? frameCount / fpsValue;
   return {
     path: file,
     width: swap ? codedHeight : codedWidth,
@@ -238,7 +244,7 @@ export async function probeVideo(file: string): Promise<VideoInfo> {
     sar: parseRatio(video.sample_aspect_ratio) ?? { num: 1, den: 1 },
     timeBase,
     pts,
-    vfr: isVariableRate(pts, fps, timeBase),
+    vfr,
     formatStartSeconds: Number(format.start_time ?? 0) || 0,
   };
 }

@@ -62,3 +62,35 @@ export function frameTime(info: VideoInfo, index: number): number {
   if (info.pts.length === info.frameCount) return ((info.pts[index] - info.pts[0]) * info.timeBase.num) / info.timeBase.den;
   return (index * info.fps.den) / info.fps.num;
 }
+
+export interface PlacedTimes extends FrameTimes {
+  /** Frames that had to move past their rounded time: closer than one tick to the frame before (or at its time). */
+  readonly pushed: number;
+  /** The most any frame moved from its own time, in seconds (at most half a tick when none was pushed). */
+  readonly moved: number;
+}
+
+/**
+ * The times as a container with time base `tb` stores them: each frame's rounded to the nearest tick and, where
+ * that is not after the frame before (frames closer than a tick, or at one time), one tick after that one, so that
+ * every frame keeps a time of its own; the end at least a tick after the last. Exact multiples of the tick, so
+ * what the encoder and muxer get is what they store.
+ */
+export function placeTimes(ts: FrameTimes, tb: { num: number; den: number }): PlacedTimes {
+  const ticks: number[] = [];
+  let pushed = 0;
+  let moved = 0;
+  const seconds = (tick: number): number => (tick * tb.num) / tb.den;
+  for (const t of ts.times) {
+    let tick = Math.round((t * tb.den) / tb.num);
+    const previous = ticks.at(-1);
+    if (previous !== undefined && tick <= previous) {
+      tick = previous + 1;
+      pushed++;
+    }
+    ticks.push(tick);
+    moved = Math.max(moved, Math.abs(seconds(tick) - t));
+  }
+  const end = Math.max(Math.round((ts.end * tb.den) / tb.num), ticks[ticks.length - 1] + 1);
+  return { times: ticks.map(seconds), end: seconds(end), pushed, moved };
+}

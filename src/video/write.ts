@@ -12,10 +12,11 @@ import type { Tensor } from '../tensor.js';
 import { VideoshopError, type MessagePart } from '../util/errors.js';
 import { StderrTail, ffmpegPath, fileArg, passthroughArgs, runTool } from './ffmpeg.js';
 import { checkFfmpegRun, checkOutputTarget, installFile, nextRun, removeQuietly, tempPathFor, verifyVideoFile } from './output-file.js';
-import { encodeArgs, muxArgs, planAudio, planEncode, rotationTag, type AudioChoice, type AudioResult, type EncodePlan, type SourceLook, type VideoCodec } from './encode-args.js';
+import { FRAME_TIME_BASE, encodeArgs, muxArgs, planAudio, planEncode, rotationTag, type AudioChoice, type AudioResult, type Container, type EncodePlan, type SourceLook, type VideoCodec } from './encode-args.js';
 import { mkvFrame, mkvHeader } from './mkv-pipe.js';
 import { chwToRgb48, chwToRgb8 } from './pixels.js';
 import { probeAudioCodec, type Rational } from './probe.js';
+import { placeTimes, type PlacedTimes } from './timing.js';
 
 export interface WriteOptions {
   /** Output (display) size; H.264/HEVC pad an odd side by one pixel (encode-args.ts), reported in `notes`. */
@@ -39,7 +40,10 @@ export interface WriteOptions {
   audio?: AudioChoice;
   /** Colour tags, pixel aspect ratio and rotation to carry over (usually the source's VideoInfo). */
   look?: SourceLook;
-  /** Every frame's time in seconds from the first, and the end of the last frame: written as they are (VFR). */
+  /**
+   * Every frame's time in seconds from the first, and the end of the last frame: written as they are (VFR), to the
+   * nearest tick of the container's time base (FRAME_TIME_BASE; frames closer than a tick move on by one, in `notes`).
+   */
   timestamps?: { readonly times: readonly number[]; readonly end: number };
   /** Files the output must not overwrite (the input video); `audioFrom` is always included. */
   inputs?: string[];
@@ -115,6 +119,11 @@ export async function writeVideo(
 
   const plan = planEncode(outPath, opts.width, opts.height, opts, opts.look);
   const notes = [...plan.notes];
+  // Frame times go to ffmpeg as whole ticks of the container's time base: what is encoded is what gets stored.
+  const tb = FRAME_TIME_BASE[plan.container];
+  const placed = opts.timestamps && placeTimes(opts.timestamps, tb);
+  if (placed?.pushed) notes.push([crowdedNote(placed, plan.container)]);
+  const written: WriteOptions = placed ? { ...opts, timestamps: placed } : opts;
   const audioCodec = opts.audioFrom && opts.audio !== 'none' ? await probeAudioCodec(opts.audioFrom) : undefined;
   const { audio, note } = planAudio(plan.container, audioCodec, opts.audio, (opts.audioStartSeconds ?? 0) > 0);
   if (note) notes.push([note]);
@@ -128,14 +137,14 @@ export async function writeVideo(
   const remux = audio !== 'none' || rotation !== undefined;
   const videoTemp = remux ? tempPathFor(outPath, run, '-video') : finalTemp;
   try {
-    const frameCount = await encodeFrames(videoTemp, frames, plan, opts, !remux, outPath);
+    const frameCount = await encodeFrames(videoTemp, frames, plan, written, !remux, outPath);
     if (remux) {
-      await muxAudio(videoTemp, opts.audioFrom, finalTemp, frameCount, audio, plan, opts, outPath);
+      await muxAudio(videoTemp, opts.audioFrom, finalTemp, frameCount, audio, plan, written, outPath);
       removeQuietly(videoTemp);
     }
     await verifyVideoFile(finalTemp, path.resolve(outPath),
-      { ...size, frameCount, fps: opts.fps, seconds: writtenSeconds(frameCount, opts),
-        lastFrameSeconds: opts.timestamps?.times[frameCount - 1], audio: audio !== 'none' });
+      { ...size, frameCount, fps: opts.fps, seconds: writtenSeconds(frameCount, written),
+        times: placed?.times.slice(0, frameCount), tick: placed && tb.num / tb.den, audio: audio !== 'none' });
     opts.signal?.throwIfAborted();
     installFile(finalTemp, outPath, opts.overwrite ?? false);
     return { path: path.resolve(outPath), ...size, frameCount, audio, notes };
@@ -145,6 +154,14 @@ export async function writeVideo(
     if (opts.signal?.aborted) throw abortError(outPath);
     throw err;
   }
+}
+
+/** Frames closer together than the container's tick: moved on by a tick each, so that none shares another's time. */
+function crowdedNote(placed: PlacedTimes, container: Container): string {
+  const tick = FRAME_TIME_BASE[container];
+  const finer = container === 'mkv' || container === 'webm' ? ' (.mp4 and .mov store 1/90000 s)' : '';
+  return `${placed.pushed} frame${placed.pushed === 1 ? ' was' : 's were'} closer than ${tick.num}/${tick.den} s (the time step of .${container}) ` +
+    `to the frame before and moved later by up to ${(placed.moved * 1000).toFixed(3)} ms${finer}`;
 }
 
 function abortError(outPath: string): VideoshopError {

@@ -103,6 +103,40 @@ test('ffmpeg exiting 0 is not trusted: a damaged file or an error on stderr fail
   }
 });
 
+test('a variable-rate write: frames off their times are named as such (not the disk), a truncated file still fails', async () => {
+  // Gaps doubling, 40 ms … 2.56 s, at the default preset (B-frames): the case that was refused as a disk problem.
+  const timestamps = { times: [0, 0.04, 0.12, 0.28, 0.6, 1.24, 2.52, 5.08], end: 7.64 };
+  const frames = (): Tensor[] => timestamps.times.map((_, i) => solid(32, 32, i / 8));
+  // The encoder's time base swapped for 2/25 s (the rate this ffmpeg guessed from such a stream): frames move.
+  const coarse = (): string => {
+    const file = path.join(fresh(), 'ffmpeg');
+    writeFileSync(file, '#!/bin/bash\nargs=("$@"); for i in "${!args[@]}"; do [ "${args[$i]}" = -enc_time_base ] && args[$((i + 1))]=2:25; done\n' +
+      'exec /usr/bin/ffmpeg "${args[@]}"\n');
+    chmodSync(file, 0o755);
+    return file;
+  };
+  const truncating = (): string => fakeFfmpeg(fresh(), 'case "$out" in *.tmp-*) truncate -s $(( $(stat -c %s "$out") * 2 / 3 )) "$out";; esac');
+  const cases: [() => string, string, RegExp][] = [
+    [coarse, 'timing_not_kept', /^the written video does not keep the frame times \(frame 1 at 0\.080000 s, not 0\.040000 s\): nothing was written to .*out\.mp4; please report this/],
+    [truncating, 'verify_failed', /^the written video failed its check \(.*\): nothing was written to .*out\.mp4; check the disk and run again$/],
+  ];
+  const saved = process.env.FFMPEG_PATH;
+  try {
+    for (const [fake, code, message] of cases) {
+      const dir = fresh();
+      process.env.FFMPEG_PATH = fake();
+      await rejectsCode(writeVideo(path.join(dir, 'out.mp4'), frames(), { width: 32, height: 32, fps: { num: 25, den: 16 }, timestamps }), code, message);
+      assert.deepEqual(listing(dir), [], code);
+    }
+  } finally {
+    if (saved === undefined) delete process.env.FFMPEG_PATH;
+    else process.env.FFMPEG_PATH = saved;
+  }
+  const out = path.join(fresh(), 'out.mp4');
+  await writeVideo(out, frames(), { width: 32, height: 32, fps: { num: 25, den: 16 }, timestamps });
+  assert.equal((await probeVideo(out)).frameCount, 8);
+});
+
 test('an output that appears while encoding is not replaced, and the result is discarded', async () => {
   const dir = fresh();
   const out = path.join(dir, 'out.mp4');

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { timeArg } from '../../src/cli/args.js';
 import { VideoshopError } from '../../src/util/errors.js';
 import type { VideoInfo } from '../../src/video/probe.js';
-import { frameTime, frameTimes, segmentFrames } from '../../src/video/timing.js';
+import { frameTime, frameTimes, placeTimes, segmentFrames } from '../../src/video/timing.js';
 
 /** 10 frames at 10 fps then 10 at 20 fps, time base 1/1000, starting at pts 500. */
 const vfr = {
@@ -31,6 +31,19 @@ describe('frame timing', () => {
     assert.throws(() => segmentFrames(vfr, 2), /start 2 s is past the last frame \(at 1\.450 s\)/);
     assert.throws(() => segmentFrames(vfr, -1), (e: VideoshopError) => e instanceof VideoshopError && e.field === 'start');
     assert.throws(() => segmentFrames(vfr, 0, 0), /duration must be a positive time/);
+  });
+
+  it('placeTimes: each time to the nearest tick; frames closer than a tick (or at one time) one tick after the one before', () => {
+    const ms = { num: 1, den: 1000 };
+    const growing = placeTimes({ times: [0, 0.04, 0.12, 0.28, 0.6, 1.24, 2.52, 5.08], end: 7.64 }, ms);
+    assert.deepEqual([growing.times, growing.end, growing.pushed], [[0, 0.04, 0.12, 0.28, 0.6, 1.24, 2.52, 5.08], 7.64, 0]);
+    assert.ok(growing.moved < 1e-12);
+    const crowded = placeTimes({ times: [0, 0.0004, 0.0008, 0.0008, 0.1012, 0.1016], end: 0.102 }, ms);
+    assert.deepEqual(crowded.times, [0, 0.001, 0.002, 0.003, 0.101, 0.102]);
+    assert.deepEqual([crowded.end, crowded.pushed, +crowded.moved.toFixed(6)], [0.103, 3, 0.0022]);
+    const fine = placeTimes({ times: [0, 0.0004, 1 / 3], end: 0.5 }, { num: 1, den: 90000 });
+    assert.deepEqual([fine.times.map((t) => Math.round(t * 90000)), fine.pushed], [[0, 36, 30000], 0]);
+    assert.ok(fine.moved <= 0.5 / 90000);
   });
 
   it('parses times as seconds or [h:]m:s', () => {

@@ -25,7 +25,7 @@ export class InputRefused extends Error {
 
 function codeOfStatus(status: number): string {
   const codes: Record<number, string> = {
-    400: 'bad_request', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 405: 'method_not_allowed', 408: 'timeout',
+    400: 'bad_request', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 405: 'method_not_allowed', 408: 'timeout', 411: 'length_required',
     409: 'not_ready', 413: 'too_large', 415: 'unsupported_media_type', 416: 'range_not_satisfiable', 421: 'wrong_host', 503: 'unavailable', 507: 'quota_full',
   };
   return codes[status] ?? 'internal';

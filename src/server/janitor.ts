@@ -1,9 +1,9 @@
 /**
  * Storage limits of the data folder. Finished jobs older than `keepDays` and uploads older than a day are removed
- * (at start-up and hourly). The quota counts the bytes requests actually send, as they arrive: every upload in
- * flight reserves what it has received, so concurrent uploads cannot overrun it together, and a declared
- * Content-Length reserves nothing. Finished jobs count as room (they can go), but only an upload that was accepted
- * removes any of them, oldest first — a refused request never deletes anything.
+ * (at start-up and hourly). The quota counts what uploads in flight reserve — their declared length up front, and the
+ * bytes that actually arrive beyond it — atomically, so concurrent uploads cannot overrun it together. Finished jobs
+ * count as room (they can go), but only an upload that was accepted removes any of them, oldest first: a refused
+ * request never deletes anything.
  */
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -90,23 +90,32 @@ export class Janitor {
   }
 
   /**
-   * An upload's account: `add(n)` for every chunk as it arrives (507 once the quota could not hold it even after
-   * removing every finished job), `release()` when the request ends either way.
+   * An upload's account. `expected` (a declared Content-Length, within the upload limit) is reserved at once, so
+   * concurrent uploads cannot all start and all fail half-way: the first that fit go on, the others get 507 before
+   * sending anything. `add(n)` counts every chunk as it arrives; bytes beyond the reservation reserve more (a chunked
+   * body reserves as it goes). 507 once the quota could not hold it even after removing every finished job.
+   * `release()` when the request ends either way.
    */
-  open(): { add(bytes: number): void; release(): void } {
-    let mine = 0;
+  open(expected = 0): { add(bytes: number): void; release(): void } {
+    let reserved = 0;
+    let received = 0;
+    const reserve = (bytes: number) => {
+      const { used, reclaimable } = this.usage();
+      if (used - reclaimable + this.reserved + bytes > this.quotaBytes) {
+        throw new HttpError(507, `storage quota full (${(this.quotaBytes / 1024 ** 3).toFixed(1)} GB): delete finished jobs or start the server with a larger --quota-gb`);
+      }
+      this.reserved += bytes;
+      reserved += bytes;
+    };
+    if (expected > 0) reserve(expected);
     return {
       add: (bytes) => {
-        const { used, reclaimable } = this.usage();
-        if (used - reclaimable + this.reserved + bytes > this.quotaBytes) {
-          throw new HttpError(507, `storage quota full (${(this.quotaBytes / 1024 ** 3).toFixed(1)} GB): delete finished jobs or start the server with a larger --quota-gb`);
-        }
-        this.reserved += bytes;
-        mine += bytes;
+        received += bytes;
+        if (received > reserved) reserve(received - reserved);
       },
       release: () => {
-        this.reserved -= mine;
-        mine = 0;
+        this.reserved -= reserved;
+        reserved = 0;
         this.measured = null;
       },
     };

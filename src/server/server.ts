@@ -389,8 +389,10 @@ class App {
     if (this.uploadsInFlight >= MAX_CONCURRENT_UPLOADS) {
       throw new HttpError(503, `the server is receiving ${MAX_CONCURRENT_UPLOADS} uploads already: try again in a moment`, 'busy');
     }
+    // The declared length (already checked against the upload limit by the parser's caller) is reserved up front.
+    const declared = Number(req.headers['content-length'] ?? 0);
+    const account = this.janitor.open(Number.isSafeInteger(declared) && declared > 0 && declared <= this.maxUpload + 64 * 1024 ? declared : 0);
     this.uploadsInFlight++;
-    const account = this.janitor.open();
     try {
       mkdirSync(dir, { recursive: true });
       return { form: await receiveMultipart(req, dir, allowed, { maxBytes: this.maxUpload, account, idleMs: this.config.bodyIdleMs }), account };

@@ -10,12 +10,12 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createTinyModel } from '../src/edit/index.js';
+import { rawHttp as raw } from '../tests/helpers/raw-http.js';
 
 export interface SoakOptions {
   seconds: number;
@@ -55,21 +55,6 @@ function rssMb(pid: number): number {
 
 function fdCount(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length;
-}
-
-/** Raw bytes on one connection; what came back (or '' when the server closed it without an answer). */
-function raw(port: number, bytes: string, waitMs = 3000): Promise<string> {
-  return new Promise((resolve) => {
-    let got = '';
-    const socket = connect(port, '127.0.0.1', () => socket.write(bytes));
-    const timer = setTimeout(() => socket.destroy(), waitMs);
-    socket.on('data', (c) => (got += c.toString('latin1')));
-    socket.on('error', () => {});
-    socket.on('close', () => {
-      clearTimeout(timer);
-      resolve(got);
-    });
-  });
 }
 
 export async function runSoak(o: SoakOptions): Promise<SoakReport> {

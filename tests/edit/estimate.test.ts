@@ -69,7 +69,8 @@ test('any length is planned in O(1); what cannot be an edit is refused before an
     { frames: 1.5, width: 64, height: 64 }, { frames: 10, width: 1e6, height: 64 }]) {
     assert.throws(() => estimateEdit(video, {}, calibration), VideoshopError, JSON.stringify(video));
   }
-  assert.throws(() => estimateEdit(hd, { size: { width: 100_000, height: 100_000 } } as never, calibration), /size must be/);
+  assert.throws(() => estimateEdit(hd, { size: { width: 200_000, height: 200_000 } }, calibration), /size must be/);
+  assert.throws(() => estimateEdit(hd, { size: { width: 131_008, height: 131_008 } }, calibration), (e: VideoshopError) => e.code === 'too_large');
   assert.throws(() => estimateEdit(hd, { start: 10 }, calibration), /start 10 s is past the last frame/);
 });
 

@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runSoak } from '../../bench/soak.js';
 
-test('a 25-second soak: every answer allowed, every job done and verified, nothing lost, no leak', { timeout: 400_000 }, async (t) => {
-  const r = await runSoak({ seconds: 25, clients: 4 });
+test('a 15-second soak: every answer allowed, every job done and verified, nothing lost, no leak', { timeout: 400_000 }, async (t) => {
+  const r = await runSoak({ seconds: 15, clients: 4 });
   t.diagnostic(JSON.stringify({ requests: r.requests, jobs: r.jobs, rss_mb: r.rss_mb, fds: r.fds }));
   assert.deepEqual(r.unexpected, []);
-  assert.ok(r.requests > 100, `${r.requests} requests`);
+  assert.ok(r.requests > 60, `${r.requests} requests`);
   assert.ok(r.jobs.submitted >= 2);
   assert.equal(r.jobs.done, r.jobs.submitted);
   assert.equal(r.jobs.results_verified, r.jobs.submitted);

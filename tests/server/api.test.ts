@@ -294,7 +294,7 @@ describe('jobs', () => {
     const third = String((await postJob(base, { video: clip, editedFrame: edited, options: FAST })).body.id);
     const states = await readEvents(base, first, (j) => j.progress?.stage === 'invert');
     assert.equal(states.at(-1)!.status, 'running');
-    // While the worker thread is inside UNet calls, the server answers at once.
+    // While the inference process is inside UNet calls, the server answers at once.
     const t0 = performance.now();
     const q = (await getJson(base, `/api/jobs/${second}`)).body as unknown as JobJson;
     const ms = performance.now() - t0;

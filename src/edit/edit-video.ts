@@ -9,7 +9,7 @@
  * 5. Write the video with the source's timing, look and audio.
  */
 import { resizeImage } from '../image/resize.js';
-import { loadSvd, type SvdModel } from '../models/svd.js';
+import type { SvdModel } from '../models/svd.js';
 import { blendFrames, crossfadeWeight, type Block } from '../pipeline/blocks.js';
 import { runVideoshop, type VideoshopProgress } from '../pipeline/videoshop.js';
 import { slice, tensor, type Tensor } from '../tensor.js';
@@ -27,6 +27,7 @@ import { checkOutputTarget } from '../video/output-file.js';
 import { framesInBlocks } from './block-frames.js';
 import { explainFailure } from './errors.js';
 import { checkEditMemory } from './memory.js';
+import { loadModel } from './model.js';
 import { checkAspect, planBlocksOf, planEdit } from './plan.js';
 import { progressTracker, type EditProgress, type StageEvent } from './progress.js';
 import { checkEditRequest, type CheckedRequest, type EditRequest } from './request.js';
@@ -113,10 +114,9 @@ async function runEdit(request: EditRequest, hooks: EditHooks, signal: AbortSign
 
     // 3. The model.
     const tLoad = performance.now();
-    const svd = hooks.model ?? await loadSvd(opts.model ?? DEFAULT_MODEL, {
-      device: opts.device, dtype: opts.dtype, variant: opts.variant, cacheDir: opts.cacheDir, threads: opts.threads,
-      onNotice: (m) => warn([m]),
-      hub: { signal, onProgress: (p) => progress({ stage: 'download', step: Math.round(p.bytes / 1e6), total: Math.round(p.totalBytes / 1e6), unit: 'MB' }) },
+    const svd = hooks.model ?? await loadModel(opts.model ?? DEFAULT_MODEL, {
+      device: opts.device, dtype: opts.dtype, variant: opts.variant, cacheDir: opts.cacheDir, threads: opts.threads, signal,
+      onNotice: (m) => warn([m]), onProgress: hooks.onProgress,
     });
     const loadMs = performance.now() - tLoad;
     try {

@@ -6,6 +6,7 @@
  */
 import { MAX_FRAMES, planEdit, type EditPlan, type ModelGeometry } from './plan.js';
 import { checkEditRequest, type EditRequest } from './request.js';
+import { fieldSpec } from './schema.js';
 import type { EditResult } from './edit-video.js';
 import { msg, option, VideoshopError } from '../util/errors.js';
 
@@ -41,7 +42,8 @@ export interface EditEstimate {
 
 /** SVD's geometry: what an estimate assumes before any edit has told it the model's. */
 export const SVD_GEOMETRY: ModelGeometry = { nativeArea: 1024 * 576, sizeMultiple: 64, numFrames: 14 };
-const MAX_SIDE = 131_072;
+/** The longest side an estimate takes: the schema's bound on a processing size's sides. */
+const MAX_SIDE = fieldSpec('size')!.max!;
 
 /** The frames of a section of a constant-rate video (the edit itself uses every frame's time; this is for estimates). */
 export function sectionFrames(frames: number, fps: number | undefined, start?: number, duration?: number): number {

@@ -2,6 +2,7 @@
  * Loading a model once for many edits (the server's workers do): the same loader `editVideo` uses, with its download
  * reported as the edit's progress event and its failures as VideoshopErrors.
  */
+import type { WeightVariant } from '../models/repository.js';
 import { loadSvd, type SvdModel } from '../models/svd.js';
 import type { Device } from '../runtime/session.js';
 import { explainFailure } from './errors.js';
@@ -14,6 +15,8 @@ export type EditModel = SvdModel;
 export interface LoadModelOptions {
   device?: Device;
   dtype?: 'float32' | 'float16';
+  /** The weight files to use (default: fp16 for float16 compute, the plain files for float32). */
+  variant?: WeightVariant | null;
   threads?: number;
   cacheDir?: string;
   signal?: AbortSignal;
@@ -26,7 +29,7 @@ export async function loadModel(model: string = DEFAULT_MODEL, o: LoadModelOptio
   const track = progressTracker();
   try {
     return await loadSvd(model, {
-      device: o.device, dtype: o.dtype, threads: o.threads, cacheDir: o.cacheDir, onNotice: o.onNotice,
+      device: o.device, dtype: o.dtype, variant: o.variant, threads: o.threads, cacheDir: o.cacheDir, onNotice: o.onNotice,
       hub: {
         signal: o.signal,
         onProgress: (p) => o.onProgress?.(track({ stage: 'download', step: Math.round(p.bytes / 1e6), total: Math.round(p.totalBytes / 1e6), unit: 'MB' })),

@@ -8,6 +8,10 @@
  */
 import { DEFAULT_MODEL } from '../models/svd.js';
 import { msg, option, VideoshopError, type FieldNaming, type FieldRef } from '../util/errors.js';
+import { AUDIO_CHOICES, VIDEO_CODECS, X26X_PRESETS } from '../video/encode-args.js';
+
+/** libvpx's own speeds, which vp9 takes as a preset too. */
+const VP9_SPEEDS = ['0', '1', '2', '3', '4', '5', '6', '7', '8'];
 
 export type FieldType = 'number' | 'integer' | 'boolean' | 'choice' | 'size' | 'time' | 'text' | 'path';
 /** basic: what most edits touch; expert: the paper's ablations, codecs, block geometry. */
@@ -47,7 +51,6 @@ export interface FieldSpec {
 }
 
 export { DEFAULT_MODEL };
-const X26X_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow', 'placebo'];
 
 type Spec = Omit<FieldSpec, 'key'>;
 
@@ -113,14 +116,14 @@ const FIELDS: readonly Spec[] = [
   { name: 'resize', type: 'choice', label: 'Resizing', scope: 'job', group: 'expert', default: 'fast', choices: ['fast', 'antialias'], placeholder: 'mode',
     help: "resizing to the processing size: fast (swscale bilinear, within 0.02 levels of the reference's at SVD's size from 1080p) " +
       "or antialias (the reference's antialiased bilinear, exact)" },
-  { name: 'codec', type: 'choice', label: 'Codec', scope: 'job', group: 'expert', default: null, choices: ['h264', 'hevc', 'vp9', 'ffv1'],
+  { name: 'codec', type: 'choice', label: 'Codec', scope: 'job', group: 'expert', default: null, choices: VIDEO_CODECS,
     placeholder: 'codec', defaultText: 'h264; vp9 for .webm', help: 'output codec (ffv1 = lossless, .mkv only)' },
   { name: 'crf', type: 'integer', label: 'Quality (CRF)', scope: 'job', group: 'expert', default: null, min: 0, max: 63, placeholder: 'n',
     defaultText: '18 h264, 20 hevc, 31 vp9', help: 'constant rate factor: lower is better and larger (h264/hevc 0–51, vp9 0–63)' },
   { name: 'preset', type: 'choice', label: 'Encoder speed', scope: 'job', group: 'expert', default: 'medium',
-    choices: [...X26X_PRESETS, '0', '1', '2', '3', '4', '5', '6', '7', '8'], placeholder: 'name',
+    choices: [...X26X_PRESETS, ...VP9_SPEEDS], placeholder: 'name',
     help: 'encoder preset: ultrafast … veryslow (vp9 also a libvpx speed 0–8)' },
-  { name: 'audio', type: 'choice', label: 'Audio', scope: 'job', group: 'expert', default: 'copy', choices: ['copy', 'aac', 'none'], placeholder: 'mode',
+  { name: 'audio', type: 'choice', label: 'Audio', scope: 'job', group: 'expert', default: 'copy', choices: AUDIO_CHOICES, placeholder: 'mode',
     help: "the source's audio: copy (re-encoded if the container can't hold it), aac, none" },
 
   // --- how the model runs

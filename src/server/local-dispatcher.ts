@@ -2,7 +2,7 @@
  * Jobs run on this machine: `parallel` inference processes (slot.ts), each with the model loaded once, each taking the
  * oldest queued job whenever it is free.
  */
-import type { MeasuredPace, ModelGeometry, SerializedError } from '../edit/index.js';
+import { isVideoshopError, type MeasuredPace, type ModelGeometry, type SerializedError } from '../edit/index.js';
 import type { DispatchEvents, Dispatcher, ModelState } from './dispatcher.js';
 import { jobRequest } from './job-options.js';
 import { InferenceSlot } from './slot.js';
@@ -57,7 +57,8 @@ export class LocalDispatcher implements Dispatcher {
     try {
       request = jobRequest(job.options, job.video.file, this.jobDir(job.id), this.worker.model);
     } catch (err) {
-      events.finished(job.id, { kind: 'failed', error: { code: 'bad_option', message: (err as Error).message }, warnings: [] });
+      if (!isVideoshopError(err)) throw err;
+      events.finished(job.id, { kind: 'failed', error: err.toJSON(), warnings: [] });
       this.schedule();
       return;
     }

@@ -109,6 +109,8 @@ export class JobQueue extends EventEmitter {
   }
 
   private finishJob(...args: Finish): void {
+    // The time it ended, kept if the write has to wait for room.
+    args[2] = { ...args[2], finishedAt: args[2]?.finishedAt ?? new Date().toISOString() };
     try {
       this.store.finish(...args);
       this.pending.delete(args[0]);
@@ -123,14 +125,11 @@ export class JobQueue extends EventEmitter {
 
   private take(): JobRecord | undefined {
     if (this.stopping) return undefined;
-    for (;;) {
-      const job = this.store.nextQueued();
-      if (!job) return undefined;
-      if (this.pending.has(job.id)) return undefined; // its end is not written yet
-      this.store.markRunning(job.id);
-      this.notify(job.id);
-      return this.store.get(job.id);
-    }
+    const job = this.store.nextQueued();
+    if (!job || this.pending.has(job.id)) return undefined; // none, or its end is not written yet
+    this.store.markRunning(job.id);
+    this.notify(job.id);
+    return this.store.get(job.id);
   }
 
   private isLive(id: string): JobRecord | undefined {
@@ -215,7 +214,7 @@ export class JobQueue extends EventEmitter {
     const status = end ? end[1] : job.status;
     const fields = end?.[2] ?? {};
     const merged: JobRecord = end
-      ? { ...job, status, finished_at: new Date().toISOString(), error: fields.error ?? null, error_code: fields.errorCode ?? null,
+      ? { ...job, status, finished_at: fields.finishedAt ?? null, error: fields.error ?? null, error_code: fields.errorCode ?? null,
         warnings: fields.warnings ?? [], result: fields.result ?? null, progress: fields.progress ?? job.progress }
       : { ...job, progress: this.live.get(job.id) ?? job.progress };
     const position = status === 'queued' ? this.store.queuePosition(job.id) : null;

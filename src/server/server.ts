@@ -10,11 +10,11 @@ import { existsSync, linkSync, copyFileSync, mkdirSync, readFileSync, renameSync
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { checkAspect, estimateEdit, SVD_GEOMETRY, type MeasuredPace, type Pace } from '../edit/index.js';
+import { checkAspect, estimateEdit, fieldSpec, SVD_GEOMETRY, type MeasuredPace, type Pace } from '../edit/index.js';
 import type { Dispatcher } from './dispatcher.js';
 import { decodeSegment, errorBody, HttpError, sendFile, sendJson } from './http.js';
 import { jobFields, parseJobOptions, RESULT_FILE } from './job-options.js';
-import { dataUsage, Janitor } from './janitor.js';
+import { Janitor } from './janitor.js';
 import { LocalDispatcher } from './local-dispatcher.js';
 import { JobQueue, type JobView } from './queue.js';
 import { RedisDispatcher } from './redis-dispatcher.js';
@@ -323,11 +323,14 @@ class App {
 
   /** The newest finished job's pace, else the worker's test edit. */
   private latestPace(): { pace: Pace; basis: string } | null {
-    const done = this.queue.list().find((j) => j.status === 'done' && (j.result as { timings_ms?: unknown } | null)?.timings_ms);
+    const done = this.queue.store.list().find((j) => j.status === 'done' && (j.result as { timings_ms?: unknown } | null)?.timings_ms);
     if (done) {
+      // Results written before they carried steps and strength: the job's options, else the schema's defaults.
       const r = done.result as unknown as Pace & { steps?: number; strength?: number };
       const o = done.options as { steps?: number; strength?: number };
-      return { pace: { ...r, steps: r.steps ?? o.steps ?? 25, strength: r.strength ?? o.strength ?? 0.55 }, basis: `pace of job ${done.id}` };
+      const steps = r.steps ?? o.steps ?? (fieldSpec('steps')!.default as number);
+      const strength = r.strength ?? o.strength ?? (fieldSpec('strength')!.default as number);
+      return { pace: { ...r, steps, strength }, basis: `pace of job ${done.id}` };
     }
     const pace: MeasuredPace | null = this.queue.pace();
     if (!pace) return null;
@@ -612,5 +615,3 @@ function linkOrCopy(from: string, to: string): void {
     copyFileSync(from, to);
   }
 }
-
-export { dataUsage };

@@ -204,10 +204,12 @@ export class JobStore {
   }
 
   finish(id: string, status: Exclude<JobStatus, 'queued' | 'running'>,
-    fields: { error?: string; errorCode?: string; warnings?: string[]; result?: Record<string, unknown>; progress?: JobProgress | null } = {}): void {
+    fields: { error?: string; errorCode?: string; warnings?: string[]; result?: Record<string, unknown>; progress?: JobProgress | null;
+      /** When it ended, if that was before this write (a write the disk refused at first). */
+      finishedAt?: string; } = {}): void {
     this.write('finishing a job', () => {
       this.db.prepare('UPDATE jobs SET status = ?, finished_at = ?, error = ?, error_code = ?, warnings = ?, result = ? WHERE id = ?')
-        .run(status, new Date().toISOString(), fields.error ?? null, fields.errorCode ?? null, JSON.stringify(fields.warnings ?? []),
+        .run(status, fields.finishedAt ?? new Date().toISOString(), fields.error ?? null, fields.errorCode ?? null, JSON.stringify(fields.warnings ?? []),
           fields.result ? JSON.stringify(fields.result) : null, id);
       if (fields.progress) this.db.prepare('UPDATE jobs SET progress = ? WHERE id = ?').run(JSON.stringify(fields.progress), id);
     });

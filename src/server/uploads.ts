@@ -12,7 +12,7 @@ import path from 'node:path';
 import busboy from 'busboy';
 import sharp from 'sharp';
 import { exportFrame, inspectImage, inspectVideo, isVideoshopError, type VideoSummary as EngineVideo } from '../edit/index.js';
-import { errorBody, HttpError, InputRefused } from './http.js';
+import { HttpError, InputRefused } from './http.js';
 import type { VideoSummary } from './store.js';
 
 export interface ReceivedFile {
@@ -70,12 +70,8 @@ export function receiveMultipart(req: IncomingMessage, dir: string, allowed: Rec
       clearTimeout(idle);
       req.off('data', onData);
     };
-    const fail = (err: unknown) => {
+    const fail = (e: HttpError) => {
       if (failed) return;
-      const e = err instanceof HttpError ? err : (() => {
-        const { status, body: b } = errorBody(err);
-        return new HttpError(status, String(b.error), String(b.code));
-      })();
       failed = e;
       done();
       req.unpipe(parser);
@@ -133,7 +129,7 @@ export function receiveMultipart(req: IncomingMessage, dir: string, allowed: Rec
         try {
           limits.account.add(chunk.length);
         } catch (err) {
-          fail(err);
+          fail(err as HttpError); // the quota's 507
         }
       });
       stream.on('limit', () => fail(new HttpError(413, `upload too large: the limit is ${mb(maxBytes)} MB`)));
@@ -158,7 +154,8 @@ export function receiveMultipart(req: IncomingMessage, dir: string, allowed: Rec
     parser.on('close', () => {
       if (failed) return;
       done();
-      Promise.all(writes).then(() => resolve({ fields, files }), (err: unknown) => fail(err));
+      // A write error was answered by its stream's own handler already; this only makes sure one answer is given.
+      Promise.all(writes).then(() => resolve({ fields, files }), () => fail(new HttpError(500, 'could not store the upload', 'storage_error')));
     });
     req.on('aborted', () => fail(new HttpError(400, 'upload aborted')));
     req.on('error', () => fail(new HttpError(400, 'upload aborted')));

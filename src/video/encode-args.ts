@@ -42,7 +42,7 @@ const AUDIO_IN: Record<Container, ReadonlySet<string> | 'any'> = {
 };
 const DEFAULT_CRF: Record<VideoCodec, number | undefined> = { h264: 18, hevc: 20, vp9: 31, ffv1: undefined };
 const MAX_CRF: Record<VideoCodec, number> = { h264: 51, hevc: 51, vp9: 63, ffv1: 0 };
-const X26X_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow', 'placebo'];
+export const X26X_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow', 'placebo'];
 /** libvpx's -cpu-used for the x264 preset names (0 = slowest, best). */
 const VP9_SPEED: Record<string, number> = {
   ultrafast: 8, superfast: 7, veryfast: 6, faster: 5, fast: 5, medium: 4, slow: 2, slower: 1, veryslow: 0, placebo: 0,

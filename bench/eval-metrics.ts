@@ -3,7 +3,7 @@
  * "edited" copy moving differently. Run: node --import tsx bench/eval-metrics.ts [frames] [height] [width]
  */
 import { videoFlowError } from '../src/eval/epe.js';
-import { videoFlows } from '../src/eval/flow.js';
+import { videoFlows } from '../src/image/flow.js';
 import { videoPsnr } from '../src/eval/psnr.js';
 import { videoSsim } from '../src/eval/ssim.js';
 import { makeTexture, movingVideo } from '../tests/eval/synthetic.js';

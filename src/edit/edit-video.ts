@@ -20,11 +20,13 @@ import { probeVideo, type VideoInfo } from '../video/probe.js';
 import { readFrames } from '../video/read.js';
 import { containerFor, planEncode } from '../video/encode-args.js';
 import { frameTime, frameTimes, segmentFrames } from '../video/timing.js';
-import { assertNotInput, writeVideo, type WriteResult } from '../video/write.js';
+import { assertNotInput, writeVideo, type WriteOptions, type WriteResult } from '../video/write.js';
 import { checkDecodable } from '../video/decode-check.js';
 import { FramesPngWriter } from '../video/frames-png.js';
 import { checkOutputTarget } from '../video/output-file.js';
+import { looksUnedited, type Mask } from '../pipeline/locality/index.js';
 import { framesInBlocks } from './block-frames.js';
+import { OutputFrames, userMaskOf } from './keep-unedited.js';
 import { explainFailure } from './errors.js';
 import { checkEditMemory } from './memory.js';
 import { loadModel } from './model.js';
@@ -53,8 +55,11 @@ export interface EditResult {
   readonly model: string;
   readonly device: string;
   readonly dtype: string;
-  /** Milliseconds per stage (summed over blocks) and in total. */
-  readonly timings: Record<'load' | 'read' | 'encode' | 'invert' | 'denoise' | 'decode' | 'write' | 'total', number>;
+  /**
+   * Milliseconds per stage (summed over blocks) and in total; `keep`: keeping the unedited pixels (tracking the edit,
+   * reading the source at its own size, compositing, masks), part of `write`.
+   */
+  readonly timings: Record<'load' | 'read' | 'encode' | 'invert' | 'denoise' | 'decode' | 'write' | 'keep' | 'total', number>;
   readonly warnings: readonly string[];
 }
 
@@ -106,11 +111,14 @@ async function runEdit(request: EditRequest, hooks: EditHooks, signal: AbortSign
   const decoded = await checkDecodable(info, { needed: segment.start + segment.count, signal });
   if (decoded.damage) warn(msg`${opts.video} has damaged frames that ffmpeg conceals (${decoded.damage})`);
   if (opts.size) checkEditMemory(opts.size, opts.blockFrames ?? DEFAULT_BLOCK_FRAMES);
-  const framesPng = opts.framesDir ? new FramesPngWriter(opts.framesDir, segment.count) : undefined;
+  const keep = opts.keepUnedited ?? 'auto';
+  const masksOut = opts.maskOut !== undefined || keep !== 'off';
+  const framesPng = opts.framesDir ? new FramesPngWriter(opts.framesDir, segment.count, 'frame_', 0, masksOut ? ['mask_'] : []) : undefined;
   try {
     const edited = await readImage(opts.editedFrame);
     if (edited.hadTransparency) warn(msg`${opts.editedFrame} has transparent pixels; the alpha channel is ignored`);
     checkAspect(edited, info, opts.fit);
+    const userMask = opts.mask ? userMaskOf(await readImage(opts.mask), opts.mask, edited, info) : undefined;
 
     // 3. The model.
     const tLoad = performance.now();
@@ -120,7 +128,7 @@ async function runEdit(request: EditRequest, hooks: EditHooks, signal: AbortSign
     });
     const loadMs = performance.now() - tLoad;
     try {
-      return await editWithModel(opts, svd, info, edited, { progress, warn, warnings, t0, loadMs, framesPng, segment, signal });
+      return await editWithModel(opts, svd, info, edited, { progress, warn, warnings, t0, loadMs, framesPng, segment, signal, userMask });
     } finally {
       if (!hooks.model) await svd.release();
     }
@@ -139,6 +147,7 @@ interface RunContext {
   framesPng: FramesPngWriter | undefined;
   segment: { start: number; count: number };
   signal: AbortSignal | undefined;
+  userMask: Mask | undefined;
 }
 
 async function editWithModel(opts: CheckedRequest, svd: SvdModel, info: VideoInfo, edited: RgbImage, ctx: RunContext): Promise<EditResult> {
@@ -159,12 +168,24 @@ async function editWithModel(opts: CheckedRequest, svd: SvdModel, info: VideoInf
     for await (const f of first) sourceNative = f;
   }
   const embeddingFrames = { source: sourceNative, edited: opts.fit ? editedFrame : edited };
-  const timings = { load: ctx.loadMs, read: 0, encode: 0, invert: 0, denoise: 0, decode: 0, write: 0, total: 0 };
+  const timings = { load: ctx.loadMs, read: 0, encode: 0, invert: 0, denoise: 0, decode: 0, write: 0, keep: 0, total: 0 };
 
-  // Output frames not yet handed to the writer, by absolute index (at most one block's worth).
+  // Output frames not yet handed to the writer, by absolute index (at most one block's worth), and their source frames.
   const pending = new Map<number, Tensor>();
+  const sourceAt = new Map<number, Tensor>();
   let written = 0;
   const signal = ctx.signal;
+  const writeOptions: WriteOptions = {
+    width: info.width, height: info.height, fps: info.fps,
+    audioFrom: info.hasAudio ? opts.video : undefined, inputs: [opts.video, opts.editedFrame], overwrite: opts.force, signal,
+    // The source's look (colour tags, SAR, rotation) and timing: the exact rate, or every frame's time (VFR).
+    look: info, timestamps: frameTimes(info, segment.start, frameCount),
+    audioStartSeconds: segment.start > 0 ? Math.max(0, frameTime(info, segment.start) + firstPtsSeconds(info)) : undefined,
+    codec: opts.codec, crf: opts.crf, preset: opts.preset, audio: opts.audio,
+  };
+  // Keeping the unedited pixels (and the masks): set up on the first block's frames, fed every output frame.
+  const keep = opts.keepUnedited ?? 'auto';
+  let output: OutputFrames | undefined;
 
   async function* editedFrames(): AsyncGenerator<Tensor> {
     // One decoding pass over the whole video; framesInBlocks keeps the overlap for the next block.
@@ -184,8 +205,16 @@ async function editWithModel(opts: CheckedRequest, svd: SvdModel, info: VideoInf
         ctx.progress({ stage: 'read', step: count, total: count, block: j + 1, blocks: blocks.length });
         timings.read += performance.now() - t;
         if (j === 0 && looksUnedited(frames[0], editedFrame)) {
-          ctx.warn(["the edited frame is identical to the video's first frame: the output will only re-render the source"]);
+          ctx.warn([`the edited frame is identical to the video's first frame: the output will ${keep === 'off' ? 'only re-render the source' : 'be the source as it is'}`]);
         }
+        if (j === 0 && OutputFrames.needed(keep, opts.maskOut)) {
+          output = new OutputFrames({
+            mode: keep, video: opts.video, info, segment: { start: segment.start, count: frameCount }, userMask: ctx.userMask,
+            maskOut: opts.maskOut, writeOptions: { ...writeOptions, audioFrom: undefined, inputs: [opts.video, opts.editedFrame, opts.output] },
+            framesPng: ctx.framesPng, warn: ctx.warn, signal,
+          }, frames[0], editedFrame);
+        }
+        frames.forEach((f, k) => sourceAt.set(block.start + k, f));
         const video = stack(frames);
         // Block 0 is conditioned on the user's edit; later blocks on their first frame as already edited.
         const condition = j === 0 ? editedFrame : pending.get(block.start);
@@ -218,13 +247,19 @@ async function editWithModel(opts: CheckedRequest, svd: SvdModel, info: VideoInf
         const finalEnd = j + 1 < blocks.length ? blocks[j + 1].start : frameCount;
         t = performance.now();
         for (; written < finalEnd; written++) {
-          const frame = pending.get(written)!;
+          const generated = pending.get(written)!;
+          const frame = output ? await output.next(sourceAt.get(written)!, generated) : generated;
           pending.delete(written);
+          sourceAt.delete(written);
           ctx.progress({ stage: 'write', step: written + 1, total: frameCount });
           yield frame;
         }
         timings.write += performance.now() - t;
       }
+      await output?.finish();
+    } catch (err) {
+      await output?.abort(err);
+      throw err;
     } finally {
       await reader.return?.(undefined);
     }
@@ -240,15 +275,16 @@ async function editWithModel(opts: CheckedRequest, svd: SvdModel, info: VideoInf
     }
   }
 
-  const out = await writeVideo(opts.output, withPngs(editedFrames()), {
-    width: info.width, height: info.height, fps: info.fps, frameWidth: size.width, frameHeight: size.height,
-    audioFrom: info.hasAudio ? opts.video : undefined, inputs: [opts.video, opts.editedFrame], overwrite: opts.force, signal,
-    // The source's look (colour tags, SAR, rotation) and timing: the exact rate, or every frame's time (VFR).
-    look: info, timestamps: frameTimes(info, segment.start, frameCount),
-    audioStartSeconds: segment.start > 0 ? Math.max(0, frameTime(info, segment.start) + firstPtsSeconds(info)) : undefined,
-    codec: opts.codec, crf: opts.crf, preset: opts.preset, audio: opts.audio,
-  });
+  let out: WriteResult;
+  try {
+    out = await writeVideo(opts.output, withPngs(editedFrames()), writeOptions);
+  } catch (err) {
+    // The mask video was installed just before the output failed its last checks: it goes too.
+    output?.removeMaskVideo();
+    throw err;
+  }
   for (const note of out.notes) ctx.warn(note);
+  timings.keep = output?.ms ?? 0;
   timings.total = performance.now() - ctx.t0;
   return {
     output: out.path,
@@ -277,9 +313,14 @@ function firstPtsSeconds(info: VideoInfo): number {
 
 function checkPaths(opts: EditRequest): void {
   containerFor(opts.output);
-  assertNotInput(opts.output, [opts.video, opts.editedFrame]);
+  assertNotInput(opts.output, [opts.video, opts.editedFrame, ...(opts.mask ? [opts.mask] : [])]);
   // Folder writable, name short enough, an existing output only with `force`; stale temp files of dead runs go.
   checkOutputTarget(opts.output, { overwrite: opts.force });
+  if (opts.maskOut !== undefined) {
+    containerFor(opts.maskOut);
+    assertNotInput(opts.maskOut, [opts.video, opts.editedFrame, opts.output, ...(opts.mask ? [opts.mask] : [])]);
+    checkOutputTarget(opts.maskOut, { overwrite: opts.force });
+  }
 }
 
 function allFinite(t: Tensor): boolean {
@@ -304,21 +345,4 @@ function blendTensor(previous: Tensor, next: Tensor, w: number): Tensor {
   return tensor(blendFrames(previous.data, next.data, w), next.dims);
 }
 
-/**
- * Whether the edited frame is the first frame as exported, unedited. Tools convert YUV to RGB differently (chroma
- * upsampling, rounding, JPEG), which moves RGB by tens of levels at sharp colour edges but barely moves luma:
- * exports of the same frame by ffmpeg (PNG, JPEG) differ by < 1 level of luma on average and by ≤ 28 levels
- * anywhere, whereas an edit changes luma a lot somewhere. Both frames are [3,H,W] in [-1, 1].
- */
-export function looksUnedited(a: Tensor, b: Tensor): boolean {
-  const plane = a.data.length / 3;
-  let sum = 0;
-  let far = 0;
-  for (let i = 0; i < plane; i++) {
-    const d = (0.299 * (a.data[i] - b.data[i]) + 0.587 * (a.data[plane + i] - b.data[plane + i])
-      + 0.114 * (a.data[2 * plane + i] - b.data[2 * plane + i])) * 127.5; // in 8-bit levels
-    sum += Math.abs(d);
-    if (Math.abs(d) > 32) far++;
-  }
-  return sum / plane < 2 && far <= plane * 0.001;
-}
+export { looksUnedited };

@@ -15,7 +15,7 @@ export interface Pace {
   readonly frames: number;
   readonly blocks: number;
   readonly processing: { readonly width: number; readonly height: number };
-  readonly timings_ms: EditResult['timings'];
+  readonly timings_ms: Omit<EditResult['timings'], 'keep'> & { readonly keep?: number };
   /** The measured edit's steps and strength (UNet steps per block = ⌊steps·strength⌋, inverted and denoised). */
   readonly steps: number;
   readonly strength: number;

@@ -22,6 +22,15 @@ export interface EditRequest {
   readonly framesDir?: string;
   /** Replace an existing output file. */
   readonly force?: boolean;
+  /** An image, white where the first frame was edited (the first frame's or the video's size): added to the found region. */
+  readonly mask?: string;
+  /** Also write the per-frame masks (white: the model's pixels, black: the source's) as a video here. */
+  readonly maskOut?: string;
+  /**
+   * Outside the edit, the output is the source's own pixels at its own resolution (src/pipeline/locality): `auto`
+   * (default) unless the edit covers most of the frame, `on` always, `off` the whole frame re-rendered (the paper).
+   */
+  readonly keepUnedited?: 'auto' | 'on' | 'off';
 
   readonly strength?: number;
   readonly steps?: number;

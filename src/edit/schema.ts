@@ -66,6 +66,10 @@ const FIELDS: readonly Spec[] = [
     help: 'also write every output frame as PNG into this folder' },
   { name: 'force', type: 'boolean', label: 'Replace the output', scope: 'input', group: 'basic', default: false,
     help: 'replace the output file if it exists' },
+  { name: 'mask', type: 'path', label: 'Edited region', scope: 'input', group: 'expert', default: null, placeholder: 'image',
+    help: 'an image of the first frame\'s size (or the video\'s) that is white where you edited: added to the region found by comparing the frames' },
+  { name: 'mask-out', type: 'path', label: 'Mask video', scope: 'input', group: 'expert', default: null, placeholder: 'file',
+    help: 'also write the per-frame masks as a video: white where the output is the model\'s, black where it is the source\'s own pixels' },
 
   // --- what the edit does
   { name: 'strength', type: 'number', label: 'How much may change', scope: 'job', group: 'basic', default: 0.55, min: 0, max: 1, exclusiveMin: true,
@@ -85,6 +89,9 @@ const FIELDS: readonly Spec[] = [
     help: 'edit from this time on (seconds or [h:]m:s); the first frame at or after it is the one to edit' },
   { name: 'duration', type: 'time', label: 'Duration', scope: 'job', group: 'basic', default: null, defaultText: 'to the end', min: 0, exclusiveMin: true,
     placeholder: 'time', help: 'edit only this long (seconds or [h:]m:s)' },
+  { name: 'keep-unedited', type: 'choice', label: 'Keep unedited pixels', scope: 'job', group: 'basic', default: 'auto', choices: ['auto', 'on', 'off'],
+    placeholder: 'mode', help: "what the edit did not touch stays the source's own pixels, at its full resolution (auto: unless the edit " +
+      "covers most of the frame; on: always; off: the whole frame is re-rendered, the paper's method)" },
   { name: 'fit', type: 'choice', label: 'Frame of another shape', scope: 'job', group: 'basic', default: null, choices: ['crop', 'pad'], placeholder: 'mode',
     defaultText: 'refuse', help: "when the edited frame's aspect ratio differs from the video's by more than 1%: crop or pad it" },
 

@@ -5,7 +5,7 @@
  */
 import type { Tensor } from '../tensor.js';
 import { MASK_THRESHOLD, maskPlane } from './frames.js';
-import { resizeBilinear } from './image-ops.js';
+import { resizeBilinear } from '../image/image-ops.js';
 
 function flowSize(flow: Tensor, what: string): { height: number; width: number } {
   if (flow.dims.length !== 3 || flow.dims[0] !== 2) throw new Error(`${what}: expected a flow [2,H,W], got [${flow.dims.join(', ')}]`);

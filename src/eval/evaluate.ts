@@ -7,7 +7,7 @@ import type { ImageEmbedder } from '../models/types.js';
 import type { Tensor } from '../tensor.js';
 import { computeClipMetrics } from './clip-metrics.js';
 import { videoFlowError } from './epe.js';
-import { type FlowOptions, videoFlows } from './flow.js';
+import { type FlowOptions, videoFlows } from '../image/flow.js';
 import { assertPairedVideos, sameFrameSize } from './frames.js';
 import { videoPsnr } from './psnr.js';
 import { type SsimOptions, videoSsim } from './ssim.js';

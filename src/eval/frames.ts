@@ -7,19 +7,8 @@ import type { Tensor } from '../tensor.js';
 /** A mask value at or above this marks a pixel as inside the edited region. */
 export const MASK_THRESHOLD = 0.5;
 
-export interface FrameSize {
-  readonly channels: number;
-  readonly height: number;
-  readonly width: number;
-}
-
-/** Checks a [C,H,W] frame and returns its size. */
-export function frameSize(frame: Tensor, what = 'frame'): FrameSize {
-  if (frame.dims.length !== 3) throw new Error(`${what}: expected [C,H,W], got [${frame.dims.join(', ')}]`);
-  const [channels, height, width] = frame.dims;
-  if (frame.data.length !== channels * height * width) throw new Error(`${what}: data does not fill its shape`);
-  return { channels, height, width };
-}
+export { frameSize, type FrameSize } from '../image/frame-size.js';
+import { frameSize, type FrameSize } from '../image/frame-size.js';
 
 /** Checks that two frames have the same [C,H,W] shape and returns it. */
 export function sameFrameSize(a: Tensor, b: Tensor, what: string): FrameSize {

@@ -2,7 +2,7 @@
 export { MASK_THRESHOLD, maskFromFrame } from './frames.js';
 export { ssim, videoSsim, gaussianWindow, SSIM_DATA_RANGE, type SsimOptions } from './ssim.js';
 export { psnr, videoPsnr, meanSquaredError, psnrFromMse, PSNR_DATA_RANGE } from './psnr.js';
-export { opticalFlow, videoFlows, flowPyramid, flowFromPyramids, FLOW_METHOD, type FlowOptions, type FlowPyramid } from './flow.js';
+export { opticalFlow, videoFlows, flowPyramid, flowFromPyramids, FLOW_METHOD, type FlowOptions, type FlowPyramid } from '../image/flow.js';
 export { endPointError, videoFlowError, maskForFlow } from './epe.js';
 export {
   cosineSimilarity, clipTarget, clipSource, clipTemporal, maskImage, computeClipMetrics, MASK_FILL,

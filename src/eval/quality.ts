@@ -14,7 +14,7 @@ import {
 } from '../scenes/index.js';
 import { slice, tensor, type Tensor } from '../tensor.js';
 import { videoFlowError } from './epe.js';
-import { videoFlows } from './flow.js';
+import { videoFlows } from '../image/flow.js';
 import { psnrFromMse, PSNR_DATA_RANGE } from './psnr.js';
 import { ssim } from './ssim.js';
 

@@ -19,9 +19,9 @@ import { VideoshopError } from '../util/errors.js';
 import { clipSource, clipTarget, clipTemporal, maskImage } from './clip-metrics.js';
 import { endPointError } from './epe.js';
 import type { EditMetrics } from './evaluate.js';
-import { FLOW_METHOD, flowFromPyramids, flowPyramid, type FlowPyramid } from './flow.js';
+import { FLOW_METHOD, flowFromPyramids, flowPyramid, type FlowPyramid } from '../image/flow.js';
 import { MASK_THRESHOLD, maskFromFrame } from './frames.js';
-import { toGray255 } from './image-ops.js';
+import { toGray255 } from '../image/image-ops.js';
 import { meanSquaredError, psnrFromMse } from './psnr.js';
 import { ssim } from './ssim.js';
 

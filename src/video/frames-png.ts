@@ -25,28 +25,32 @@ export class FramesPngWriter {
   private readonly written: string[] = [];
   private createdDir = false;
 
-  /** Checks (before any work) that `dir` is a folder or absent and holds none of the `count` names it will write. */
-  constructor(readonly dir: string, count: number, private readonly prefix = 'frame_', private readonly startIndex = 0) {
+  /**
+   * Checks (before any work) that `dir` is a folder or absent and holds none of the `count` names it will write
+   * (with `prefix`, and with each of `otherPrefixes`: other kinds of frame, such as the masks).
+   */
+  constructor(readonly dir: string, count: number, private readonly prefix = 'frame_', private readonly startIndex = 0,
+    otherPrefixes: readonly string[] = []) {
     const st = statSync(dir, { throwIfNoEntry: false });
     if (st && !st.isDirectory()) throw new VideoshopError('frames_dir_not_folder', msg`${option('frames-dir')} ${dir} exists and is not a folder`, { field: 'frames-dir' });
     if (!st) return;
     const present = new Set(readdirSync(dir));
     for (let i = startIndex; i < startIndex + count; i++) {
-      const name = framePngName(i, prefix);
-      if (present.has(name)) {
+      const name = [prefix, ...otherPrefixes].map((p) => framePngName(i, p)).find((n) => present.has(n));
+      if (name) {
         throw new VideoshopError('frames_dir_not_empty', msg`${option('frames-dir')} ${dir} already holds ${name}: choose an empty folder (nothing there is replaced)`, { field: 'frames-dir' });
       }
     }
   }
 
   /** Writes frame `index` ([3,H,W] float in [-1, 1]) as an 8-bit PNG; never replaces an existing file. */
-  async write(frame: Tensor, index: number): Promise<string> {
+  async write(frame: Tensor, index: number, prefix = this.prefix): Promise<string> {
     if (!this.createdDir && !statSync(this.dir, { throwIfNoEntry: false })) {
       mkdirSync(this.dir, { recursive: true });
       this.createdDir = true;
     }
     const [, height, width] = frame.dims;
-    const file = path.join(this.dir, framePngName(this.startIndex + index, this.prefix));
+    const file = path.join(this.dir, framePngName(this.startIndex + index, prefix));
     const png = await sharp(chwToRgb8(frame), { raw: { width, height, channels: 3 } }).png().toBuffer();
     try {
       writeFileSync(file, png, { flag: 'wx' });

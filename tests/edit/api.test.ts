@@ -164,20 +164,27 @@ test('out of memory (ONNX Runtime / allocator texts) becomes one actionable line
   assert.equal(explainFailure('std::bad_alloc') instanceof VideoshopError, true, 'a thrown string is recognised too');
 });
 
-test('looksUnedited: export differences are not an edit, a small real edit is', () => {
-  const w = 100;
-  const h = 60;
+test('looksUnedited: export differences are not an edit; a small real edit, a recolour and a global shift are', () => {
+  const w = 320;
+  const h = 180;
   const plane = w * h;
   const base = new Float32Array(3 * plane);
   for (let i = 0; i < base.length; i++) base[i] = Math.sin(i * 0.37) * 0.8; // busy content
   const frame = (f: (v: number, i: number) => number) => tensor(base.map(f), [3, h, w]);
   const same = frame((v) => v);
   assert.equal(looksUnedited(same, frame((v) => v)), true);
-  // ±1 level everywhere plus a few pixels of chroma bleeding at edges: a different decoder, not an edit.
-  assert.equal(looksUnedited(same, frame((v, i) => v + ((i % 2) * 2 - 1) / 127.5 + (i % plane < 4 ? 0.5 : 0))), true);
-  // A 10×6 patch made white (1% of the frame): an edit.
-  const patch = frame((v, i) => ((i % plane) % w < 10 && Math.floor((i % plane) / w) < 6 ? 1 : v));
+  // ±1 level everywhere plus a few pixels off by 28 levels (what another decoder's chroma upsampling does at sharp
+  // edges; JPEG at quality 90 moves single pixels by up to 27 levels, docs/locality.md): not an edit.
+  assert.equal(looksUnedited(same, frame((v, i) => v + ((i % 2) * 2 - 1) / 127.5 + (i % plane < 4 ? 28 / 127.5 : 0))), true);
+  // A 12×12 patch made white (0.25% of the frame): an edit.
+  const patch = frame((v, i) => ((i % plane) % w < 12 && Math.floor((i % plane) / w) < 12 ? 1 : v));
   assert.equal(looksUnedited(same, patch), false);
-  // A global brightness change: an edit.
+  // A recolour that keeps the brightness (red ↔ blue channels swapped in a 20×20 patch): an edit.
+  const swapped = frame((v, i) => {
+    const p = i % plane, c = Math.floor(i / plane);
+    return p % w < 20 && Math.floor(p / w) < 20 && c !== 1 ? -v : v;
+  });
+  assert.equal(looksUnedited(same, swapped), false);
+  // A global brightness change of 13 levels: an edit.
   assert.equal(looksUnedited(same, frame((v) => v + 0.1)), false);
 });

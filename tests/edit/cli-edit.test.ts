@@ -84,7 +84,8 @@ test('--json prints one object with per-stage timings, the blocks and the proces
 
 test('--frames-dir writes one PNG per frame at the source size, matching the video', async () => {
   const names = files(first.framesDir);
-  assert.deepEqual(names, Array.from({ length: 20 }, (_, i) => `frame_${String(i).padStart(5, '0')}.png`));
+  // The frames, and beside them each frame's mask (white: the model's pixels; keep-unedited).
+  assert.deepEqual(names, ['frame_', 'mask_'].flatMap((p) => Array.from({ length: 20 }, (_, i) => `${p}${String(i).padStart(5, '0')}.png`)));
   const video = await decodeRgb(first.out);
   const frameBytes = 200 * 120 * 3;
   assert.equal(video.length, 20 * frameBytes);

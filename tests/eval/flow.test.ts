@@ -5,7 +5,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Tensor } from '../../src/tensor.js';
-import { opticalFlow, videoFlows } from '../../src/eval/flow.js';
+import { opticalFlow, videoFlows } from '../../src/image/flow.js';
 import { endPointError, videoFlowError } from '../../src/eval/epe.js';
 import { makeTexture, movingVideo, renderFrame } from './synthetic.js';
 

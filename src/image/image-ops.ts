@@ -5,7 +5,7 @@
  * An image is a Tensor [H,W] (channels interleaved in the last axis when noted).
  */
 import type { Tensor } from '../tensor.js';
-import { frameSize } from './frames.js';
+import { frameSize } from './frame-size.js';
 
 /** ITU-R BT.601 luma weights, as cv::cvtColor(RGB2GRAY). */
 const LUMA = [0.299, 0.587, 0.114] as const;

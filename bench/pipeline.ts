@@ -10,7 +10,8 @@
  * --torch-mode auto|interleaved|sequential (PyTorch's calls alternate with ours, or all run before ours; auto:
  * interleaved on GPUs and up to 1 G parameters on cpu), --threads N (ORT intra-op threads = torch.set_num_threads; default all cores), --warmups N (untimed calls first,
  * default 2), --repeats N (timed calls, default 3; calls under ~0.3 s repeat for 1 s, at most 50), --no-torch, --variants, --cpu-prof (V8 profiles of each model's process into <work>/profiles),
- * --work DIR (default .cache/bench: random-weight models, clips, graphs; reused between runs). See bench/PIPELINE.md.
+ * --work DIR (default .cache/bench: random-weight models, clips, graphs; reused between runs), --no-locality (skip the
+ * keep-unedited cost: a toy edit of a 1080p clip with and without it). See bench/PIPELINE.md.
  * Each model runs in a child process (its peak RSS is its own; PyTorch runs before our sessions exist).
  */
 import { spawn } from 'node:child_process';
@@ -23,6 +24,7 @@ import { parseArgs } from 'node:util';
 import type { Device } from '../src/runtime/session.js';
 import { BENCH_MODELS, DEFAULT_MID_WIDTH, type BenchModelName } from './pipeline/models.js';
 import { ratio } from './pipeline/stats.js';
+import { benchLocality } from './pipeline/locality.js';
 import { runWorker, type ModelReport, type TorchMode } from './pipeline/worker.js';
 
 const HERE = fileURLToPath(import.meta.url);
@@ -42,6 +44,7 @@ const { values } = parseArgs({
     'torch-mode': { type: 'string', default: 'auto' },
     variants: { type: 'boolean', default: false },
     'cpu-prof': { type: 'boolean', default: false },
+    'no-locality': { type: 'boolean', default: false },
     work: { type: 'string', default: path.join(REPO, '.cache', 'bench') },
     worker: { type: 'string' },
     result: { type: 'string' },
@@ -130,6 +133,12 @@ async function main(): Promise<void> {
     process.stderr.write(`bench: ${name}…\n`);
     results[name] = await runChild(name);
   }
+  // Keeping the unedited pixels: its share of a toy edit at 1080p (in this process; no other model is loaded).
+  let locality;
+  if (!values['no-locality'] && device === 'cpu') {
+    process.stderr.write('bench: keep-unedited at 1080p…\n');
+    locality = await benchLocality(workDir, threads);
+  }
   const notes = [
     `${os.cpus().length} CPU cores (${os.cpus()[0]?.model ?? '?'}), shared with other work: load average ${load0.toFixed(1)} at start, ` +
       `${os.loadavg()[0].toFixed(1)} at end; timings are noisy (medians of ≥ ${repeats} after ${warmups} warm-up calls; speedup_min compares the fastest runs).`,
@@ -163,7 +172,8 @@ async function main(): Promise<void> {
     repeats,
     settings: { steps: 25, strength: 0.55, inversion_steps: 13, denoise_steps: 13, guidance_batch: 2, method: 'editVideo defaults' },
     models: results,
-    summary: Object.fromEntries(Object.entries(results).map(([k, m]) => [k, {
+    locality: locality ?? null,
+    summary: Object.fromEntries([...Object.entries(results).map(([k, m]) => [k, {
       outside_ort_share: m.outside_ort.share,
       outside_ort_goal_met: m.outside_ort.met,
       min_speedup_vs_torch: m.min_speedup,
@@ -171,7 +181,7 @@ async function main(): Promise<void> {
       outputs_agree: Object.values(m.calls).every((c) => c.agree !== false),
       edit_total_s: ratio(m.stages_ms.total_with_load / 1e3),
       peak_rss_mb: m.peak_rss_mb,
-    }])),
+    }]), ['locality', locality ? { keep_share: locality.share, goal_met: locality.goal_met } : null]]),
     wall_s: ratio((performance.now() - t0) / 1e3),
     notes,
   };

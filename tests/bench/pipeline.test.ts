@@ -45,7 +45,7 @@ test('median, summarize, maxAbsDiff', () => {
 test('npm run bench -- --models tiny --no-torch: one JSON object with every stage and 13 + 13 UNet calls', () => {
   const work = mkdtempSync(path.join(tmpdir(), 'videoshop-bench-'));
   try {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/pipeline.ts', '--json', '--models', 'tiny', '--no-torch', '--work', work],
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/pipeline.ts', '--json', '--models', 'tiny', '--no-torch', '--no-locality', '--work', work],
       { cwd: repoRoot, encoding: 'utf8', timeout: 55_000 });
     assert.equal(r.status, 0, r.stderr);
     const report = JSON.parse(r.stdout);

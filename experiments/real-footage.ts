@@ -6,49 +6,15 @@
  *
  *   node --import tsx experiments/real-footage.ts [--video /usr/share/doc/opencv-doc/examples/data/vtest.avi] [--seconds 3]
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { editVideo, exportFrame } from '../src/edit/index.js';
+import { decode, differences, paintVan, VTEST } from '../tests/helpers/vtest.js';
 
-export const VTEST = '/usr/share/doc/opencv-doc/examples/data/vtest.avi';
-/** The van in vtest.avi's first frame (x0, y0, x1, y1), and the margin beyond which nothing may change. */
-export const VAN = { x0: 648, y0: 40, x1: 728, y1: 102 };
-
-/** The first frame with the van's bright pixels turned red (brightness kept). */
-export async function paintVan(frame: string, out: string): Promise<void> {
-  const { data, info } = await sharp(frame).raw().toBuffer({ resolveWithObject: true });
-  for (let y = VAN.y0; y < VAN.y1; y++) {
-    for (let x = VAN.x0; x < VAN.x1; x++) {
-      const i = (y * info.width + x) * info.channels;
-      const luma = 0.299 * data[i] + 0.587 * data[i + 1] + 0.114 * data[i + 2];
-      if (luma > 150) data.set([Math.min(255, luma * 1.1), luma * 0.25, luma * 0.2], i);
-    }
-  }
-  await sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } }).png().toFile(out);
-}
-
-export function decode(file: string): Buffer {
-  return execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { maxBuffer: 1 << 30 });
-}
-
-/** Values (of RGB bytes) that differ from the source farther than `margin` px from the van, and in all. */
-export function differences(src: Buffer, dst: Buffer, width: number, height: number, margin: number): { far: number; near: number } {
-  let far = 0, near = 0;
-  for (let i = 0; i < src.length; i++) {
-    if (src[i] === dst[i]) continue;
-    const p = Math.floor(i / 3) % (width * height), x = p % width, y = Math.floor(p / width);
-    const away = x < VAN.x0 - margin || x >= VAN.x1 + margin || y < VAN.y0 - margin || y >= VAN.y1 + margin;
-    if (away) far++;
-    else near++;
-  }
-  return { far, near };
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
+{
   const { values } = parseArgs({ options: { video: { type: 'string', default: VTEST }, seconds: { type: 'string', default: '3' } } });
   const dir = mkdtempSync(path.join(tmpdir(), 'videoshop-real-'));
   const first = path.join(dir, 'first.png'), edited = path.join(dir, 'edited.png');
@@ -59,7 +25,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     maskOut: path.join(dir, 'mask.mkv') });
   const src = decode(values.video!).subarray(0, r.frames * r.width * r.height * 3), dst = decode(output);
   const d = differences(src, dst, r.width, r.height, 48);
-  console.log(JSON.stringify({ frames: r.frames, size: `${r.width}x${r.height}`, processing: r.processing, differing_far: d.far, differing_near: d.near,
+  console.log(JSON.stringify({ frames: r.frames, size: `${r.width}x${r.height}`, processing: r.processing, differing_far: d.far, differing_near: d.near, farthest_px: d.farthest,
     keep_ms: Math.round(r.timings.keep), total_ms: Math.round(r.timings.total), warnings: r.warnings, dir }));
   // The picture: a late frame of the source, the output, and |output − source| × 8.
   const t = r.frames - 1, bytes = r.width * r.height * 3;

@@ -6,11 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import sharp from 'sharp';
-import { editVideo } from '../../src/edit/index.js';
+import { editVideo, exportFrame } from '../../src/edit/index.js';
 import { runVideoshop } from '../helpers/cli.js';
+import { decode, differences, paintVan, VTEST } from '../helpers/vtest.js';
 import { assertRefused, createWorkspace, decodeRgb, files, probe, type Workspace } from './fixtures.js';
 
 const W = 256, H = 144, FRAMES = 16, SQUARE = 28;
@@ -150,3 +152,16 @@ test('bad mask input is one clear line, exit 2, nothing written', async () => {
     assertRefused(r, message, out);
   }
 });
+
+test('real footage (OpenCV\'s vtest.avi): the van recoloured, the people walking elsewhere untouched to the bit',
+  { skip: !existsSync(VTEST) && 'needs Debian\'s opencv-doc (.ci/run installs it)' }, async () => {
+    const out = ws.outDir();
+    const first = path.join(out, 'first.png'), vanEdited = path.join(out, 'edited.png'), output = path.join(out, 'out.mkv');
+    await exportFrame(VTEST, first, { index: 0 });
+    await paintVan(first, vanEdited);
+    const r = await editVideo({ video: VTEST, editedFrame: vanEdited, output, duration: 1, ...base });
+    const src = decode(VTEST).subarray(0, r.frames * r.width * r.height * 3);
+    const d = differences(src, decode(output), r.width, r.height, 64);
+    assert.equal(d.far, 0, `${d.far} values differ farther than 64 px from the van (farthest ${d.farthest} px)`);
+    assert.ok(d.near > 0, 'the van changed');
+  });

@@ -42,7 +42,7 @@ export const LOCALITY_PARAMS: LocalityParams = Object.freeze({
   blur: 0.008,
   minArea: 0.0001,
   grow: 0,
-  near: 0.06,
+  near: 0.03,
   feather: 0.02,
   seam: 'centred',
   flowWindow: 15,

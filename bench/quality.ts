@@ -117,7 +117,10 @@ for (const { scene, kind } of longCases) {
 const longSummary = (a: BlockAnchor) => {
   const rows = long.get(a)!;
   const byBlock = rows[0].map((_, j) => mean(rows.map((r) => r[j])));
-  return { psnr_gt_by_block: byBlock, db_per_block: slopePerIndex(byBlock), by_case: rows.map((r) => ({ psnr_gt_by_block: r, db_per_block: slopePerIndex(r) })) };
+  return {
+    psnr_gt_by_block: byBlock, db_per_block: slopePerIndex(byBlock),
+    by_case: rows.map((r) => ({ psnr_gt_by_block: r, db_per_block: slopePerIndex(r) })),
+  };
 };
 await svd.release();
 

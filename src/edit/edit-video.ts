@@ -10,7 +10,7 @@
  */
 import { resizeImage } from '../image/resize.js';
 import type { SvdModel } from '../models/svd.js';
-import { anchorBlock, DEFAULT_BLOCK_ANCHOR } from '../pipeline/anchor.js';
+import { anchorBlock, anchorColours, DEFAULT_BLOCK_ANCHOR } from '../pipeline/anchor.js';
 import { blendFrames, crossfadeWeight, type Block } from '../pipeline/blocks.js';
 import type { ChannelStats } from '../pipeline/rescale.js';
 import { runVideoshop, type VideoshopProgress } from '../pipeline/videoshop.js';
@@ -167,8 +167,10 @@ async function editWithModel(opts: CheckedRequest, svd: SvdModel, info: VideoInf
   const pending = new Map<number, Tensor>();
   let written = 0;
   const signal = ctx.signal;
-  // Block 0's rescaling target (Eq. 9), for later blocks anchored to the edit.
+  // Block 0's rescaling target (Eq. 9) and colour statistics, for later blocks anchored to the edit.
   let editRescaleTarget: ChannelStats | null | undefined;
+  let colourReference: ChannelStats | undefined;
+  const blockAnchor = opts.blockAnchor ?? DEFAULT_BLOCK_ANCHOR;
 
   async function* editedFrames(): AsyncGenerator<Tensor> {
     // One decoding pass over the whole video; framesInBlocks keeps the overlap for the next block.
@@ -195,7 +197,7 @@ async function editWithModel(opts: CheckedRequest, svd: SvdModel, info: VideoInf
         // chained, on the user's edit too (src/pipeline/anchor.ts).
         const previous = j === 0 ? undefined : pending.get(block.start);
         if (j > 0 && !previous) throw new Error(`internal: frame ${block.start} of block ${j + 1} was not edited by block ${j}`);
-        const anchored = anchorBlock(j, opts.blockAnchor ?? DEFAULT_BLOCK_ANCHOR, {
+        const anchored = anchorBlock(j, blockAnchor, {
           edit: editedFrame, embeddingFrames, previous, source: frames[0], editRescaleTarget,
         });
         const result = await runVideoshop(svd.models, { video, ...anchored },
@@ -205,6 +207,8 @@ async function editWithModel(opts: CheckedRequest, svd: SvdModel, info: VideoInf
             ctx.progress({ stage: p.stage, step: p.step, total: p.total, block: j + 1, blocks: blocks.length });
           });
         if (j === 0) editRescaleTarget = result.conditioning.rescaleTarget;
+        const coloured = anchorColours(j, blockAnchor, result.frames, colourReference);
+        colourReference = coloured.reference;
         for (const w of result.warnings) ctx.warn([`block ${j + 1}: ${w}`]);
         timings.encode += result.timings.encodeMs;
         timings.invert += result.timings.invertMs;
@@ -219,7 +223,7 @@ async function editWithModel(opts: CheckedRequest, svd: SvdModel, info: VideoInf
         const previousEnd = j > 0 ? blocks[j - 1].end : 0;
         for (let k = 0; k < count; k++) {
           const index = block.start + k;
-          const frame = clampFrame(slice(result.frames, 0, k, k + 1));
+          const frame = clampFrame(slice(coloured.frames, 0, k, k + 1));
           const before = pending.get(index);
           pending.set(index, before ? blendTensor(before, frame, crossfadeWeight(index, block.start, previousEnd)) : frame);
         }

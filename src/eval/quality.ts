@@ -4,7 +4,7 @@
  * edited first frame and is scored against the ground-truth edited video (bench/quality.ts, tests/quality).
  */
 import type { SvdModel } from '../models/svd.js';
-import { anchorBlock, DEFAULT_BLOCK_ANCHOR, type AnchorOptions, type BlockAnchor } from '../pipeline/anchor.js';
+import { anchorBlock, anchorColours, DEFAULT_BLOCK_ANCHOR, type AnchorOptions, type BlockAnchor } from '../pipeline/anchor.js';
 import { blendFrames, crossfadeWeight, planBlocks } from '../pipeline/blocks.js';
 import { generateTrajectory } from '../pipeline/generate.js';
 import type { VideoshopOptions } from '../pipeline/options.js';
@@ -158,6 +158,7 @@ export async function longVideoByBlock(svd: SvdModel, c: EditCase, blockFrames: 
   const done = new Map<number, Float32Array>();
   const [, C, H, W] = c.source.dims;
   let editRescaleTarget: ChannelStats | null | undefined;
+  let colourReference: ChannelStats | undefined;
   for (let j = 0; j < blocks.length; j++) {
     const b = blocks[j];
     const previous = j === 0 ? undefined : tensor(done.get(b.start)!, [C, H, W]);
@@ -165,7 +166,9 @@ export async function longVideoByBlock(svd: SvdModel, c: EditCase, blockFrames: 
     const r = await runVideoshop(svd.models, { video: slice(c.source, 0, b.start, b.end), ...input },
       { ...base, seed: (base.seed ?? 42) + j, scheduler: svd.scheduler });
     if (j === 0) editRescaleTarget = r.conditioning.rescaleTarget;
-    const out = clamp(r.frames);
+    const coloured = anchorColours(j, anchor, clamp(r.frames), colourReference);
+    colourReference = coloured.reference;
+    const out = clamp(coloured.frames);
     const previousEnd = j > 0 ? blocks[j - 1].end : 0;
     for (let k = 0; k < b.end - b.start; k++) {
       const f = frame(out, k).data;

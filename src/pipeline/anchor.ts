@@ -31,12 +31,18 @@ export interface AnchorOptions {
    * the exact answer, and the previous frame only adds its regeneration error (blur, colour drift). null: off.
    */
   readonly sourceBand: readonly [number, number] | null;
+  /**
+   * Map each later block's output, per RGB channel, onto the mean and std of block 0's output (over all its frames
+   * and pixels): the colour drift that regeneration adds block by block is taken out against the one block that was
+   * conditioned on the user's edit itself. Assumes the scene's colours stay roughly the same along the video.
+   */
+  readonly matchColours: boolean;
 }
 
 /** The named anchorings of the edit request: 'chained' is the paper's §4.2, bit for bit. */
 export const BLOCK_ANCHORS = {
-  chained: { embedding: 'previous', rescale: 'previous', editMix: 0, sourceBand: null },
-  edit: { embedding: 'edit', rescale: 'edit', editMix: 0, sourceBand: null },
+  chained: { embedding: 'previous', rescale: 'previous', editMix: 0, sourceBand: null, matchColours: false },
+  edit: { embedding: 'edit', rescale: 'edit', editMix: 0, sourceBand: [0.1, 0.25], matchColours: true },
 } as const satisfies Record<string, AnchorOptions>;
 
 export type BlockAnchor = keyof typeof BLOCK_ANCHORS;
@@ -59,8 +65,12 @@ export interface AnchorContext {
 /** runVideoshop's inputs besides the block's video: what block j is conditioned on. */
 export type BlockConditioning = Pick<VideoshopInput, 'editedFrame' | 'embeddingFrames' | 'conditioning'>;
 
+export function anchorOptions(anchor: AnchorOptions | BlockAnchor): AnchorOptions {
+  return typeof anchor === 'string' ? BLOCK_ANCHORS[anchor] : anchor;
+}
+
 export function anchorBlock(j: number, anchor: AnchorOptions | BlockAnchor, ctx: AnchorContext): BlockConditioning {
-  const a = typeof anchor === 'string' ? BLOCK_ANCHORS[anchor] : anchor;
+  const a = anchorOptions(anchor);
   if (!(a.editMix >= 0 && a.editMix <= 1)) throw new RangeError(`anchor editMix must be in [0, 1], got ${a.editMix}`);
   if (j === 0) return { editedFrame: ctx.edit, embeddingFrames: ctx.embeddingFrames };
   if (!ctx.previous) throw new RangeError(`block ${j + 1} needs the previous block's edited frame`);
@@ -125,4 +135,51 @@ export function restoreUnedited(edited: Tensor, source: Tensor, band: readonly [
     }
   }
   return { data: out, dims: [...edited.dims] };
+}
+
+/** Per RGB channel mean and std of frames [F, 3, H, W] over frames and pixels, values clamped to [-1, 1] first. */
+export function frameColourStats(frames: Tensor): ChannelStats {
+  const [F, C, H, W] = frames.dims;
+  const plane = H * W;
+  const mean: number[] = [], std: number[] = [];
+  for (let c = 0; c < C; c++) {
+    let s = 0, s2 = 0;
+    for (let f = 0; f < F; f++) {
+      const base = (f * C + c) * plane;
+      for (let i = base; i < base + plane; i++) {
+        const v = Math.min(1, Math.max(-1, frames.data[i]));
+        s += v;
+        s2 += v * v;
+      }
+    }
+    const n = F * plane, m = s / n;
+    mean.push(m);
+    std.push(Math.sqrt(Math.max(1e-12, s2 / n - m * m)));
+  }
+  return { mean, std };
+}
+
+/**
+ * Block j's output frames [F, 3, H, W] as the block loop keeps them: block 0's as they are (and their colour
+ * statistics become `reference`), a later block's mapped per channel onto `reference` when the anchoring matches
+ * colours (an affine map, as Eq. 9 does on latents, here in RGB). Not clamped.
+ */
+export function anchorColours(j: number, anchor: AnchorOptions | BlockAnchor, frames: Tensor,
+  reference: ChannelStats | undefined): { frames: Tensor; reference: ChannelStats | undefined } {
+  const a = anchorOptions(anchor);
+  if (!a.matchColours) return { frames, reference };
+  if (j === 0) return { frames, reference: frameColourStats(frames) };
+  if (!reference) throw new RangeError(`block ${j + 1} needs block 1's colour statistics`);
+  const own = frameColourStats(frames);
+  const [F, C, H, W] = frames.dims;
+  const plane = H * W;
+  const out = new Float32Array(frames.data.length);
+  for (let c = 0; c < C; c++) {
+    const gain = reference.std[c] / own.std[c];
+    for (let f = 0; f < F; f++) {
+      const base = (f * C + c) * plane;
+      for (let i = base; i < base + plane; i++) out[i] = (frames.data[i] - own.mean[c]) * gain + reference.mean[c];
+    }
+  }
+  return { frames: { data: out, dims: [...frames.dims] }, reference };
 }

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { longVideoByBlock, type EditCase } from '../../src/eval/quality.js';
 import type { SvdModel } from '../../src/models/svd.js';
-import { anchorBlock, BLOCK_ANCHORS, mixFrames, restoreUnedited } from '../../src/pipeline/anchor.js';
+import { anchorBlock, anchorColours, BLOCK_ANCHORS, mixFrames, restoreUnedited } from '../../src/pipeline/anchor.js';
 import { blendFrames, crossfadeWeight, planBlocks } from '../../src/pipeline/blocks.js';
 import { psnrFromMse } from '../../src/eval/psnr.js';
 import { runVideoshop } from '../../src/pipeline/videoshop.js';
@@ -34,16 +34,22 @@ test("chained: a later block takes the previous block's frame alone (the paper's
   assert.deepEqual(b, { editedFrame: previous });
 });
 
-test("edit: a later block's latents from the previous frame, its CLIP embedding and rescaling target from the edit", () => {
-  const b = anchorBlock(1, 'edit', { edit, embeddingFrames: { source: previous, edited: native }, previous, editRescaleTarget: target });
-  assert.equal(b.editedFrame, previous);
+test("edit: a later block's latents from the previous frame (the source outside the edit), CLIP embedding and rescaling target from the edit", () => {
+  // The previous frame far from the source (all edit) is kept as it is.
+  const source = tensor(new Float32Array(12).fill(0.5), [3, 2, 2]);
+  const ctx = { edit, previous, source, editRescaleTarget: target };
+  const b = anchorBlock(1, 'edit', { ...ctx, embeddingFrames: { source: previous, edited: native } });
+  assert.deepEqual([...b.editedFrame.data], [...previous.data]);
+  // Within the band of the source: the source's pixels.
+  assert.deepEqual([...anchorBlock(1, 'edit', { ...ctx, source: tensor(previous.data.map((v) => v + 0.05), [3, 2, 2]) }).editedFrame.data],
+    [...previous.data.map((v) => v + 0.05)]);
   // The edit as CLIP saw it for block 0 (its own resolution); the source's embedding stays the block's own frame.
   assert.deepEqual(b.embeddingFrames, { edited: native });
   assert.deepEqual(b.conditioning, { rescaleTarget: target });
-  assert.deepEqual(anchorBlock(1, 'edit', { edit, previous, editRescaleTarget: target }).embeddingFrames, { edited: edit });
+  assert.deepEqual(anchorBlock(1, 'edit', ctx).embeddingFrames, { edited: edit });
   // Without rescaling (the ablation) block 0 has no target, and none is passed on.
-  assert.equal(anchorBlock(1, 'edit', { edit, previous, editRescaleTarget: null }).conditioning, undefined);
-  assert.throws(() => anchorBlock(1, 'edit', { edit, previous }), /rescaling target/);
+  assert.equal(anchorBlock(1, 'edit', { ...ctx, editRescaleTarget: null }).conditioning, undefined);
+  assert.throws(() => anchorBlock(1, 'edit', { edit, previous, source }), /rescaling target/);
   assert.throws(() => anchorBlock(1, 'chained', { edit }), /previous block's edited frame/);
 });
 
@@ -70,6 +76,22 @@ test('restoreUnedited: the source where the edited frame is within the band of i
   const b = anchorBlock(1, { ...BLOCK_ANCHORS.chained, sourceBand: [0.1, 0.25] }, { edit, previous: ed, source: src });
   assert.deepEqual([...b.editedFrame.data], [...out.data]);
   assert.throws(() => anchorBlock(1, { ...BLOCK_ANCHORS.chained, sourceBand: [0.1, 0.25] }, { edit, previous: ed }), /source frame/);
+});
+
+test('anchorColours: block 0 sets the reference, later blocks are mapped onto it per channel; chained leaves frames alone', () => {
+  const video = (values: number[]) => tensor(Float32Array.from(values), [2, 3, 1, 2]);
+  // Block 0: channel 0 values 0, 0.2, 0.4, 0.6 (mean 0.3), channel 1 constant −0.5, channel 2 clamped from 3 to 1.
+  const first = video([0, 0.2, -0.5, -0.5, 3, 1, 0.4, 0.6, -0.5, -0.5, 1, 1]);
+  const r0 = anchorColours(0, 'edit', first, undefined);
+  assert.equal(r0.frames, first);
+  assert.ok(Math.abs(r0.reference!.mean[0] - 0.3) < 1e-7 && r0.reference!.mean[2] === 1);
+  // A later block with channel 0 shifted by +0.1 and doubled in contrast comes back onto block 0's statistics.
+  const later = video([-0.2, 0.2, -0.5, -0.5, 1, 1, 0.6, 1, -0.5, -0.5, 1, 1]);
+  const r1 = anchorColours(1, 'edit', later, r0.reference);
+  assert.deepEqual([0, 1, 6, 7].map((i) => Math.round(r1.frames.data[i] * 1e6) / 1e6 + 0), [0, 0.2, 0.4, 0.6]);
+  assert.equal(r1.reference, r0.reference);
+  assert.equal(anchorColours(1, 'chained', later, undefined).frames, later);
+  assert.throws(() => anchorColours(1, 'edit', later, undefined), /colour statistics/);
 });
 
 /** longVideoByBlock as it was before anchoring: each block conditioned on its first frame as already edited. */

@@ -42,7 +42,7 @@ export interface AnchorOptions {
 /** The named anchorings of the edit request: 'chained' is the paper's §4.2, bit for bit. */
 export const BLOCK_ANCHORS = {
   chained: { embedding: 'previous', rescale: 'previous', editMix: 0, sourceBand: null, matchColours: false },
-  edit: { embedding: 'edit', rescale: 'edit', editMix: 0, sourceBand: [0.1, 0.25], matchColours: true },
+  edit: { embedding: 'edit', rescale: 'edit', editMix: 0, sourceBand: [0.1, 0.25], matchColours: false },
 } as const satisfies Record<string, AnchorOptions>;
 
 export type BlockAnchor = keyof typeof BLOCK_ANCHORS;

@@ -78,20 +78,22 @@ test('restoreUnedited: the source where the edited frame is within the band of i
   assert.throws(() => anchorBlock(1, { ...BLOCK_ANCHORS.chained, sourceBand: [0.1, 0.25] }, { edit, previous: ed }), /source frame/);
 });
 
-test('anchorColours: block 0 sets the reference, later blocks are mapped onto it per channel; chained leaves frames alone', () => {
+test('anchorColours: block 0 sets the reference, later blocks are mapped onto it per channel; chained and edit leave frames alone', () => {
   const video = (values: number[]) => tensor(Float32Array.from(values), [2, 3, 1, 2]);
   // Block 0: channel 0 values 0, 0.2, 0.4, 0.6 (mean 0.3), channel 1 constant −0.5, channel 2 clamped from 3 to 1.
   const first = video([0, 0.2, -0.5, -0.5, 3, 1, 0.4, 0.6, -0.5, -0.5, 1, 1]);
-  const r0 = anchorColours(0, 'edit', first, undefined);
+  const colours = { ...BLOCK_ANCHORS.edit, matchColours: true };
+  assert.equal(anchorColours(0, 'edit', first, undefined).reference, undefined);
+  const r0 = anchorColours(0, colours, first, undefined);
   assert.equal(r0.frames, first);
   assert.ok(Math.abs(r0.reference!.mean[0] - 0.3) < 1e-7 && r0.reference!.mean[2] === 1);
   // A later block with channel 0 shifted by +0.1 and doubled in contrast comes back onto block 0's statistics.
   const later = video([-0.2, 0.2, -0.5, -0.5, 1, 1, 0.6, 1, -0.5, -0.5, 1, 1]);
-  const r1 = anchorColours(1, 'edit', later, r0.reference);
+  const r1 = anchorColours(1, colours, later, r0.reference);
   assert.deepEqual([0, 1, 6, 7].map((i) => Math.round(r1.frames.data[i] * 1e6) / 1e6 + 0), [0, 0.2, 0.4, 0.6]);
   assert.equal(r1.reference, r0.reference);
   assert.equal(anchorColours(1, 'chained', later, undefined).frames, later);
-  assert.throws(() => anchorColours(1, 'edit', later, undefined), /colour statistics/);
+  assert.throws(() => anchorColours(1, colours, later, undefined), /colour statistics/);
 });
 
 /** longVideoByBlock as it was before anchoring: each block conditioned on its first frame as already edited. */

@@ -54,7 +54,8 @@ export interface EditRequest {
   readonly blockOverlap?: number;
   /**
    * What conditions the blocks after the first (src/pipeline/anchor.ts): 'edit' (default) also the user's edited
-   * frame (CLIP embedding, rescaling target), 'chained' the previous block's frame alone, as the paper's §4.2.
+   * frame (CLIP embedding, rescaling target) and the source outside the edit, 'chained' the previous block's frame
+   * alone, as the paper's §4.2.
    */
   readonly blockAnchor?: BlockAnchor;
   readonly resize?: ResizeMode;

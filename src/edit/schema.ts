@@ -116,8 +116,9 @@ const FIELDS: readonly Spec[] = [
     defaultText: '4, at most half a block', help: 'frames shared and cross-faded by consecutive blocks (at most half a block)' },
   { name: 'block-anchor', type: 'choice', label: 'Later blocks follow', scope: 'job', group: 'expert', default: DEFAULT_BLOCK_ANCHOR,
     choices: BLOCK_ANCHOR_NAMES, placeholder: 'mode',
-    help: "what conditions each block after the first of a long video: edit (the previous block's frame, with the edited " +
-      "frame's look and colour statistics, so the edit does not fade) or chained (the previous block's frame alone, the paper's §4.2)" },
+    help: "what conditions each block after the first of a long video: edit (the previous block's frame, the source's pixels " +
+      "where the edit left it unchanged, and the edited frame's look and latent statistics, so the edit does not fade) " +
+      "or chained (the previous block's frame alone, the paper's §4.2)" },
   { name: 'resize', type: 'choice', label: 'Resizing', scope: 'job', group: 'expert', default: 'fast', choices: ['fast', 'antialias'], placeholder: 'mode',
     help: "resizing to the processing size: fast (swscale bilinear, within 0.02 levels of the reference's at SVD's size from 1080p) " +
       "or antialias (the reference's antialiased bilinear, exact)" },

@@ -187,8 +187,10 @@ export async function longVideoByBlock(svd: SvdModel, c: EditCase, blockFrames: 
 }
 
 /**
- * The long-video cases (scene:kind) of bench/quality.ts: at 24 frames the edited object stays in view in each
- * (a single object on flat ground, a camera pan, two random scenes), and each edit kind appears once.
+ * The long-video cases (scene:kind) of bench/quality.ts, at 24 frames (5 blocks of 8, overlap 4): a single object
+ * on flat ground (rotating in place), a camera pan (the edited object leaves the view over the last block), two
+ * random scenes (scene 6's edited object drifts partly out); each edit kind once. Scenes whose edited object is gone
+ * by frame 12 (2, 5) would score the background alone.
  */
 export const DEFAULT_LONG_CASES = '0:recolor,1:replace-shape,3:add,6:remove';
 

@@ -106,8 +106,10 @@ if (!onlyLong) log('reconstruction done');
 // The long video: each case with the chosen anchoring and with the paper's chaining (unless that is the choice).
 const anchors: BlockAnchor[] = anchor === 'chained' ? ['chained'] : [anchor, 'chained'];
 const long = new Map<BlockAnchor, number[][]>(anchors.map((a) => [a, []]));
+let size: number[] = cases.length ? [cases[0].source.dims[3], cases[0].source.dims[2]] : [];
 for (const { scene, kind } of longCases) {
   const c = editCase(scene, kind, longFrames);
+  size = [c.source.dims[3], c.source.dims[2]];
   for (const a of anchors) {
     const byBlock = await longVideoByBlock(svd, c, svd.numFrames, base, a);
     long.get(a)!.push(byBlock);
@@ -138,14 +140,14 @@ const round = (v: unknown): unknown => (typeof v === 'number' ? (Number.isFinite
   : Array.isArray(v) ? v.map(round) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, round(x)])) : v);
 const report = round({
   model: values.model, // as given ("toy" or a Hub id): a local folder path would leak into docs/
-  scenes: sceneCount,
+  scenes: onlyLong ? 0 : sceneCount,
   edits: cases.length,
   edit_kinds: EDIT_KINDS,
   frames: svd.numFrames,
-  size: [cases[0].source.dims[3], cases[0].source.dims[2]],
+  size,
   seed,
-  methods: Object.fromEntries(methods.map((m) => [m, summary(scores.get(m)!)])),
-  by_kind: Object.fromEntries(methods.filter((m) => m === 'videoshop' || m === 'no-source').map((m) => [m,
+  methods: Object.fromEntries((onlyLong ? [] : methods).map((m) => [m, summary(scores.get(m)!)])),
+  by_kind: Object.fromEntries((onlyLong ? [] : methods).filter((m) => m === 'videoshop' || m === 'no-source').map((m) => [m,
     Object.fromEntries(EDIT_KINDS.map((k) => [k, mean(scores.get(m)!.filter((r) => r.kind === k).map((r) => r.s.psnr_gt))]))])),
   reconstruction: onlyLong ? null : { psnr: mean(recon.map((r) => r.psnr)), ssim: mean(recon.map((r) => r.ssim)), vae_round_trip_psnr: mean(vaeCeiling) },
   long_video: {

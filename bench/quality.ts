@@ -1,22 +1,26 @@
 /**
  * Edit quality against ground truth on held-out synthetic scenes (seeds never used in training), with the toy model.
  *
- *   npm run bench:quality -- --json [--scenes N] [--model toy] [--threads N] [--methods a,b] [--long-frames 16]
+ *   npm run bench:quality -- --json [--scenes N] [--model toy] [--threads N] [--methods a,b] [--long-frames 24]
+ *     [--long-cases 0:recolor,1:replace-shape,…] [--block-anchor edit] [--only long]
  *
  * Every held-out scene gets every edit kind (recolour, replace shape, add, remove); each method edits the source from
  * the ground-truth edited first frame and is scored against the ground-truth edited video. The JSON object holds
  * `methods` (per method the mean over edits of psnr_gt, ssim_gt, psnr_gt_inside, psnr_gt_outside, flow_epe, seconds),
- * `reconstruction` (psnr, ssim: invert, regenerate with the unedited frame; vae_round_trip_psnr: the VAE's ceiling), `long_video` (psnr_gt_by_block of a
- * 3-block video edited in blocks), `by_kind` (videoshop and no-source per edit kind) and the settings. Without --json
- * a table. Progress goes to stderr. Timings are wall-clock on a shared machine: noisy.
+ * `reconstruction` (psnr, ssim: invert, regenerate with the unedited frame; vae_round_trip_psnr: the VAE's ceiling), `long_video` (a 24-frame
+ * video edited in 5 blocks, each case of --long-cases: psnr_gt_by_block, the mean over cases, and db_per_block, its
+ * least-squares slope, with --block-anchor (src/pipeline/anchor.ts; default the edit's default) and beside it under
+ * `chained` the paper's chaining; by_case per case), `by_kind` (videoshop and no-source per edit kind) and the settings. Without --json
+ * a table. `--only long` runs the long video alone (methods, by_kind and reconstruction stay empty). Progress goes to stderr. Timings are wall-clock on a shared machine: noisy.
  */
 import { parseArgs } from 'node:util';
 import {
-  EXTRA_METHODS, QUALITY_METHODS, editCase, editCases, longVideoByBlock, reconstruction, runMethod, scoreEdit, vaeRoundTripPsnr,
-  type EditScores, type QualityMethod,
+  DEFAULT_LONG_CASES, EXTRA_METHODS, QUALITY_METHODS, editCase, editCases, longVideoByBlock, reconstruction, runMethod, scoreEdit,
+  slopePerIndex, vaeRoundTripPsnr, type EditScores, type QualityMethod,
 } from '../src/eval/quality.js';
 import { loadSvd } from '../src/models/svd.js';
-import { EDIT_KINDS } from '../src/scenes/index.js';
+import { BLOCK_ANCHOR_NAMES, DEFAULT_BLOCK_ANCHOR, type BlockAnchor } from '../src/pipeline/anchor.js';
+import { EDIT_KINDS, heldOutScene, type EditKind } from '../src/scenes/index.js';
 
 const { values } = parseArgs({
   options: {
@@ -25,14 +29,18 @@ const { values } = parseArgs({
     model: { type: 'string', default: 'toy' },
     threads: { type: 'string' },
     methods: { type: 'string' },
-    'long-frames': { type: 'string', default: '16' },
+    'long-frames': { type: 'string', default: '24' },
+    'long-cases': { type: 'string', default: DEFAULT_LONG_CASES },
+    'block-anchor': { type: 'string', default: DEFAULT_BLOCK_ANCHOR },
+    only: { type: 'string' },
     seed: { type: 'string', default: '42' },
     help: { type: 'boolean', default: false },
   },
   strict: true,
 });
 if (values.help) {
-  console.log('npm run bench:quality -- [--json] [--scenes N] [--model toy|DIR] [--threads N] [--methods videoshop,no-source,…] [--long-frames F] [--seed S]');
+  console.log('npm run bench:quality -- [--json] [--scenes N] [--model toy|DIR] [--threads N] [--methods videoshop,no-source,…] [--long-frames F] ' +
+    `[--long-cases SCENE:KIND,…] [--block-anchor ${BLOCK_ANCHOR_NAMES.join('|')}] [--only long] [--seed S]`);
   process.exit(0);
 }
 const int = (v: string | undefined, name: string, min: number): number => {
@@ -47,6 +55,24 @@ const sceneCount = int(values.scenes, 'scenes', 1);
 const longFrames = int(values['long-frames'], 'long-frames', 2);
 const seed = int(values.seed, 'seed', 0);
 const threads = values.threads === undefined ? undefined : int(values.threads, 'threads', 1);
+if (values.only !== undefined && values.only !== 'long') {
+  console.error(`--only: only "long" is known, got ${values.only}`);
+  process.exit(2);
+}
+const onlyLong = values.only === 'long';
+const anchor = values['block-anchor'] as BlockAnchor;
+if (!BLOCK_ANCHOR_NAMES.includes(anchor)) {
+  console.error(`--block-anchor: choose from ${BLOCK_ANCHOR_NAMES.join(', ')}, got ${anchor}`);
+  process.exit(2);
+}
+const longCases = values['long-cases'].split(',').map((spec) => {
+  const [scene, kind] = spec.split(':');
+  if (!/^\d+$/.test(scene ?? '') || !EDIT_KINDS.includes(kind as EditKind)) {
+    console.error(`--long-cases: SCENE:KIND with KIND one of ${EDIT_KINDS.join(', ')}, got ${spec}`);
+    process.exit(2);
+  }
+  return { scene: Number(scene), kind: kind as EditKind };
+});
 const known: readonly string[] = [...QUALITY_METHODS, ...EXTRA_METHODS];
 const methods = (values.methods ? values.methods.split(',') : known) as QualityMethod[];
 for (const m of methods) {
@@ -59,7 +85,7 @@ for (const m of methods) {
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const svd = await loadSvd(values.model, { threads, onNotice: log });
 const base = { seed };
-const cases = editCases(sceneCount, svd.numFrames);
+const cases = onlyLong ? [] : editCases(sceneCount, svd.numFrames);
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const scores = new Map<QualityMethod, { s: EditScores; seconds: number; kind: string; label: string }[]>(methods.map((m) => [m, []]));
 const t0 = performance.now();
@@ -72,13 +98,32 @@ for (const [i, c] of cases.entries()) {
   log(`edit ${i + 1}/${cases.length} (${c.label}, ${c.kind}) done, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 }
 const recon = [], vaeCeiling = [];
-for (let i = 0; i < sceneCount; i++) {
+for (let i = 0; i < (onlyLong ? 0 : sceneCount); i++) {
   recon.push(await reconstruction(svd, editCase(i, 'recolor', svd.numFrames), base));
   vaeCeiling.push(await vaeRoundTripPsnr(svd, editCase(i, 'recolor', svd.numFrames)));
 }
-log('reconstruction done');
-const long = await longVideoByBlock(svd, editCase(0, 'recolor', longFrames), svd.numFrames, base);
-log('long video done');
+if (!onlyLong) log('reconstruction done');
+// The long video: each case with the chosen anchoring and with the paper's chaining (unless that is the choice).
+const anchors: BlockAnchor[] = anchor === 'chained' ? ['chained'] : [anchor, 'chained'];
+const long = new Map<BlockAnchor, number[][]>(anchors.map((a) => [a, []]));
+let size: number[] = cases.length ? [cases[0].source.dims[3], cases[0].source.dims[2]] : [];
+for (const { scene, kind } of longCases) {
+  const c = editCase(scene, kind, longFrames);
+  size = [c.source.dims[3], c.source.dims[2]];
+  for (const a of anchors) {
+    const byBlock = await longVideoByBlock(svd, c, svd.numFrames, base, a);
+    long.get(a)!.push(byBlock);
+    log(`long video ${scene}:${kind} (${c.label}) ${a}: ${byBlock.map((v) => v.toFixed(2)).join(' → ')} dB, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  }
+}
+const longSummary = (a: BlockAnchor) => {
+  const rows = long.get(a)!;
+  const byBlock = rows[0].map((_, j) => mean(rows.map((r) => r[j])));
+  return {
+    psnr_gt_by_block: byBlock, db_per_block: slopePerIndex(byBlock),
+    by_case: rows.map((r) => ({ psnr_gt_by_block: r, db_per_block: slopePerIndex(r) })),
+  };
+};
 await svd.release();
 
 // A NaN output (no-threshold) makes its row NaN → null in JSON, as Table 5's "NaN"; non_finite counts such edits.
@@ -95,17 +140,22 @@ const round = (v: unknown): unknown => (typeof v === 'number' ? (Number.isFinite
   : Array.isArray(v) ? v.map(round) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, round(x)])) : v);
 const report = round({
   model: values.model, // as given ("toy" or a Hub id): a local folder path would leak into docs/
-  scenes: sceneCount,
+  scenes: onlyLong ? 0 : sceneCount,
   edits: cases.length,
   edit_kinds: EDIT_KINDS,
   frames: svd.numFrames,
-  size: [cases[0].source.dims[3], cases[0].source.dims[2]],
+  size,
   seed,
-  methods: Object.fromEntries(methods.map((m) => [m, summary(scores.get(m)!)])),
-  by_kind: Object.fromEntries(methods.filter((m) => m === 'videoshop' || m === 'no-source').map((m) => [m,
+  methods: Object.fromEntries((onlyLong ? [] : methods).map((m) => [m, summary(scores.get(m)!)])),
+  by_kind: Object.fromEntries((onlyLong ? [] : methods).filter((m) => m === 'videoshop' || m === 'no-source').map((m) => [m,
     Object.fromEntries(EDIT_KINDS.map((k) => [k, mean(scores.get(m)!.filter((r) => r.kind === k).map((r) => r.s.psnr_gt))]))])),
-  reconstruction: { psnr: mean(recon.map((r) => r.psnr)), ssim: mean(recon.map((r) => r.ssim)), vae_round_trip_psnr: mean(vaeCeiling) },
-  long_video: { frames: longFrames, block_frames: svd.numFrames, psnr_gt_by_block: long },
+  reconstruction: onlyLong ? null : { psnr: mean(recon.map((r) => r.psnr)), ssim: mean(recon.map((r) => r.ssim)), vae_round_trip_psnr: mean(vaeCeiling) },
+  long_video: {
+    frames: longFrames, block_frames: svd.numFrames, anchor,
+    cases: longCases.map(({ scene, kind }) => `${scene}:${kind} (${heldOutScene(scene).label})`),
+    ...longSummary(anchor),
+    ...(anchor === 'chained' ? {} : { chained: longSummary('chained') }),
+  },
   seconds_total: (performance.now() - t0) / 1000,
 }) as Record<string, unknown>;
 
@@ -116,7 +166,10 @@ if (values.json) {
   const cols = ['psnr_gt', 'ssim_gt', 'psnr_gt_inside', 'psnr_gt_outside', 'flow_epe', 'seconds', 'non_finite'];
   console.log(`${'method'.padEnd(18)}${cols.map((c) => c.padStart(16)).join('')}`);
   for (const [name, row] of Object.entries(m)) console.log(`${name.padEnd(18)}${cols.map((c) => String(row[c]).padStart(16)).join('')}`);
-  const r = report.reconstruction as Record<string, number>;
-  console.log(`reconstruction: psnr ${r.psnr} dB, ssim ${r.ssim} (VAE encode→decode alone: ${r.vae_round_trip_psnr} dB)`);
-  console.log(`long video psnr_gt by block: ${(report.long_video as { psnr_gt_by_block: number[] }).psnr_gt_by_block.join(', ')} dB`);
+  const r = report.reconstruction as Record<string, number> | null;
+  if (r) console.log(`reconstruction: psnr ${r.psnr} dB, ssim ${r.ssim} (VAE encode→decode alone: ${r.vae_round_trip_psnr} dB)`);
+  type Long = { psnr_gt_by_block: number[]; db_per_block: number; chained?: Long };
+  const lv = report.long_video as Long;
+  console.log(`long video psnr_gt by block (${anchor}): ${lv.psnr_gt_by_block.join(', ')} dB, ${lv.db_per_block} dB/block`);
+  if (lv.chained) console.log(`long video psnr_gt by block (chained): ${lv.chained.psnr_gt_by_block.join(', ')} dB, ${lv.chained.db_per_block} dB/block`);
 }

@@ -10,7 +10,9 @@
  */
 import { resizeImage } from '../image/resize.js';
 import type { SvdModel } from '../models/svd.js';
+import { anchorBlock, anchorColours, DEFAULT_BLOCK_ANCHOR } from '../pipeline/anchor.js';
 import { blendFrames, crossfadeWeight, type Block } from '../pipeline/blocks.js';
+import type { ChannelStats } from '../pipeline/rescale.js';
 import { runVideoshop, type VideoshopProgress } from '../pipeline/videoshop.js';
 import { slice, tensor, type Tensor } from '../tensor.js';
 import { msg, renderParts, VideoshopError, type MessagePart } from '../util/errors.js';
@@ -186,6 +188,10 @@ async function editWithModel(opts: CheckedRequest, svd: SvdModel, info: VideoInf
   // Keeping the unedited pixels (and the masks): set up on the first block's frames, fed every output frame.
   const keep = opts.keepUnedited ?? 'auto';
   let output: OutputFrames | undefined;
+  // Block 0's rescaling target (Eq. 9) and colour statistics, for later blocks anchored to the edit.
+  let editRescaleTarget: ChannelStats | null | undefined;
+  let colourReference: ChannelStats | undefined;
+  const blockAnchor = opts.blockAnchor ?? DEFAULT_BLOCK_ANCHOR;
 
   async function* editedFrames(): AsyncGenerator<Tensor> {
     // One decoding pass over the whole video; framesInBlocks keeps the overlap for the next block.
@@ -216,15 +222,22 @@ async function editWithModel(opts: CheckedRequest, svd: SvdModel, info: VideoInf
         }
         frames.forEach((f, k) => sourceAt.set(block.start + k, f));
         const video = stack(frames);
-        // Block 0 is conditioned on the user's edit; later blocks on their first frame as already edited.
-        const condition = j === 0 ? editedFrame : pending.get(block.start);
-        if (!condition) throw new Error(`internal: frame ${block.start} of block ${j + 1} was not edited by block ${j}`);
-        const result = await runVideoshop(svd.models, { video, editedFrame: condition, embeddingFrames: j === 0 ? embeddingFrames : undefined },
+        // Block 0 is conditioned on the user's edit; later blocks on their first frame as already edited and, unless
+        // chained, on the user's edit too (src/pipeline/anchor.ts).
+        const previous = j === 0 ? undefined : pending.get(block.start);
+        if (j > 0 && !previous) throw new Error(`internal: frame ${block.start} of block ${j + 1} was not edited by block ${j}`);
+        const anchored = anchorBlock(j, blockAnchor, {
+          edit: editedFrame, embeddingFrames, previous, source: frames[0], editRescaleTarget,
+        });
+        const result = await runVideoshop(svd.models, { video, ...anchored },
           { ...method, seed: method.seed + j, noise: j === 0 ? method.noise : undefined },
           (p: VideoshopProgress) => {
             signal?.throwIfAborted();
             ctx.progress({ stage: p.stage, step: p.step, total: p.total, block: j + 1, blocks: blocks.length });
           });
+        if (j === 0) editRescaleTarget = result.conditioning.rescaleTarget;
+        const coloured = anchorColours(j, blockAnchor, result.frames, colourReference);
+        colourReference = coloured.reference;
         for (const w of result.warnings) ctx.warn([`block ${j + 1}: ${w}`]);
         timings.encode += result.timings.encodeMs;
         timings.invert += result.timings.invertMs;
@@ -239,7 +252,7 @@ async function editWithModel(opts: CheckedRequest, svd: SvdModel, info: VideoInf
         const previousEnd = j > 0 ? blocks[j - 1].end : 0;
         for (let k = 0; k < count; k++) {
           const index = block.start + k;
-          const frame = clampFrame(slice(result.frames, 0, k, k + 1));
+          const frame = clampFrame(slice(coloured.frames, 0, k, k + 1));
           const before = pending.get(index);
           pending.set(index, before ? blendTensor(before, frame, crossfadeWeight(index, block.start, previousEnd)) : frame);
         }

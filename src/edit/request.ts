@@ -4,6 +4,7 @@
  * the pipeline's own option set for research). Checked here before anything is read or loaded.
  */
 import type { WeightVariant } from '../models/repository.js';
+import type { BlockAnchor } from '../pipeline/anchor.js';
 import { DEFAULT_OPTIONS, resolveOptions, type NormalizationMode, type VideoshopOptions } from '../pipeline/options.js';
 import type { Device } from '../runtime/session.js';
 import { msg, option, VideoshopError } from '../util/errors.js';
@@ -60,6 +61,12 @@ export interface EditRequest {
   /** Frames per block (default: the model's, 14 for SVD) and frames shared by consecutive blocks (default 4). */
   readonly blockFrames?: number;
   readonly blockOverlap?: number;
+  /**
+   * What conditions the blocks after the first (src/pipeline/anchor.ts): 'edit' (default) also the user's edited
+   * frame (CLIP embedding, rescaling target) and the source outside the edit, 'chained' the previous block's frame
+   * alone, as the paper's §4.2.
+   */
+  readonly blockAnchor?: BlockAnchor;
   readonly resize?: ResizeMode;
   readonly codec?: VideoCodec;
   readonly crf?: number;

@@ -7,6 +7,7 @@
  * is its camelCase (`blockOverlap`). Field references in error messages (src/util/errors.ts) use `name`.
  */
 import { DEFAULT_MODEL } from '../models/svd.js';
+import { BLOCK_ANCHOR_NAMES, DEFAULT_BLOCK_ANCHOR } from '../pipeline/anchor.js';
 import { msg, option, VideoshopError, type FieldNaming, type FieldRef } from '../util/errors.js';
 import { AUDIO_CHOICES, VIDEO_CODECS, X26X_PRESETS } from '../video/encode-args.js';
 
@@ -120,6 +121,11 @@ const FIELDS: readonly Spec[] = [
     defaultText: "the model's (14 for SVD)", help: 'frames per block for long videos' },
   { name: 'block-overlap', type: 'integer', label: 'Block overlap', scope: 'job', group: 'expert', default: null, min: 1, max: 128, placeholder: 'n',
     defaultText: '4, at most half a block', help: 'frames shared and cross-faded by consecutive blocks (at most half a block)' },
+  { name: 'block-anchor', type: 'choice', label: 'Later blocks follow', scope: 'job', group: 'expert', default: DEFAULT_BLOCK_ANCHOR,
+    choices: BLOCK_ANCHOR_NAMES, placeholder: 'mode',
+    help: "what conditions each block after the first of a long video: edit (the previous block's frame, the source's pixels " +
+      "where the edit left it unchanged, and the edited frame's look and latent statistics, so the edit does not fade) " +
+      "or chained (the previous block's frame alone, the paper's §4.2)" },
   { name: 'resize', type: 'choice', label: 'Resizing', scope: 'job', group: 'expert', default: 'fast', choices: ['fast', 'antialias'], placeholder: 'mode',
     help: "resizing to the processing size: fast (swscale bilinear, within 0.02 levels of the reference's at SVD's size from 1080p) " +
       "or antialias (the reference's antialiased bilinear, exact)" },

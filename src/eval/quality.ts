@@ -4,9 +4,11 @@
  * edited first frame and is scored against the ground-truth edited video (bench/quality.ts, tests/quality).
  */
 import type { SvdModel } from '../models/svd.js';
+import { anchorBlock, anchorColours, DEFAULT_BLOCK_ANCHOR, type AnchorOptions, type BlockAnchor } from '../pipeline/anchor.js';
 import { blendFrames, crossfadeWeight, planBlocks } from '../pipeline/blocks.js';
 import { generateTrajectory } from '../pipeline/generate.js';
 import type { VideoshopOptions } from '../pipeline/options.js';
+import type { ChannelStats } from '../pipeline/rescale.js';
 import { runVideoshop } from '../pipeline/videoshop.js';
 import {
   EDIT_KINDS, clipToTensor, editedObject, editedRegion, heldOutScene, renderScene, sampleEdit, sampleScene,
@@ -145,19 +147,28 @@ export async function reconstruction(svd: SvdModel, c: EditCase, base: Partial<V
 
 /**
  * A long video edited in blocks as editVideo does (§4.2): blocks of the model's length overlapping by half a block
- * at most 4 frames, each conditioned on its first frame as already edited, seams cross-faded. Returns the PSNR vs
- * ground truth of each block's frames: does error grow block by block?
+ * at most 4 frames, each conditioned as `anchor` says (src/pipeline/anchor.ts: 'chained' = the paper, on the block's
+ * first frame as already edited; 'edit' = also on the user's edit), seams cross-faded. Returns the PSNR vs ground
+ * truth of each block's frames: does error grow block by block?
  */
 export async function longVideoByBlock(svd: SvdModel, c: EditCase, blockFrames: number,
-  base: Partial<VideoshopOptions> = {}): Promise<number[]> {
+  base: Partial<VideoshopOptions> = {}, anchor: BlockAnchor | AnchorOptions = DEFAULT_BLOCK_ANCHOR): Promise<number[]> {
   const total = c.source.dims[0];
   const blocks = planBlocks(total, blockFrames, Math.max(1, Math.min(4, Math.floor(blockFrames / 2))));
   const done = new Map<number, Float32Array>();
   const [, C, H, W] = c.source.dims;
+  let editRescaleTarget: ChannelStats | null | undefined;
+  let colourReference: ChannelStats | undefined;
   for (let j = 0; j < blocks.length; j++) {
     const b = blocks[j];
-    const condition = j === 0 ? c.editedFrame : tensor(done.get(b.start)!, [C, H, W]);
-    const out = await runMethod(svd, 'videoshop', slice(c.source, 0, b.start, b.end), condition, { ...base, seed: (base.seed ?? 42) + j });
+    const previous = j === 0 ? undefined : tensor(done.get(b.start)!, [C, H, W]);
+    const input = anchorBlock(j, anchor, { edit: c.editedFrame, previous, source: frame(c.source, b.start), editRescaleTarget });
+    const r = await runVideoshop(svd.models, { video: slice(c.source, 0, b.start, b.end), ...input },
+      { ...base, seed: (base.seed ?? 42) + j, scheduler: svd.scheduler });
+    if (j === 0) editRescaleTarget = r.conditioning.rescaleTarget;
+    const coloured = anchorColours(j, anchor, clamp(r.frames), colourReference);
+    colourReference = coloured.reference;
+    const out = clamp(coloured.frames);
     const previousEnd = j > 0 ? blocks[j - 1].end : 0;
     for (let k = 0; k < b.end - b.start; k++) {
       const f = frame(out, k).data;
@@ -173,6 +184,24 @@ export async function longVideoByBlock(svd: SvdModel, c: EditCase, blockFrames: 
     }
     return psnrFromMse(s / n);
   });
+}
+
+/**
+ * The long-video cases (scene:kind) of bench/quality.ts, at 24 frames (5 blocks of 8, overlap 4): a single object
+ * on flat ground (rotating in place), a camera pan (the edited object leaves the view over the last block), two
+ * random scenes (scene 6's edited object drifts partly out); each edit kind once. Scenes whose edited object is gone
+ * by frame 12 (2, 5) would score the background alone.
+ */
+export const DEFAULT_LONG_CASES = '0:recolor,1:replace-shape,3:add,6:remove';
+
+/** Least-squares slope of `ys` over their index: dB per block for PSNR by block. */
+export function slopePerIndex(ys: readonly number[]): number {
+  const n = ys.length;
+  if (n < 2) return NaN;
+  const mx = (n - 1) / 2, my = ys.reduce((a, b) => a + b, 0) / n;
+  let sxy = 0, sxx = 0;
+  ys.forEach((y, x) => { sxy += (x - mx) * (y - my); sxx += (x - mx) ** 2; });
+  return sxy / sxx;
 }
 
 /** The VAE's own ceiling: encode (mode) → decode of the source, PSNR vs the source. No method can beat it. */

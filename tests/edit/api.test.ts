@@ -99,6 +99,25 @@ test('a model loaded once and passed in gives the same frames as loading it by f
   }
 });
 
+test('blockAnchor: chained (the paper) and edit agree before the second block starts, and differ after', async () => {
+  const outDir = ws.outDir();
+  const run = async (blockAnchor: 'chained' | 'edit' | undefined, name: string) => {
+    const output = path.join(outDir, `${name}.mkv`);
+    // Lossless, so equal frames compare equal.
+    await editVideo({ video: clip, editedFrame: edited, output, codec: 'ffv1', model: ws.model, ...method, ...(blockAnchor ? { blockAnchor } : {}) });
+    return decodeRgb(output);
+  };
+  const chained = await run('chained', 'chained');
+  const anchored = await run('edit', 'edit');
+  assert.ok((await run(undefined, 'default')).equals(anchored), 'edit is the default');
+  // Blocks [0, 14) and [6, 20): frames 0–6 are block 1's alone (frame 6 is the one block 2 is conditioned on).
+  const frameBytes = 200 * 120 * 3;
+  assert.ok(chained.subarray(0, 7 * frameBytes).equals(anchored.subarray(0, 7 * frameBytes)));
+  assert.ok(!chained.subarray(7 * frameBytes).equals(anchored.subarray(7 * frameBytes)));
+  await assert.rejects(editVideo({ video: clip, editedFrame: edited, output: path.join(outDir, 'x.mp4'), blockAnchor: 'previous' as never }),
+    (e: VideoshopError) => e.field === 'block-anchor' && /must be one of chained, edit/.test(e.message));
+});
+
 test('an aborted signal stops editVideo with nothing written', async () => {
   const outDir = ws.outDir();
   const controller = new AbortController();

@@ -5,12 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { localizeOutput, maskIoUAgainst } from '../../src/eval/locality.js';
 import { editCase, reconstruction, runMethod, scoreEdit } from '../../src/eval/quality.js';
 import { loadSvd, type SvdModel } from '../../src/models/svd.js';
 import { tensor, type Tensor } from '../../src/tensor.js';
 
 /** Measured on this model (docs/quality.md) minus a margin. */
-const FLOORS = { reconstructionPsnr: 23, videoshopOverNoSource: 8 };
+const FLOORS = { reconstructionPsnr: 23, videoshopOverNoSource: 8, keptOutside: 36, maskIoU: 0.6 };
 /** Largest error (0–255) of a flat square's mean colour after the VAE's encode → decode: 19 measured
  *  (training/vae_colours.py); the earlier VAE turned brown green (off by 154). */
 const COLOUR_TOLERANCE = 40;
@@ -60,5 +61,20 @@ describe('edit quality (toy model, held-out scenes)', () => {
     }
     console.log(`videoshop − no-source ${gain.toFixed(2)} dB`);
     assert.ok(gain >= FLOORS.videoshopOverNoSource, `videoshop − no-source = ${gain.toFixed(2)} dB < ${FLOORS.videoshopOverNoSource}`);
+  });
+
+  test('keeping the unedited pixels: outside the edit far closer to ground truth, the whole video no worse, the mask on the object', async () => {
+    for (const c of [editCase(0, 'recolor'), editCase(2, 'remove')]) {
+      const generated = await runMethod(svd, 'videoshop', c.source, c.editedFrame);
+      const full = scoreEdit(generated, c);
+      const local = localizeOutput(c.source, c.editedFrame, generated);
+      const kept = scoreEdit(local.video, c);
+      const iou = maskIoUAgainst(local.masks, c.region);
+      console.log(`${c.kind}: outside ${full.psnr_gt_outside.toFixed(2)} → ${kept.psnr_gt_outside.toFixed(2)} dB, whole ${full.psnr_gt.toFixed(2)} → ${kept.psnr_gt.toFixed(2)}, IoU ${iou.toFixed(2)}`);
+      assert.equal(local.global, false);
+      assert.ok(kept.psnr_gt_outside >= FLOORS.keptOutside, `${c.kind}: outside ${kept.psnr_gt_outside.toFixed(2)} dB < ${FLOORS.keptOutside}`);
+      assert.ok(kept.psnr_gt >= full.psnr_gt, `${c.kind}: whole ${kept.psnr_gt.toFixed(2)} < full frame's ${full.psnr_gt.toFixed(2)}`);
+      assert.ok(iou >= FLOORS.maskIoU, `${c.kind}: mask IoU ${iou.toFixed(2)} < ${FLOORS.maskIoU}`);
+    }
   });
 });

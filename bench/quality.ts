@@ -12,7 +12,8 @@
  */
 import { parseArgs } from 'node:util';
 import {
-  EXTRA_METHODS, QUALITY_METHODS, editCase, editCases, longVideoByBlock, reconstruction, runMethod, scoreEdit, vaeRoundTripPsnr,
+  EXTRA_METHODS, INSIDE_METHODS, QUALITY_METHODS, compositeOver, editCase, editCases, editMaskFor, longVideoByBlock, reconstruction, runMethod,
+  scoreEdit, vaeRoundTripPsnr,
   type EditScores, type QualityMethod,
 } from '../src/eval/quality.js';
 import { loadSvd } from '../src/models/svd.js';
@@ -22,6 +23,9 @@ const { values } = parseArgs({
   options: {
     json: { type: 'boolean', default: false },
     scenes: { type: 'string', default: '4' },
+    'first-scene': { type: 'string', default: '0' },
+    'skip-extras': { type: 'boolean', default: false },
+    'per-edit': { type: 'boolean', default: false },
     model: { type: 'string', default: 'toy' },
     threads: { type: 'string' },
     methods: { type: 'string' },
@@ -44,11 +48,12 @@ const int = (v: string | undefined, name: string, min: number): number => {
   return n;
 };
 const sceneCount = int(values.scenes, 'scenes', 1);
+const firstScene = int(values['first-scene'], 'first-scene', 0);
 const longFrames = int(values['long-frames'], 'long-frames', 2);
 const seed = int(values.seed, 'seed', 0);
 const threads = values.threads === undefined ? undefined : int(values.threads, 'threads', 1);
-const known: readonly string[] = [...QUALITY_METHODS, ...EXTRA_METHODS];
-const methods = (values.methods ? values.methods.split(',') : known) as QualityMethod[];
+const known: readonly string[] = [...QUALITY_METHODS, ...EXTRA_METHODS, ...INSIDE_METHODS];
+const methods = (values.methods ? values.methods.split(',') : [...QUALITY_METHODS, ...EXTRA_METHODS]) as QualityMethod[];
 for (const m of methods) {
   if (!known.includes(m)) {
     console.error(`--methods: unknown method ${m}; choose from ${known.join(', ')}`);
@@ -59,30 +64,39 @@ for (const m of methods) {
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const svd = await loadSvd(values.model, { threads, onNotice: log });
 const base = { seed };
-const cases = editCases(sceneCount, svd.numFrames);
+const cases = editCases(firstScene + sceneCount, svd.numFrames).slice(firstScene * EDIT_KINDS.length);
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const scores = new Map<QualityMethod, { s: EditScores; seconds: number; kind: string; label: string }[]>(methods.map((m) => [m, []]));
+type Row = { s: EditScores; composited: EditScores; seconds: number; kind: string; label: string };
+const scores = new Map<QualityMethod, Row[]>(methods.map((m) => [m, []]));
 const t0 = performance.now();
 for (const [i, c] of cases.entries()) {
+  // Every method gets the same edit mask (the true region dilated); only the inside-* methods use it. Composited:
+  // the source's own pixels outside that mask, as the product will show them.
+  const mask = editMaskFor(c.region);
   for (const m of methods) {
     const t = performance.now();
-    const out = await runMethod(svd, m, c.source, c.editedFrame, base);
-    scores.get(m)!.push({ s: scoreEdit(out, c), seconds: (performance.now() - t) / 1000, kind: c.kind, label: c.label });
+    const out = await runMethod(svd, m, c.source, c.editedFrame, base, mask);
+    const seconds = (performance.now() - t) / 1000;
+    scores.get(m)!.push({ s: scoreEdit(out, c), composited: scoreEdit(compositeOver(c.source, out, mask), c), seconds, kind: c.kind, label: c.label });
   }
   log(`edit ${i + 1}/${cases.length} (${c.label}, ${c.kind}) done, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 }
 const recon = [], vaeCeiling = [];
-for (let i = 0; i < sceneCount; i++) {
-  recon.push(await reconstruction(svd, editCase(i, 'recolor', svd.numFrames), base));
-  vaeCeiling.push(await vaeRoundTripPsnr(svd, editCase(i, 'recolor', svd.numFrames)));
+let long: number[] = [];
+if (!values['skip-extras']) {
+  for (let i = firstScene; i < firstScene + sceneCount; i++) {
+    recon.push(await reconstruction(svd, editCase(i, 'recolor', svd.numFrames), base));
+    vaeCeiling.push(await vaeRoundTripPsnr(svd, editCase(i, 'recolor', svd.numFrames)));
+  }
+  log('reconstruction done');
+  long = await longVideoByBlock(svd, editCase(0, 'recolor', longFrames), svd.numFrames, base);
+  log('long video done');
 }
-log('reconstruction done');
-const long = await longVideoByBlock(svd, editCase(0, 'recolor', longFrames), svd.numFrames, base);
-log('long video done');
 await svd.release();
 
 // A NaN output (no-threshold) makes its row NaN → null in JSON, as Table 5's "NaN"; non_finite counts such edits.
 const summary = (rows: { s: EditScores; seconds: number }[]) => ({
+  edits: rows.length,
   psnr_gt: mean(rows.map((r) => r.s.psnr_gt)),
   ssim_gt: mean(rows.map((r) => r.s.ssim_gt)),
   psnr_gt_inside: mean(rows.map((r) => r.s.psnr_gt_inside)),
@@ -96,17 +110,30 @@ const round = (v: unknown): unknown => (typeof v === 'number' ? (Number.isFinite
 const report = round({
   model: values.model, // as given ("toy" or a Hub id): a local folder path would leak into docs/
   scenes: sceneCount,
+  first_scene: firstScene,
   edits: cases.length,
   edit_kinds: EDIT_KINDS,
   frames: svd.numFrames,
   size: [cases[0].source.dims[3], cases[0].source.dims[2]],
   seed,
   methods: Object.fromEntries(methods.map((m) => [m, summary(scores.get(m)!)])),
+  composited: Object.fromEntries(methods.map((m) => [m, summary(scores.get(m)!.map((r) => ({ s: r.composited, seconds: r.seconds })))])),
   by_kind: Object.fromEntries(methods.filter((m) => m === 'videoshop' || m === 'no-source').map((m) => [m,
     Object.fromEntries(EDIT_KINDS.map((k) => [k, mean(scores.get(m)!.filter((r) => r.kind === k).map((r) => r.s.psnr_gt))]))])),
+  // Per method and edit kind: PSNR_gt inside / outside / whole, raw and composited.
+  by_kind_detail: Object.fromEntries(methods.map((m) => [m, Object.fromEntries(EDIT_KINDS.map((k) => {
+    const rows = scores.get(m)!.filter((r) => r.kind === k);
+    const pick = (key: 'psnr_gt_inside' | 'psnr_gt_outside' | 'psnr_gt', which: 's' | 'composited') => mean(rows.map((r) => r[which][key]));
+    return [k, {
+      inside: pick('psnr_gt_inside', 's'), outside: pick('psnr_gt_outside', 's'), whole: pick('psnr_gt', 's'),
+      inside_composited: pick('psnr_gt_inside', 'composited'), outside_composited: pick('psnr_gt_outside', 'composited'),
+      whole_composited: pick('psnr_gt', 'composited'),
+    }];
+  }))])),
   reconstruction: { psnr: mean(recon.map((r) => r.psnr)), ssim: mean(recon.map((r) => r.ssim)), vae_round_trip_psnr: mean(vaeCeiling) },
   long_video: { frames: longFrames, block_frames: svd.numFrames, psnr_gt_by_block: long },
   seconds_total: (performance.now() - t0) / 1000,
+  ...(values['per-edit'] ? { per_edit: Object.fromEntries(methods.map((m) => [m, scores.get(m)!])) } : {}),
 }) as Record<string, unknown>;
 
 if (values.json) {

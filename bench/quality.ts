@@ -10,6 +10,7 @@
  * 3-block video edited in blocks), `by_kind` (videoshop and no-source per edit kind) and the settings. Without --json
  * a table. Progress goes to stderr. Timings are wall-clock on a shared machine: noisy.
  */
+import { appendFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
   EXTRA_METHODS, INSIDE_METHODS, QUALITY_METHODS, compositeOver, editCase, editCases, editMaskFor, longVideoByBlock, reconstruction, runMethod,
@@ -26,6 +27,8 @@ const { values } = parseArgs({
     'first-scene': { type: 'string', default: '0' },
     'skip-extras': { type: 'boolean', default: false },
     'per-edit': { type: 'boolean', default: false },
+    rows: { type: 'string' },
+    kinds: { type: 'string' },
     model: { type: 'string', default: 'toy' },
     threads: { type: 'string' },
     methods: { type: 'string' },
@@ -64,7 +67,8 @@ for (const m of methods) {
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const svd = await loadSvd(values.model, { threads, onNotice: log });
 const base = { seed };
-const cases = editCases(firstScene + sceneCount, svd.numFrames).slice(firstScene * EDIT_KINDS.length);
+const kinds = values.kinds ? values.kinds.split(',') : [...EDIT_KINDS];
+const cases = editCases(firstScene + sceneCount, svd.numFrames).slice(firstScene * EDIT_KINDS.length).filter((c) => kinds.includes(c.kind));
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 type Row = { s: EditScores; composited: EditScores; seconds: number; kind: string; label: string };
 const scores = new Map<QualityMethod, Row[]>(methods.map((m) => [m, []]));
@@ -77,7 +81,10 @@ for (const [i, c] of cases.entries()) {
     const t = performance.now();
     const out = await runMethod(svd, m, c.source, c.editedFrame, base, mask);
     const seconds = (performance.now() - t) / 1000;
-    scores.get(m)!.push({ s: scoreEdit(out, c), composited: scoreEdit(compositeOver(c.source, out, mask), c), seconds, kind: c.kind, label: c.label });
+    const row = { s: scoreEdit(out, c), composited: scoreEdit(compositeOver(c.source, out, mask), c), seconds, kind: c.kind, label: c.label };
+    scores.get(m)!.push(row);
+    // --rows FILE: one JSON line per (edit, method) as it finishes, so that runs split over processes can be merged.
+    if (values.rows) appendFileSync(values.rows, `${JSON.stringify({ method: m, seed: c.seed, ...row })}\n`);
   }
   log(`edit ${i + 1}/${cases.length} (${c.label}, ${c.kind}) done, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 }

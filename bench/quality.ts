@@ -2,6 +2,7 @@
  * Edit quality against ground truth on held-out synthetic scenes (seeds never used in training), with the toy model.
  *
  *   npm run bench:quality -- --json [--scenes N] [--model toy] [--threads N] [--methods a,b] [--long-frames 16]
+ *     [--first-scene I] [--kinds recolor,add] [--skip-extras] [--rows FILE] [--per-edit]
  *
  * Every held-out scene gets every edit kind (recolour, replace shape, add, remove); each method edits the source from
  * the ground-truth edited first frame and is scored against the ground-truth edited video. The JSON object holds
@@ -9,6 +10,12 @@
  * `reconstruction` (psnr, ssim: invert, regenerate with the unedited frame; vae_round_trip_psnr: the VAE's ceiling), `long_video` (psnr_gt_by_block of a
  * 3-block video edited in blocks), `by_kind` (videoshop and no-source per edit kind) and the settings. Without --json
  * a table. Progress goes to stderr. Timings are wall-clock on a shared machine: noisy.
+ *
+ * Every method gets an edit mask (the true region dilated by 2 px); only the `inside-*` methods (Videoshop with one
+ * `insideEdit` variant) use it. `composited` scores the output pasted over the source with that mask, as the product
+ * will show it; `by_kind_detail` has inside / outside / whole per edit kind, raw and composited. --first-scene and
+ * --kinds pick a subset of edits, --skip-extras skips reconstruction and the long video, --rows appends one JSON line
+ * per (edit, method) as it finishes (to merge runs split over processes), --per-edit adds the rows to the JSON.
  */
 import { appendFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';

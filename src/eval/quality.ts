@@ -7,8 +7,9 @@ import type { SvdModel } from '../models/svd.js';
 import { anchorBlock, anchorColours, DEFAULT_BLOCK_ANCHOR, type AnchorOptions, type BlockAnchor } from '../pipeline/anchor.js';
 import { blendFrames, crossfadeWeight, planBlocks } from '../pipeline/blocks.js';
 import { generateTrajectory } from '../pipeline/generate.js';
-import type { VideoshopOptions } from '../pipeline/options.js';
 import type { ChannelStats } from '../pipeline/rescale.js';
+import { dilateMask } from '../pipeline/latent-mask.js';
+import { INSIDE_EDIT_VARIANTS, type InsideEditVariant, type VideoshopOptions } from '../pipeline/options.js';
 import { runVideoshop } from '../pipeline/videoshop.js';
 import {
   EDIT_KINDS, clipToTensor, editedObject, editedRegion, heldOutScene, renderScene, sampleEdit, sampleScene,
@@ -23,10 +24,18 @@ import { ssim } from './ssim.js';
 export const QUALITY_METHODS = ['videoshop', 'naive-inversion', 'no-normalization', 'no-rescale', 'no-threshold', 'no-source'] as const;
 /** Beyond Table 5: Σ = 0, i.e. extrapolate on every step but the first (σ = 0, where Eq. 7 divides by zero). */
 export const EXTRA_METHODS = ['threshold-0'] as const;
-export type QualityMethod = (typeof QUALITY_METHODS)[number] | (typeof EXTRA_METHODS)[number];
+/** Videoshop with an edit mask (the true region dilated by MASK_DILATION_PX) and one `insideEdit` variant each. */
+export const INSIDE_METHODS = INSIDE_EDIT_VARIANTS.filter((v) => v !== 'none').map((v) => `inside-${v}` as const);
+export type InsideMethod = `inside-${Exclude<InsideEditVariant, 'none'>}`;
+export type QualityMethod = (typeof QUALITY_METHODS)[number] | (typeof EXTRA_METHODS)[number] | InsideMethod;
+
+/** Pixels the true edited region is dilated by to make the research edit mask (a user's brush is not pixel-exact). */
+export const MASK_DILATION_PX = 2;
 
 /** Each method as Videoshop options (Table 5's ablations); 'no-source' is plain SVD from the edited frame instead. */
 export const METHOD_OPTIONS: Record<Exclude<QualityMethod, 'no-source'>, Partial<VideoshopOptions>> = {
+  ...Object.fromEntries(INSIDE_METHODS.map((m) => [m, { insideEdit: m.slice('inside-'.length) as InsideEditVariant }])) as
+    Record<InsideMethod, Partial<VideoshopOptions>>,
   'videoshop': {},
   'naive-inversion': { inversion: 'naive' },
   'no-normalization': { normalization: 'none' },
@@ -91,7 +100,7 @@ function clamp(video: Tensor): Tensor {
  * the method produced non-finite values (scores are then NaN, as Table 5 reports for "− Threshold").
  */
 export async function runMethod(svd: SvdModel, method: QualityMethod, video: Tensor, editedFrame: Tensor,
-  base: Partial<VideoshopOptions> = {}): Promise<Tensor> {
+  base: Partial<VideoshopOptions> = {}, editMask?: Tensor): Promise<Tensor> {
   if (method === 'no-source') {
     // The paper's "SVD (no src. vid.)": SVD image-to-video from the edited frame and fresh noise, its own defaults.
     const traj = await generateTrajectory(svd.models, editedFrame, { frames: video.dims[0], seed: base.seed ?? 42, scheduler: svd.scheduler });
@@ -100,8 +109,30 @@ export async function runMethod(svd: SvdModel, method: QualityMethod, video: Ten
     const { frames: f, channels, height, width } = traj.shape;
     return clamp(await vae.decode(tensor(last.map((v) => v / vae.scalingFactor), [f, channels, height, width]), f));
   }
-  const r = await runVideoshop(svd.models, { video, editedFrame }, { ...base, ...METHOD_OPTIONS[method], scheduler: svd.scheduler });
+  const r = await runVideoshop(svd.models, { video, editedFrame, editMask }, { ...base, ...METHOD_OPTIONS[method], scheduler: svd.scheduler });
   return clamp(r.frames);
+}
+
+/** The research edit mask: the case's true region [F, 1, H, W] dilated by `px` pixels (a (2px+1)² max filter per frame). */
+export function editMaskFor(region: Tensor, px = MASK_DILATION_PX): Tensor {
+  const [F, , H, W] = region.dims;
+  return tensor(dilateMask(region.data, F, H, W, px), region.dims);
+}
+
+/**
+ * What the product's compositing will do (stand-in until that module lands): source·(1 − m) + output·m per pixel, the
+ * mask [F, 1, H, W] broadcast over the colour channels. NaN outputs stay NaN.
+ */
+export function compositeOver(source: Tensor, output: Tensor, mask: Tensor): Tensor {
+  const [F, C, H, W] = output.dims;
+  const plane = H * W;
+  const out = new Float32Array(output.data.length);
+  for (let k = 0; k < out.length; k++) {
+    const m = mask.data[Math.floor(k / (C * plane)) * plane + (k % plane)];
+    out[k] = source.data[k] * (1 - m) + output.data[k] * m;
+  }
+  if (Number.isNaN(output.data[0])) out.fill(NaN);
+  return tensor(out, [F, C, H, W]);
 }
 
 export interface EditScores {

@@ -41,6 +41,11 @@ export interface DenoiseInput {
   readonly maxGuidance: number;
   /** Called after each step with k = 1 … total and the latents x_{σ_{i+1}} just reached (for trajectory analysis). */
   readonly onStep?: (k: number, total: number, x: Float32Array) => void;
+  /**
+   * Replaces the latents after step i (at σ_{i+1}) before the next step: the mask blend of src/pipeline/inside-edit.ts.
+   * Absent in the paper's method.
+   */
+  readonly afterStep?: (i: number, x: Float32Array) => Float32Array;
 }
 
 /** Euler steps i = startIndex … steps − 1 from σ_i to σ_{i+1}; returns x0, [1, F, C, h, w]. */
@@ -56,6 +61,7 @@ export async function denoiseLatents(p: DenoiseInput): Promise<Tensor> {
     const outs = await predictBranches(p.denoiser, x, shape, sigmas[i], timesteps[i], branches);
     const out = guided ? combineGuidance(outs[0], outs[1], scales, frameSize) : outs[0];
     x = eulerStep(out, x, sigmas[i], sigmas[i + 1], p.prediction);
+    if (p.afterStep) x = p.afterStep(i, x);
     p.onStep?.(i - startIndex + 1, numSteps - startIndex, x);
   }
   return { data: x, dims: [...p.start.dims] };

@@ -48,8 +48,8 @@ export interface InversionInput {
   /** No guidance during inversion (the reference runs it at guidance 1: one branch). */
   readonly conditioning: Conditioning;
   readonly settings: InversionSettings;
-  /** Called after each step with k = 1 … total. */
-  readonly onStep?: (k: number, total: number) => void;
+  /** Called after each step with k = 1 … total and x̂ just reached, at σ = sigmas[numSteps − k] (the inversion's trajectory). */
+  readonly onStep?: (k: number, total: number, x: Float32Array) => void;
 }
 
 export interface InversionResult {
@@ -81,7 +81,7 @@ export async function invertLatents(p: InversionInput): Promise<InversionResult>
       branch === 'naive' ? x : branch === 'extrapolate' ? extrapolate(x0, x, sigmaLow, sigmaHigh) : noisyEstimate(x0, p.noise.data, sigmaHigh, scale);
     const [out] = await predictBranches(p.denoiser, estimate, shape, sigmaHigh, timesteps[i], [p.conditioning]);
     x = inverseEulerStep(out, x, sigmaLow, sigmaHigh, p.prediction);
-    p.onStep?.(branches.length, total);
+    p.onStep?.(branches.length, total, x);
   }
   return { latents: { data: x, dims: [...p.x0.dims] }, branches };
 }
@@ -127,7 +127,7 @@ export async function invertFixedPoint(
     }
     iterations.push(n);
     x = guess;
-    p.onStep?.(iterations.length, numSteps - startIndex);
+    p.onStep?.(iterations.length, numSteps - startIndex, x);
   }
   return { latents: { data: x, dims: [...p.x0.dims] }, iterations };
 }

@@ -43,6 +43,18 @@ export interface VideoshopNoise {
   readonly editedImage?: Tensor;
 }
 
+/**
+ * How the edit wins inside `VideoshopInput.editMask` (none: the paper's method; see src/pipeline/inside-edit.ts and
+ * docs/quality.md "Inside the edit: variants tried" for what each does and scores). Measured best on the toy
+ * benchmark, and recommended when the user gives a mask: 'deeper' (never worse inside on any edit kind, ≈ 1.5× the
+ * UNet calls); the others are kept for comparison.
+ */
+export const INSIDE_EDIT_VARIANTS = [
+  'none', 'renoise', 'renoise-half', 'blend', 'renoise-blend', 'deeper', 'deeper-blend', 'edit-inversion', 'edit-inversion-half',
+  'renoise-keep',
+] as const;
+export type InsideEditVariant = (typeof INSIDE_EDIT_VARIANTS)[number];
+
 export interface VideoshopOptions {
   /** Scheduler steps of the full schedule (reference 25). */
   readonly steps: number;
@@ -76,6 +88,8 @@ export interface VideoshopOptions {
   /** The Euler scheduler (default: SVD's scheduler_config.json). */
   readonly scheduler: EulerSchedulerConfig;
   readonly noise?: VideoshopNoise;
+  /** What happens inside `editMask` (ignored without one); 'none' = the paper's method, bit for bit. */
+  readonly insideEdit: InsideEditVariant;
 }
 
 /** stabilityai/stable-video-diffusion-img2vid scheduler/scheduler_config.json. */
@@ -116,6 +130,7 @@ export const DEFAULT_OPTIONS: VideoshopOptions = Object.freeze({
   rescale: true,
   rescaleFormula: 'reference',
   scheduler: SVD_SCHEDULER_CONFIG,
+  insideEdit: 'none',
 });
 
 const KEYS = new Set<string>([...Object.keys(DEFAULT_OPTIONS), 'noise']);
@@ -156,6 +171,7 @@ export function validateOptions(o: VideoshopOptions): void {
   oneOf(o.normalization, 'normalization', ['per-frame-centered', 'per-channel', 'none']);
   oneOf(o.thresholdNoise, 'thresholdNoise', ['data-std', 'unit']);
   oneOf(o.rescaleFormula, 'rescaleFormula', ['reference', 'paper']);
+  oneOf(o.insideEdit, 'insideEdit', INSIDE_EDIT_VARIANTS);
   if (typeof o.rescale !== 'boolean') throw new RangeError(`rescale must be true or false, got ${String(o.rescale)}`);
   if (typeof o.normalizeInversionConditioning !== 'boolean') {
     throw new RangeError(`normalizeInversionConditioning must be true or false, got ${String(o.normalizeInversionConditioning)}`);

@@ -9,7 +9,9 @@ import { makeSchedule } from '../schedulers/euler.js';
 import { concat, slice, type Tensor } from '../tensor.js';
 import { augment, embedFrame, type Conditioning } from './conditioning.js';
 import { denoiseLatents } from './denoise.js';
-import { invertLatents, type InversionBranch } from './invert.js';
+import { denoiseInsideEdit, INSIDE_PLANS, insideStartIndex, LATENT_MASK_DILATION, renoise, type InsidePlan } from './inside-edit.js';
+import { invertLatents, type InversionBranch, type InversionSettings } from './invert.js';
+import { latentMask } from './latent-mask.js';
 import { countNonFinite, latentDims, type LatentShape } from './latents.js';
 import { normalizeLatents, type NormalizationStats } from './normalize.js';
 import { resolveOptions, type VideoshopNoise, type VideoshopOptions } from './options.js';
@@ -29,6 +31,11 @@ export interface VideoshopInput {
    * frames to CLIP's 224×224, not the frames already resized to the processing size.
    */
   readonly embeddingFrames?: { readonly source?: Tensor; readonly edited?: Tensor };
+  /**
+   * [F, 1, H, W] in [0, 1] at the processing size: 1 = the edit may change this pixel in this frame. Used only by
+   * `options.insideEdit` (src/pipeline/inside-edit.ts); with 'none' it changes nothing.
+   */
+  readonly editMask?: Tensor;
 }
 
 export interface PrecomputedConditioning {
@@ -167,19 +174,30 @@ export async function runVideoshop(
   }
   const t1 = performance.now();
 
-  // 2. Invert with noise extrapolation, no guidance.
+  // 2. Invert with noise extrapolation, no guidance. With an inside-edit plan, record the trajectory (and invert on
+  // to the inside's higher σ when it has one: the steps up to σ_start are the same, so σ_start's latents are too).
   const schedule = makeSchedule(options.scheduler, options.steps, options.strength);
   const prediction = options.scheduler.predictionType;
-  const inverted = await invertLatents({
+  const settings: InversionSettings = { mode: options.inversion, threshold: options.threshold, thresholdNoise: options.thresholdNoise };
+  const plan: InsidePlan | null = input.editMask && options.insideEdit !== 'none' ? INSIDE_PLANS[options.insideEdit] : null;
+  const insideStart = plan ? insideStartIndex(schedule, plan) : schedule.startIndex;
+  const trajectory = new Map<number, Float32Array>([[schedule.numSteps, x0.data]]);
+  const inversion = await invertLatents({
     denoiser,
-    schedule,
+    schedule: { ...schedule, startIndex: insideStart },
     prediction,
     x0,
     noise: noise.inversion,
     conditioning: inversionCond,
-    settings: { mode: options.inversion, threshold: options.threshold, thresholdNoise: options.thresholdNoise },
-    onStep: (step, total) => onProgress?.({ stage: 'invert', step, total }),
+    settings,
+    onStep: (step, total, x) => {
+      if (plan) trajectory.set(schedule.numSteps - step, x);
+      onProgress?.({ stage: 'invert', step, total });
+    },
   });
+  const inverted = plan
+    ? { latents: { data: trajectory.get(schedule.startIndex)!, dims: latentDims(shape) }, branches: inversion.branches }
+    : inversion;
   const invertedNonFinite = countNonFinite(inverted.latents.data);
   if (invertedNonFinite > 0) {
     warnings.push(
@@ -192,17 +210,47 @@ export async function runVideoshop(
   const t2 = performance.now();
 
   // 3. Denoise conditioned on the edited frame, with guidance.
-  const denoised = await denoiseLatents({
+  const denoise = {
     denoiser,
     schedule,
     prediction,
-    start: inverted.latents,
     conditioning: editCond,
     minGuidance: options.minGuidance,
     maxGuidance: options.maxGuidance,
-    onStep: (step, total) => onProgress?.({ stage: 'denoise', step, total }),
-  });
+    onStep: (step: number, total: number) => onProgress?.({ stage: 'denoise', step, total }),
+  };
+  let denoised: Tensor;
+  if (plan && input.editMask) {
+    const mask = latentMask(checkMask(input.editMask, frames, H, W), vae.downscale, LATENT_MASK_DILATION);
+    const base = plan.start === 'inverted' ? trajectory.get(insideStart)! : await invertEditedFrame();
+    const inside = renoise(base, plan.freshShare, options.seed, schedule.sigmas[insideStart]);
+    denoised = await denoiseInsideEdit({ ...denoise, plan, mask, insideStart, inside, source: trajectory, dims: latentDims(shape) });
+  } else {
+    denoised = await denoiseLatents({ ...denoise, start: inverted.latents });
+  }
   const t3 = performance.now();
+
+  /**
+   * Variant (d): the edited first frame repeated over every frame, encoded, normalized like the video and inverted
+   * like it (same ε, conditioned on the edited frame as the inversion conditions on the source): latents that carry
+   * the new object where the first frame has it, for objects that move little.
+   */
+  async function invertEditedFrame(): Promise<Float32Array> {
+    const z = checkLatents(await vae.encode(withBatch(input.editedFrame)), 1, shape);
+    const one = z.data.map((v) => v * sf);
+    const repeated = new Float32Array(one.length * frames);
+    for (let f = 0; f < frames; f++) repeated.set(one, f * one.length);
+    const { latents: x0Edit } = normalizeLatents({ data: repeated, dims: latentDims(shape) }, options.normalization);
+    const cond = editCond!;
+    const latents = options.normalizeInversionConditioning && options.normalization !== 'none'
+      ? normalizeLatents({ data: cond.latents.data, dims: [1, 1, ...cond.latents.dims] }, options.normalization).latents.data.map((v) => v / sf)
+      : cond.latents.data;
+    const r = await invertLatents({
+      denoiser, schedule: { ...schedule, startIndex: insideStart }, prediction, x0: x0Edit, noise: noise.inversion, settings,
+      conditioning: { embedding: cond.embedding, latents: { data: latents, dims: cond.latents.dims }, addedTimeIds: timeIds },
+    });
+    return r.latents.data;
+  }
 
   // 4. Rescale & decode (one call for the whole block: the temporal decoder mixes frames).
   const rescaled = rescaleTarget ? rescaleLatents(denoised, rescaleTarget, options.rescaleFormula) : null;
@@ -272,6 +320,14 @@ function checkVideo(input: VideoshopInput, downscale: number): { frames: number;
     }
   }
   return { frames, height, width };
+}
+
+function checkMask(mask: Tensor, frames: number, height: number, width: number): Tensor {
+  const d = mask.dims;
+  if (d.length !== 4 || d[0] !== frames || d[1] !== 1 || d[2] !== height || d[3] !== width) {
+    throw new RangeError(`editMask must be [${frames}, 1, ${height}, ${width}] like the video, got [${d.join(', ')}]`);
+  }
+  return mask;
 }
 
 function checkLatents(z: Tensor, n: number, s: LatentShape): Tensor {

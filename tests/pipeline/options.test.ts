@@ -24,6 +24,7 @@ test('defaults are the reference run.py values', () => {
     thresholdNoise: 'data-std',
     rescale: true,
     rescaleFormula: 'reference',
+    insideEdit: 'none',
   });
 });
 
@@ -64,6 +65,7 @@ test('invalid options throw RangeErrors that name the option', () => {
     [{ thresholdNoise: 'big' }, /^thresholdNoise/],
     [{ rescaleFormula: 'x' }, /^rescaleFormula/],
     [{ rescale: 'yes' }, /^rescale must be true or false/],
+    [{ insideEdit: 'fresh' } as Record<string, unknown>, /^insideEdit must be one of 'none', 'renoise'/],
     [{ stepz: 3 }, /^unknown option "stepz"/],
     [{ noise: { latents: { data: new Float32Array(1), dims: [1] } } }, /^unknown option "noise.latents"/],
   ];

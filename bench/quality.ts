@@ -20,7 +20,7 @@
  * one `insideEdit` variant, src/pipeline/options.ts) get the true region dilated by 2 px as their mask, and
  * `composited` scores them pasted over the source with that mask. A per-edit PSNR is capped at 100 dB (an output
  * identical to the ground truth there would otherwise make the mean infinite). `--first-scene I` and `--kinds a,b`
- * pick a subset of edits.
+ * pick a subset of edits; `--skip-extras` skips the reconstruction and the long video.
  */
 import { parseArgs } from 'node:util';
 import {
@@ -42,6 +42,7 @@ const { values } = parseArgs({
     'long-frames': { type: 'string', default: '24' },
     'first-scene': { type: 'string', default: '0' },
     kinds: { type: 'string' },
+    'skip-extras': { type: 'boolean', default: false },
     'long-cases': { type: 'string', default: DEFAULT_LONG_CASES },
     'block-anchor': { type: 'string', default: DEFAULT_BLOCK_ANCHOR },
     only: { type: 'string' },
@@ -138,16 +139,17 @@ for (const [i, c] of cases.entries()) {
   log(`edit ${i + 1}/${cases.length} (${c.label}, ${c.kind}) done, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 }
 const recon = [], vaeCeiling = [];
-for (let i = 0; i < (onlyLong ? 0 : sceneCount); i++) {
+const extras = !values['skip-extras'];
+for (let i = firstScene; i < (onlyLong || !extras ? 0 : firstScene + sceneCount); i++) {
   recon.push(await reconstruction(svd, editCase(i, 'recolor', svd.numFrames), base));
   vaeCeiling.push(await vaeRoundTripPsnr(svd, editCase(i, 'recolor', svd.numFrames)));
 }
-if (!onlyLong) log('reconstruction done');
+if (!onlyLong && extras) log('reconstruction done');
 // The long video: each case with the chosen anchoring and with the paper's chaining (unless that is the choice).
 const anchors: BlockAnchor[] = anchor === 'chained' ? ['chained'] : [anchor, 'chained'];
 const long = new Map<BlockAnchor, number[][]>(anchors.map((a) => [a, []]));
 let size: number[] = cases.length ? [cases[0].source.dims[3], cases[0].source.dims[2]] : [];
-for (const { scene, kind } of longCases) {
+for (const { scene, kind } of extras ? longCases : []) {
   const c = editCase(scene, kind, longFrames);
   size = [c.source.dims[3], c.source.dims[2]];
   for (const a of anchors) {
@@ -158,6 +160,7 @@ for (const { scene, kind } of longCases) {
 }
 const longSummary = (a: BlockAnchor) => {
   const rows = long.get(a)!;
+  if (!rows.length) return { psnr_gt_by_block: [], db_per_block: null, by_case: [] };
   const byBlock = rows[0].map((_, j) => mean(rows.map((r) => r[j])));
   return {
     psnr_gt_by_block: byBlock, db_per_block: slopePerIndex(byBlock),
@@ -199,7 +202,7 @@ const report = round({
   } : null,
   composited: Object.fromEntries(methods.filter((m) => m.startsWith('inside-')).map((m) => [m,
     summary(scores.get(m)!.map((r) => ({ s: r.composited!, seconds: r.seconds })))])),
-  reconstruction: onlyLong ? null : { psnr: mean(recon.map((r) => r.psnr)), ssim: mean(recon.map((r) => r.ssim)), vae_round_trip_psnr: mean(vaeCeiling) },
+  reconstruction: onlyLong || !extras ? null : { psnr: mean(recon.map((r) => r.psnr)), ssim: mean(recon.map((r) => r.ssim)), vae_round_trip_psnr: mean(vaeCeiling) },
   long_video: {
     frames: longFrames, block_frames: svd.numFrames, anchor,
     cases: longCases.map(({ scene, kind }) => `${scene}:${kind} (${heldOutScene(scene).label})`),

@@ -45,9 +45,9 @@ export interface VideoshopNoise {
 
 /**
  * How the edit wins inside `VideoshopInput.editMask` (none: the paper's method; see src/pipeline/inside-edit.ts and
- * docs/quality.md "Inside the edit: variants tried" for what each does and scores). Measured best on the toy
- * benchmark, and recommended when the user gives a mask: 'deeper' (never worse inside on any edit kind, ≈ 1.5× the
- * UNet calls); the others are kept for comparison.
+ * docs/quality.md "Inside the edit: variants tried" for what each does and scores). On the toy benchmark none met
+ * the bar on 8 scenes; the most consistent, 'deeper', gains +0.08 dB inside for ≈ 1.5× the UNet calls. The others
+ * are kept so the measurements can be reproduced.
  */
 export const INSIDE_EDIT_VARIANTS = [
   'none', 'renoise', 'renoise-half', 'blend', 'renoise-blend', 'deeper', 'deeper-blend', 'edit-inversion', 'edit-inversion-half',

@@ -3,5 +3,5 @@ export { EditLocalizer, looksUnedited, maskGrid, GRID_SIDE, type LocalizeOptions
 export { compositeFrame, featherAlpha } from './composite.js';
 export { editedPixels, departure, faintlyChanged, LOCALITY_PARAMS, pixels, type LocalityParams } from './edit-region.js';
 export { colourDistance } from './difference.js';
-export { carryMask, components, warpMask, FlowTracker } from './track.js';
+export { carryMask, warpMask, FlowTracker } from './track.js';
 export * from './mask.js';

@@ -77,36 +77,41 @@ export function erode(m: Mask, r: number): Mask {
   return squareFilter(m, Math.round(r), Math.min);
 }
 
-/**
- * Drops 4-connected regions (of values ≥ 0.5) smaller than `minArea` pixels: isolated specks of a difference are
- * noise (compression, a flicker), an edit is an area.
- */
-export function removeSmallRegions(m: Mask, minArea: number): Mask {
-  if (minArea <= 1) return m;
-  const { width: w, height: h } = m;
-  const out = new Float32Array(m.data);
+/** 4-connected components of a binary mask (values ≥ 0.5), as lists of pixel indices. */
+export function components(mask: Mask): number[][] {
+  const { width: w, height: h } = mask;
   const seen = new Uint8Array(w * h);
-  const stack: number[] = [];
-  const region: number[] = [];
+  const out: number[][] = [];
   for (let start = 0; start < w * h; start++) {
-    if (seen[start] || m.data[start] < 0.5) continue;
-    region.length = 0;
-    stack.push(start);
+    if (seen[start] || mask.data[start] < 0.5) continue;
+    const region: number[] = [];
+    const stack = [start];
     seen[start] = 1;
     while (stack.length) {
       const i = stack.pop()!;
       region.push(i);
       const x = i % w;
       for (const j of [x > 0 ? i - 1 : -1, x < w - 1 ? i + 1 : -1, i - w, i + w]) {
-        if (j >= 0 && j < w * h && !seen[j] && m.data[j] >= 0.5) {
+        if (j >= 0 && j < w * h && !seen[j] && mask.data[j] >= 0.5) {
           seen[j] = 1;
           stack.push(j);
         }
       }
     }
-    if (region.length < minArea) for (const i of region) out[i] = 0;
+    out.push(region);
   }
-  return { data: out, width: w, height: h };
+  return out;
+}
+
+/**
+ * Drops 4-connected regions (of values ≥ 0.5) smaller than `minArea` pixels: isolated specks of a difference are
+ * noise (compression, a flicker), an edit is an area.
+ */
+export function removeSmallRegions(m: Mask, minArea: number): Mask {
+  if (minArea <= 1) return m;
+  const out = new Float32Array(m.data);
+  for (const region of components(m)) if (region.length < minArea) for (const i of region) out[i] = 0;
+  return { data: out, width: m.width, height: m.height };
 }
 
 /** Mean over a (2r+1)² box (separable, running sums), the outside counting as 0: exact zeros stay exactly zero. */

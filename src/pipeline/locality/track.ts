@@ -6,7 +6,7 @@
 import { flowFromPyramids, flowPyramid, type FlowOptions, type FlowPyramid } from '../../image/flow.js';
 import { toGray255 } from '../../image/image-ops.js';
 import type { Tensor } from '../../tensor.js';
-import type { Mask } from './mask.js';
+import { components, type Mask } from './mask.js';
 
 /**
  * `mask` (of the previous frame) warped by `flow` [2,H,W] with current(x, y) ≈ previous(x + dx, y + dy): the
@@ -42,32 +42,6 @@ export class FlowTracker {
     this.previous = pyramid;
     return flow;
   }
-}
-
-/** 4-connected components of a binary mask (values ≥ 0.5), as lists of pixel indices. */
-export function components(mask: Mask): number[][] {
-  const { width: w, height: h } = mask;
-  const seen = new Uint8Array(w * h);
-  const out: number[][] = [];
-  for (let start = 0; start < w * h; start++) {
-    if (seen[start] || mask.data[start] < 0.5) continue;
-    const region: number[] = [];
-    const stack = [start];
-    seen[start] = 1;
-    while (stack.length) {
-      const i = stack.pop()!;
-      region.push(i);
-      const x = i % w;
-      for (const j of [x > 0 ? i - 1 : -1, x < w - 1 ? i + 1 : -1, i - w, i + w]) {
-        if (j >= 0 && j < w * h && !seen[j] && mask.data[j] >= 0.5) {
-          seen[j] = 1;
-          stack.push(j);
-        }
-      }
-    }
-    out.push(region);
-  }
-  return out;
 }
 
 /**

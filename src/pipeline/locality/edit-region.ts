@@ -44,7 +44,7 @@ export const LOCALITY_PARAMS: LocalityParams = Object.freeze({
   grow: 0,
   near: 0.03,
   feather: 0.02,
-  seam: 'centred',
+  seam: 'outside',
   flowWindow: 15,
   globalCoverage: 0.5,
   faintThreshold: 5,

@@ -202,7 +202,8 @@ const report = round({
   } : null,
   composited: Object.fromEntries(methods.filter((m) => m.startsWith('inside-')).map((m) => [m,
     summary(scores.get(m)!.map((r) => ({ s: r.composited!, seconds: r.seconds })))])),
-  reconstruction: onlyLong || !extras ? null : { psnr: mean(recon.map((r) => r.psnr)), ssim: mean(recon.map((r) => r.ssim)), vae_round_trip_psnr: mean(vaeCeiling) },
+  reconstruction: onlyLong || !extras ? null
+    : { psnr: mean(recon.map((r) => r.psnr)), ssim: mean(recon.map((r) => r.ssim)), vae_round_trip_psnr: mean(vaeCeiling) },
   long_video: {
     frames: longFrames, block_frames: svd.numFrames, anchor,
     cases: longCases.map(({ scene, kind }) => `${scene}:${kind} (${heldOutScene(scene).label})`),

@@ -94,14 +94,14 @@ export class OutputFrames {
   async next(source: Tensor, generated: Tensor): Promise<Tensor> {
     const t0 = performance.now();
     const mask = this.localizer.next(source, generated);
-    const alpha = this.localizer.alpha(mask);
+    // Composited, the masks show the blend weight used; otherwise the region the edit would have kept to.
+    const shown = this.compositing ? this.localizer.alpha(mask) : mask;
     let out = generated;
     if (this.native) {
       const next = await this.native.next();
       if (next.done) throw new Error(`internal: the source ended before output frame ${this.index}`);
-      out = this.compositing ? compositeFrame(next.value, generated, alpha) : generated;
+      out = compositeFrame(next.value, generated, shown);
     }
-    const shown = this.compositing ? alpha : mask;
     this.masks?.push(greyFrame(shown));
     if (this.o.framesPng) {
       const { width, height } = this.o.info;

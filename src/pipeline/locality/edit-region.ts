@@ -63,20 +63,21 @@ function cleaned(m: Mask, p: LocalityParams): Mask {
   return removeSmallRegions(m, Math.max(2, Math.round(p.minArea * m.width * m.height)));
 }
 
-/** Pixels of the edited first frame that differ from the source's first frame (both [3,H,W]), cleaned, not grown. */
-export function editedPixels(source: Tensor, edited: Tensor,
-  p: LocalityParams = LOCALITY_PARAMS): Mask {
-  const [, h, w] = source.dims;
-  return cleaned(binaryMask(colourDistance(source, edited, blurSigma(p, w, h)), w, h, p.editThreshold), p);
-}
-
-/** The share of the frame whose colour changed faintly at least (`faintThreshold`, after the blur). */
-export function faintlyChanged(source: Tensor, edited: Tensor, p: LocalityParams = LOCALITY_PARAMS): number {
+/**
+ * The edited first frame against the source's (both [3,H,W]), from one colour distance: the pixels that differ
+ * (cleaned, not grown), and the share of the frame that changed at least faintly (`faintThreshold`).
+ */
+export function editDifference(source: Tensor, edited: Tensor, p: LocalityParams = LOCALITY_PARAMS): { pixels: Mask; faint: number } {
   const [, h, w] = source.dims;
   const d = colourDistance(source, edited, blurSigma(p, w, h));
   let n = 0;
   for (let i = 0; i < d.length; i++) if (d[i] >= p.faintThreshold) n++;
-  return n / d.length;
+  return { pixels: cleaned(binaryMask(d, w, h, p.editThreshold), p), faint: n / d.length };
+}
+
+/** Pixels of the edited first frame that differ from the source's first frame (both [3,H,W]), cleaned, not grown. */
+export function editedPixels(source: Tensor, edited: Tensor, p: LocalityParams = LOCALITY_PARAMS): Mask {
+  return editDifference(source, edited, p).pixels;
 }
 
 /** Where `generated` departs from `source` ([3,H,W] each) within `near` of `tracked`, cleaned. */

@@ -7,7 +7,7 @@
 import { resizeImage } from '../../image/resize.js';
 import type { Tensor } from '../../tensor.js';
 import { featherAlpha } from './composite.js';
-import { departure, editedPixels, LOCALITY_PARAMS, faintlyChanged, pixels, type LocalityParams } from './edit-region.js';
+import { departure, editDifference, editedPixels, LOCALITY_PARAMS, pixels, type LocalityParams } from './edit-region.js';
 import { binaryMask, coverage, dilate, intersectMask, isEmpty, resizeMask, unionMask, type Mask } from './mask.js';
 import { carryMask, FlowTracker } from './track.js';
 
@@ -51,11 +51,12 @@ export class EditLocalizer {
     this.grid = maskGrid(source.dims[2], source.dims[1]);
     this.flow = new FlowTracker({ winSize: this.params.flowWindow });
     const [src, dst] = [this.toGrid(source), this.toGrid(edited)];
-    let region = editedPixels(src, dst, this.params);
+    const difference = editDifference(src, dst, this.params);
+    let region = difference.pixels;
     const { width: gw, height: gh } = this.grid;
     if (opts.userMask) region = unionMask(region, binaryMask(resizeMask(opts.userMask, gw, gh).data, gw, gh, 0.5));
     this.firstRegion = region;
-    this.coverage = Math.max(coverage(this.grow(region)), faintlyChanged(src, dst, this.params));
+    this.coverage = Math.max(coverage(this.grow(region)), difference.faint);
   }
 
   /** Whether the edit covers so much of the frame that it is global (a recolour of everything, a style). */

@@ -125,7 +125,7 @@ async function runEdit(request: EditRequest, hooks: EditHooks, signal: AbortSign
     // 3. The model.
     const tLoad = performance.now();
     const svd = hooks.model ?? await loadModel(opts.model ?? DEFAULT_MODEL, {
-      device: opts.device, dtype: opts.dtype, variant: opts.variant, cacheDir: opts.cacheDir, threads: opts.threads, signal,
+      device: opts.device, dtype: opts.dtype, variant: opts.variant, cacheDir: opts.cacheDir, threads: opts.threads, signal, unet: opts.unet,
       onNotice: (m) => warn([m]), onProgress: hooks.onProgress,
     });
     const loadMs = performance.now() - tLoad;

@@ -23,13 +23,15 @@ export interface LoadModelOptions {
   onProgress?: (p: EditProgress) => void;
   /** Fallbacks taken while resolving the files (e.g. no fp16 weights). */
   onNotice?: (message: string) => void;
+  /** The request's `unet`: a .safetensors file (local, or org/name/file on the Hub) replacing the model's UNet weights. */
+  unet?: string;
 }
 
 export async function loadModel(model: string = DEFAULT_MODEL, o: LoadModelOptions = {}): Promise<EditModel> {
   const track = progressTracker();
   try {
     return await loadSvd(model, {
-      device: o.device, dtype: o.dtype, variant: o.variant, threads: o.threads, cacheDir: o.cacheDir, onNotice: o.onNotice,
+      device: o.device, dtype: o.dtype, variant: o.variant, threads: o.threads, cacheDir: o.cacheDir, onNotice: o.onNotice, unet: o.unet,
       hub: {
         signal: o.signal,
         onProgress: (p) => o.onProgress?.(track({ stage: 'download', step: Math.round(p.bytes / 1e6), total: Math.round(p.totalBytes / 1e6), unit: 'MB' })),

@@ -75,6 +75,11 @@ export interface EditRequest {
 
   /** Hub repo id, local diffusers folder or `toy` (default: the paper's SVD). Ignored when a loaded model is passed. */
   readonly model?: string;
+  /**
+   * A diffusers-keyed .safetensors file replacing the model's UNet weights: a local path or a Hub `org/name/file`
+   * (checked against the model's UNet config before any large download). Ignored when a loaded model is passed.
+   */
+  readonly unet?: string;
   readonly device?: Device;
   readonly dtype?: 'float32' | 'float16';
   readonly threads?: number;

@@ -142,6 +142,10 @@ const FIELDS: readonly Spec[] = [
   // --- how the model runs
   { name: 'model', type: 'text', label: 'Model', scope: 'runtime', group: 'basic', default: DEFAULT_MODEL, placeholder: 'id|folder',
     help: 'Hugging Face repo id, local diffusers folder, or toy (the small model shipped with Videoshop)' },
+  { name: 'unet', type: 'text', label: 'UNet weights', scope: 'runtime', group: 'expert', default: null, placeholder: 'file|hub-id/file',
+    defaultText: "the model's own",
+    help: "replace the model's UNet weights with one diffusers-keyed .safetensors file (a UNet-only fine-tune, e.g. " +
+      'wangfuyun/AnimateLCM-SVD-xt/AnimateLCM-SVD-xt.safetensors): a local file or a Hub org/name/file, checked against the model before downloading' },
   { name: 'device', type: 'choice', label: 'Device', scope: 'runtime', group: 'basic', default: 'cpu', choices: ['cpu', 'cuda', 'webgpu'],
     placeholder: 'device', help: 'where the networks run' },
   { name: 'dtype', type: 'choice', label: 'Precision', scope: 'runtime', group: 'expert', default: null, choices: ['float32', 'float16'],

@@ -145,6 +145,38 @@ export class HubClient {
     };
   }
 
+  /**
+   * Bytes [start, end) of one file, by an HTTP Range request (redirects to the CDN followed): a large file's header is
+   * checked this way before the file is downloaded. A server that ignores Range is read only as far as `end`.
+   */
+  async readRange(file: RemoteFile, commit: string, start: number, end: number): Promise<Uint8Array> {
+    const length = Math.max(0, Math.min(end, file.size) - start);
+    if (length === 0) return new Uint8Array(0);
+    const url = `${this.o.hubUrl}/${this.o.repoId}/resolve/${commit}/${file.path.split('/').map(encodeURIComponent).join('/')}`;
+    const headers: Record<string, string> = { Range: `bytes=${start}-${start + length - 1}` };
+    if (this.o.token) headers.Authorization = `Bearer ${this.o.token}`;
+    try {
+      this.lastFailure = null;
+      const res = await this.fetch(url, { headers });
+      if (!res.ok) throw httpError(res.status, this.context(file.path));
+      const out = new Uint8Array(length);
+      let got = 0;
+      const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+      while (got < length) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        const take = Math.min(value.length, length - got);
+        out.set(value.subarray(0, take), got);
+        got += take;
+      }
+      await reader.cancel().catch(() => undefined);
+      if (got < length) throw new HubError('server', `${this.o.hubUrl} sent ${got} of ${length} bytes of ${this.o.repoId}/${file.path}: try again later`);
+      return out;
+    } catch (err) {
+      throw this.explain(err, file.path);
+    }
+  }
+
   /** After a failed attempt at a file: retry transient failures, give up on the rest with a clear message. */
   classify(err: unknown, file: string): 'retry' | Error {
     if (this.o.signal?.aborted) return abortError(this.o.signal);

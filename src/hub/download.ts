@@ -38,6 +38,14 @@ export interface RepoListing {
   readonly absent?: ReadonlySet<string>;
   /** A file's text; on the Hub this downloads the file into the snapshot (plans read small config files only). */
   readText(repoPath: string): Promise<string>;
+  /**
+   * The Hub's listing only: a file's size and bytes [start, end) of it (a Range request), so a plan can check a large
+   * file (e.g. a safetensors header) before it is downloaded.
+   */
+  readonly remote?: {
+    size(repoPath: string): number;
+    readRange(repoPath: string, start: number, end: number): Promise<Uint8Array>;
+  };
 }
 
 /** The caller's answer to "which files of this repo?". */
@@ -208,6 +216,10 @@ async function download(cache: RepoCache, revision: string, o: FetchSnapshotOpti
     where,
     paths: new Set(remote.keys()),
     readText: async (p) => readFile(await fetchFile(remoteFile(p)), 'utf8'),
+    remote: {
+      size: (p) => remoteFile(p).size,
+      readRange: (p, start, end) => client.readRange(remoteFile(p), commit, start, end),
+    },
   };
   const plan = await o.plan(listing, { fallback: true });
   plan.notices.forEach((n) => o.onNotice?.(n));

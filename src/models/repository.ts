@@ -111,7 +111,17 @@ export interface PlanOptions {
    * where `source.absent` says the preferred files do not exist at all.
    */
   fallback?: boolean;
+  /**
+   * Which weight files to plan (default 'all'): 'except-unet' when `--unet` replaces the UNet's weights (its config is
+   * still read), 'none' for the configs alone (what checking a `--unet` file against the model needs).
+   */
+  weights?: PlannedWeights;
 }
+
+export type PlannedWeights = 'all' | 'except-unet' | 'none';
+
+/** A component whose weights are not planned: no files (loadSvd then reads them from elsewhere, or not at all). */
+const NO_WEIGHTS: WeightSelection = { variant: null, index: null, files: [] };
 
 /** The files a download of `source` must fetch for `variant` (see RepositoryPlan.requiredFiles). */
 export async function requiredFiles(source: RepoFileSource, variant?: WeightVariant | null): Promise<readonly string[]> {
@@ -134,8 +144,13 @@ export async function planRepository(source: RepoFileSource, options: PlanOption
     required.add(c.config);
     return c;
   };
+  const planned = options.weights ?? 'all';
   const network = async (name: NetworkComponentName): Promise<NetworkComponent> => {
     const c = configOf(source, name);
+    if (planned === 'none' || (planned === 'except-unet' && name === 'unet')) {
+      required.add(c.config);
+      return { ...c, name, weights: NO_WEIGHTS };
+    }
     const weights = await selectWeights(source, name, variant, fallback, notices, notFound);
     for (const p of [c.config, ...(weights.index ? [weights.index] : []), ...weights.files]) required.add(p);
     return { ...c, name, weights };

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fetchSnapshot, type PlanFiles, type SnapshotOptions } from '../hub/download.js';
 import { HubError } from '../hub/errors.js';
 import { isRepoId } from '../hub/validate.js';
-import { planRepository, type WeightVariant } from './repository.js';
+import { planRepository, type PlannedWeights, type WeightVariant } from './repository.js';
 import { TOY_MODEL, toyModelFolder } from './toy.js';
 
 export type { DownloadProgress } from '../hub/download.js';
@@ -22,6 +22,8 @@ export interface ResolveOptions extends SnapshotOptions {
    * token (`token`, default env HF_TOKEN) is needed for gated repos such as the SVD ones.
    */
   variant?: WeightVariant | null;
+  /** Which weights to fetch (default all; see PlanOptions.weights). */
+  weights?: PlannedWeights;
 }
 
 /** A local folder as is, else a Hub repo id → the local folder (a cache snapshot) in diffusers layout. */
@@ -35,11 +37,11 @@ export async function resolveModel(idOrPath: string, options: ResolveOptions = {
   if (!isRepoId(idOrPath)) {
     throw new HubError('not-found', `${idOrPath} is neither a folder nor a Hub repo id (org/name, e.g. stabilityai/stable-video-diffusion-img2vid)`);
   }
-  const { variant, ...snapshot } = options;
-  return fetchSnapshot(idOrPath, { ...snapshot, plan: svdPlan(variant ?? null) });
+  const { variant, weights, ...snapshot } = options;
+  return fetchSnapshot(idOrPath, { ...snapshot, plan: svdPlan(variant ?? null, weights ?? 'all') });
 }
 
 /** The files an SVD pipeline in diffusers layout needs, preferring `variant`'s weights. */
-function svdPlan(variant: WeightVariant | null): PlanFiles {
-  return (listing, { fallback }) => planRepository(listing, { variant, fallback });
+function svdPlan(variant: WeightVariant | null, weights: PlannedWeights): PlanFiles {
+  return (listing, { fallback }) => planRepository(listing, { variant, fallback, weights });
 }

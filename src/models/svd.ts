@@ -10,6 +10,8 @@ import { loadClip, type ClipImageEmbedder } from './clip/index.js';
 import { openModelRepository, type WeightVariant } from './repository.js';
 import { resolveModel, type ResolveOptions } from './resolve.js';
 import type { VideoshopModels } from './types.js';
+import { readUnetConfig } from './unet/config.js';
+import { parseUnetSource, resolveUnetFile, type UnetFile } from './unet-file.js';
 import { loadUnet, type OnnxDenoiser } from './unet/index.js';
 import { loadVae, type OnnxVideoAutoencoder } from './vae/index.js';
 
@@ -26,8 +28,14 @@ export interface SvdLoadOptions {
   cacheDir?: string;
   threads?: number;
   /** Hub download settings when `model` is a repo id. */
-  hub?: Omit<ResolveOptions, 'variant'>;
+  hub?: Omit<ResolveOptions, 'variant' | 'weights'>;
   onNotice?: (message: string) => void;
+  /**
+   * Replace the model's UNet weights with this diffusers-keyed .safetensors file: a local path, or a Hub file as
+   * org/name/file.safetensors (src/models/unet-file.ts). It is checked against the model's unet/config.json before any
+   * large download, and the model's own UNet weights are then not downloaded at all.
+   */
+  unet?: string;
 }
 
 export interface SvdModel {
@@ -42,6 +50,8 @@ export interface SvdModel {
   readonly sizeMultiple: number;
   readonly device: Device;
   readonly dtype: 'float32' | 'float16';
+  /** The `unet` file that replaced the model's UNet weights (its name picks a scheduler), or null: the model's own. */
+  readonly unet: UnetFile | null;
   release(): Promise<void>;
 }
 
@@ -51,8 +61,10 @@ export async function loadSvd(model: string, opts: SvdLoadOptions = {}): Promise
   const variant = opts.variant !== undefined ? opts.variant : dtype === 'float16' ? 'fp16' : null;
   // Before any download: a missing provider or GPU must not cost the user gigabytes first.
   await assertDeviceReady(device, dtype);
-  const folder = await resolveModel(model, { ...opts.hub, variant, onNotice: opts.onNotice });
-  const repo = await openModelRepository(folder, { variant });
+  const unetFile = opts.unet === undefined ? null : await checkedUnetFile(model, opts.unet, variant, opts);
+  const weights = unetFile ? 'except-unet' : 'all';
+  const folder = await resolveModel(model, { ...opts.hub, variant, weights, onNotice: opts.onNotice });
+  const repo = await openModelRepository(folder, { variant, weights });
   for (const notice of repo.notices) opts.onNotice?.(notice);
 
   const scheduler = parseEulerSchedulerConfig(readJsonConfig(repo.scheduler.config), repo.scheduler.config);
@@ -67,6 +79,7 @@ export async function loadSvd(model: string, opts: SvdLoadOptions = {}): Promise
   // 6.2 GiB (1.09× its fp32 weights) instead of 8.2 GiB at 'all', for ~5–10% slower convolutions (bench/README.md).
   const unet: OnnxDenoiser = await loadUnet(repo.unet.folder, {
     ...common, variant: repo.unet.weights.variant ?? undefined, optimization: device === 'cpu' ? 'extended' : undefined,
+    weightsFile: unetFile?.file,
   });
   const vae: OnnxVideoAutoencoder = await loadVae(repo.vae.folder, { ...common, variant: repo.vae.weights.variant ?? undefined });
   const imageEmbedder: ClipImageEmbedder = await loadClip(repo.image_encoder.folder,
@@ -81,8 +94,20 @@ export async function loadSvd(model: string, opts: SvdLoadOptions = {}): Promise
     sizeMultiple: vae.downscale * 2 ** (downBlocks - 1),
     device,
     dtype,
+    unet: unetFile,
     async release() {
       await Promise.all([unet.release(), vae.release(), imageEmbedder.release()]);
     },
   };
+}
+
+/**
+ * The `unet` file, checked against the model's UNet config before anything large is fetched: the model's configs
+ * first (small files), then the file's header (a Range request for a Hub file), then the file itself.
+ */
+async function checkedUnetFile(model: string, unet: string, variant: WeightVariant | null, opts: SvdLoadOptions): Promise<UnetFile> {
+  const source = parseUnetSource(unet);
+  const configs = await resolveModel(model, { ...opts.hub, variant, weights: 'none', onNotice: opts.onNotice });
+  const repo = await openModelRepository(configs, { variant, weights: 'none' });
+  return resolveUnetFile(source, readUnetConfig(repo.unet.folder), { ...opts.hub, onNotice: opts.onNotice });
 }

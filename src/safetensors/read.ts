@@ -29,7 +29,7 @@ export interface TensorInfo {
 }
 
 /** The reference implementation refuses headers above 100 MB; so do we (a larger one means a corrupt file). */
-const MAX_HEADER_BYTES = 100_000_000;
+export const MAX_HEADER_BYTES = 100_000_000;
 /** fs.readSync reads at most 2 GiB − 1 per call. */
 const READ_CHUNK = 1 << 30;
 
@@ -68,55 +68,72 @@ export function readHeader(file: string): { tensors: TensorInfo[]; metadata: Rec
     if (8 + headerLen > size) fail(`header of ${headerLen} bytes runs past the end of the ${size}-byte file (truncated?)`);
     const headerBuf = Buffer.alloc(headerLen);
     if (readSync(fd, headerBuf, 0, headerLen, 8) !== headerLen) fail('short read of the header');
-    let json: unknown;
-    try {
-      json = JSON.parse(headerBuf.toString('utf8'));
-    } catch (e) {
-      fail(`header is not JSON (${(e as Error).message})`);
-    }
-    if (typeof json !== 'object' || json === null || Array.isArray(json)) fail('header is not a JSON object');
-    const dataStart = 8 + headerLen;
-    const dataLen = size - dataStart;
-    const tensors: TensorInfo[] = [];
-    let metadata: Record<string, string> = {};
-    for (const [name, entry] of Object.entries(json as Record<string, unknown>)) {
-      if (name === '__metadata__') {
-        if (typeof entry !== 'object' || entry === null || Array.isArray(entry) || !Object.values(entry).every((v) => typeof v === 'string')) {
-          fail('"__metadata__" is not an object of strings');
-        }
-        metadata = entry as Record<string, string>;
-        continue;
-      }
-      const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-      if (typeof e !== 'object' || e === null) fail(`entry "${name}" is not an object`);
-      if (!isStDtype(e.dtype)) fail(`tensor "${name}" has unsupported dtype ${JSON.stringify(e.dtype)}`);
-      const dtype = e.dtype as StDtype;
-      const shape = e.shape;
-      if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-        fail(`tensor "${name}" has invalid shape ${JSON.stringify(shape)}`);
-      }
-      const offs = e.data_offsets;
-      if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isSafeInteger(o) && o >= 0)) {
-        fail(`tensor "${name}" has invalid data_offsets ${JSON.stringify(offs)}`);
-      }
-      const [begin, end] = offs as [number, number];
-      const numel = (shape as number[]).reduce((a, b) => a * b, 1);
-      if (end - begin !== numel * DTYPE_BYTES[dtype]) {
-        fail(`tensor "${name}" spans ${end - begin} bytes but ${dtype}[${(shape as number[]).join(', ')}] needs ${numel * DTYPE_BYTES[dtype]}`);
-      }
-      if (end > dataLen) fail(`tensor "${name}" ends at byte ${end} of a ${dataLen}-byte data section (truncated?)`);
-      tensors.push({ name, dtype, shape: [...(shape as number[])], file: abs, offset: dataStart + begin, byteLength: end - begin });
-    }
-    // Byte ranges may not overlap (two tensors sharing bytes means a damaged header).
-    const byStart = [...tensors].sort((a, b) => a.offset - b.offset);
-    for (let i = 1; i < byStart.length; i++) {
-      const prev = byStart[i - 1];
-      if (byStart[i].offset < prev.offset + prev.byteLength) fail(`tensors "${prev.name}" and "${byStart[i].name}" overlap in data_offsets`);
-    }
-    return { tensors, metadata };
+    return parseHeader(headerBuf, size, abs);
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Parses a header's JSON (the `headerLen` bytes after the 8-byte length) of a file of `fileSize` bytes: every tensor's
+ * byte range must lie inside the file and match its shape. `file` names the file in messages and in the TensorInfos.
+ * Also used on a header fetched from the Hub with a range request, before the file itself is downloaded.
+ */
+export function parseHeader(headerBuf: Uint8Array, fileSize: number, file: string): { tensors: TensorInfo[]; metadata: Record<string, string> } {
+  const abs = file;
+  const size = fileSize;
+  const headerLen = headerBuf.length;
+  const fail = (why: string): never => {
+    throw new SafetensorsError(`${abs} is not a valid safetensors file: ${why}`);
+  };
+  if (headerLen > MAX_HEADER_BYTES) fail(`header length ${headerLen} is implausible (corrupt file?)`);
+  if (8 + headerLen > size) fail(`header of ${headerLen} bytes runs past the end of the ${size}-byte file (truncated?)`);
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(headerBuf.buffer, headerBuf.byteOffset, headerBuf.byteLength).toString('utf8'));
+  } catch (e) {
+    fail(`header is not JSON (${(e as Error).message})`);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) fail('header is not a JSON object');
+  const dataStart = 8 + headerLen;
+  const dataLen = size - dataStart;
+  const tensors: TensorInfo[] = [];
+  let metadata: Record<string, string> = {};
+  for (const [name, entry] of Object.entries(json as Record<string, unknown>)) {
+    if (name === '__metadata__') {
+      if (typeof entry !== 'object' || entry === null || Array.isArray(entry) || !Object.values(entry).every((v) => typeof v === 'string')) {
+        fail('"__metadata__" is not an object of strings');
+      }
+      metadata = entry as Record<string, string>;
+      continue;
+    }
+    const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    if (typeof e !== 'object' || e === null) fail(`entry "${name}" is not an object`);
+    if (!isStDtype(e.dtype)) fail(`tensor "${name}" has unsupported dtype ${JSON.stringify(e.dtype)}`);
+    const dtype = e.dtype as StDtype;
+    const shape = e.shape;
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      fail(`tensor "${name}" has invalid shape ${JSON.stringify(shape)}`);
+    }
+    const offs = e.data_offsets;
+    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isSafeInteger(o) && o >= 0)) {
+      fail(`tensor "${name}" has invalid data_offsets ${JSON.stringify(offs)}`);
+    }
+    const [begin, end] = offs as [number, number];
+    const numel = (shape as number[]).reduce((a, b) => a * b, 1);
+    if (end - begin !== numel * DTYPE_BYTES[dtype]) {
+      fail(`tensor "${name}" spans ${end - begin} bytes but ${dtype}[${(shape as number[]).join(', ')}] needs ${numel * DTYPE_BYTES[dtype]}`);
+    }
+    if (end > dataLen) fail(`tensor "${name}" ends at byte ${end} of a ${dataLen}-byte data section (truncated?)`);
+    tensors.push({ name, dtype, shape: [...(shape as number[])], file: abs, offset: dataStart + begin, byteLength: end - begin });
+  }
+  // Byte ranges may not overlap (two tensors sharing bytes means a damaged header).
+  const byStart = [...tensors].sort((a, b) => a.offset - b.offset);
+  for (let i = 1; i < byStart.length; i++) {
+    const prev = byStart[i - 1];
+    if (byStart[i].offset < prev.offset + prev.byteLength) fail(`tensors "${prev.name}" and "${byStart[i].name}" overlap in data_offsets`);
+  }
+  return { tensors, metadata };
 }
 
 /** Reads `length` bytes at `position` (both may exceed 2 GiB) into a fresh, 8-byte-aligned buffer. */

@@ -20,6 +20,8 @@ import { buildUnetGraph, UNET_OUTPUT } from './graph.js';
 export interface UnetLoadOptions extends ModelLoadOptions {
   /** ORT graph optimization level (see SessionOptions: memory vs speed); default 'all'. */
   optimization?: SessionOptions['optimization'];
+  /** One .safetensors file holding every UNet weight, instead of the folder's (`--unet`); `variant` is then unused. */
+  weightsFile?: string;
 }
 
 export class OnnxDenoiser implements Denoiser {
@@ -78,10 +80,13 @@ export class OnnxDenoiser implements Denoiser {
   }
 }
 
-/** Opens a diffusers `unet` folder (config.json + weights); nothing is compiled until the first predict. */
+/**
+ * Opens a diffusers `unet` folder (config.json + weights, or config.json + `weightsFile`); nothing is compiled until the
+ * first predict.
+ */
 export async function loadUnet(folder: string, opts: UnetLoadOptions = {}): Promise<OnnxDenoiser> {
   const config = readUnetConfig(folder);
-  const weights = WeightStore.openFolder(folder, { variant: opts.variant });
+  const weights = opts.weightsFile ? WeightStore.openFiles([opts.weightsFile]) : WeightStore.openFolder(folder, { variant: opts.variant });
   checkWeights(weights, unetWeightShapes(config), path.join(folder, 'config.json'));
   return new OnnxDenoiser(config, weights, opts);
 }

@@ -28,6 +28,7 @@ interface ServeFlags {
   host: string;
   port: number;
   model: string;
+  unet?: string;
   device: 'cpu' | 'cuda' | 'webgpu';
   dtype?: 'float32' | 'float16';
   dataDir: string;
@@ -45,6 +46,7 @@ interface ServeFlags {
 interface WorkerFlags {
   queue: string;
   model: string;
+  unet?: string;
   device: 'cpu' | 'cuda' | 'webgpu';
   dtype?: 'float32' | 'float16';
   threads?: number;
@@ -55,6 +57,9 @@ function defaultDataDir(): string {
   return process.env.VIDEOSHOP_DATA || path.join(process.env.XDG_DATA_HOME || path.join(homedir(), '.local', 'share'), 'videoshop');
 }
 
+/** The jobs' UNet is the operator's choice, never a job's (see job-options.ts). */
+const UNET_HELP = "replace the model's UNet weights with this diffusers-keyed .safetensors file (local, or a Hub org/name/file) for every job";
+
 /** Adds `serve` and `worker` to the program. */
 export function addServerCommands(program: Command, print: (line: string) => void): void {
   program
@@ -63,6 +68,7 @@ export function addServerCommands(program: Command, print: (line: string) => voi
     .option('--host <address>', 'address to listen on; anything but loopback requires a token', '127.0.0.1')
     .option('--port <n>', 'port (0: any free one)', intArg('port'), 7860)
     .option('--model <id|folder>', 'Hugging Face repo id or local diffusers folder, loaded once for all jobs', DEFAULT_MODEL)
+    .option('--unet <file|hub-id/file>', UNET_HELP)
     .addOption(new Option('--device <device>', 'where the networks run').choices(['cpu', 'cuda', 'webgpu']).default('cpu'))
     .addOption(new Option('--dtype <type>', 'compute precision (default float32 on cpu, float16 on GPUs)').choices(['float32', 'float16']))
     .option('--data-dir <dir>', 'jobs, uploads and results (default $VIDEOSHOP_DATA or ~/.local/share/videoshop)')
@@ -82,6 +88,7 @@ export function addServerCommands(program: Command, print: (line: string) => voi
     .description('take jobs from the Redis queue of a `videoshop serve --queue …` (on this machine\'s GPU) and return their results')
     .requiredOption('--queue <redis-url>', 'the Redis the server was started with, e.g. redis://10.0.0.5:6379')
     .option('--model <id|folder>', 'Hugging Face repo id or local diffusers folder, loaded once', DEFAULT_MODEL)
+    .option('--unet <file|hub-id/file>', UNET_HELP)
     .addOption(new Option('--device <device>', 'where the networks run').choices(['cpu', 'cuda', 'webgpu']).default('cpu'))
     .addOption(new Option('--dtype <type>', 'compute precision (default float32 on cpu, float16 on GPUs)').choices(['float32', 'float16']))
     .option('--threads <n>', 'CPU threads', intArg('threads'))
@@ -132,7 +139,7 @@ async function serve(flags: ServeFlags, print: (line: string) => void): Promise<
   try {
     server = await startServer({
       host: flags.host, port: flags.port, dataDir, token, parallel: flags.parallel,
-      worker: { model: flags.model, device: flags.device, dtype: flags.dtype, threads: flags.threads, calibrate: flags.calibrate },
+      worker: { model: flags.model, unet: flags.unet, device: flags.device, dtype: flags.dtype, threads: flags.threads, calibrate: flags.calibrate },
       maxUploadBytes: flags.maxUploadMb * 1024 ** 2, quotaBytes: flags.quotaGb * 1024 ** 3, keepDays: flags.keepDays,
       queueUrl: flags.queue, publicUrl: flags.publicUrl ?? publicUrlFor(flags.host, flags.port),
     });
@@ -181,7 +188,7 @@ async function worker(flags: WorkerFlags, print: (line: string) => void): Promis
   try {
     running = await startRemoteWorker({
       url: flags.queue, lockSeconds: flags.lockSeconds,
-      worker: { model: flags.model, device: flags.device, dtype: flags.dtype, threads: flags.threads },
+      worker: { model: flags.model, unet: flags.unet, device: flags.device, dtype: flags.dtype, threads: flags.threads },
       log: (line) => process.stderr.write(`${line}\n`),
     });
   } catch (err) {

@@ -43,7 +43,7 @@ function serialize(err: unknown): SerializedError {
 let model: EditModel;
 try {
   model = await loadModel(config.model, {
-    device: config.device, dtype: config.dtype, threads: config.threads, cacheDir: config.cacheDir,
+    unet: config.unet, device: config.device, dtype: config.dtype, threads: config.threads, cacheDir: config.cacheDir,
     onProgress: (progress) => send({ type: 'loading', progress }),
   });
   send({ type: 'ready', folder: model.folder, device: model.device, dtype: model.dtype,

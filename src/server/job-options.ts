@@ -40,6 +40,11 @@ export function parseJobOptions(json: unknown, model: string): { fields: Partial
       }
       continue;
     }
+    if (key === 'unet' && value !== null && value !== '') {
+      // A job naming a file would read the server's disk (or make it download gigabytes): the operator chooses it.
+      throw new VideoshopError('bad_option', 'option unet: the UNet file is chosen by whoever starts the server (videoshop serve --unet); a job cannot set it',
+        { field: 'unet' });
+    }
     const spec = fieldSpec(key);
     raw[spec && spec.scope === 'job' ? spec.name : key] = value;
   }

@@ -304,7 +304,7 @@ class App {
     const { error, ...model } = this.queue.modelState();
     return {
       status: 'ok',
-      model: { name: this.config.worker.model, ...model, error: error?.message ?? null },
+      model: { name: this.config.worker.model, unet: unetLabel(this.config.worker.unet), ...model, error: error?.message ?? null },
       queue: this.queue.counts(),
       limits: {
         max_upload_bytes: this.maxUpload, quota_bytes: this.janitor.quotaBytes, used_bytes: this.janitor.usedBytes(), keep_days: this.janitor.keepDays,
@@ -313,10 +313,10 @@ class App {
     };
   }
 
-  /** The job options: the edit schema's job fields, as the page renders its controls from them. */
+  /** The job options: the edit schema's job fields, as the page renders its controls from them (never `unet`: the operator's). */
   private options() {
     return {
-      model: this.config.worker.model, device: this.config.worker.device,
+      model: this.config.worker.model, unet: unetLabel(this.config.worker.unet), device: this.config.worker.device,
       options: jobFields().map(({ scope: _scope, key: _key, placeholder: _p, short: _s, required: _r, ...spec }) => spec),
     };
   }
@@ -614,4 +614,10 @@ function linkOrCopy(from: string, to: string): void {
   } catch {
     copyFileSync(from, to);
   }
+}
+
+/** The jobs' UNet file as users see it: a Hub org/name/file as given, a local file by its name alone (no server paths). */
+function unetLabel(unet: string | undefined): string | null {
+  if (!unet) return null;
+  return existsSync(unet) ? path.basename(unet) : unet;
 }

@@ -3,6 +3,11 @@ import type { EditProgress, EditRequest, MeasuredPace, MessagePart, ModelGeometr
 
 export interface WorkerConfig {
   model: string;
+  /**
+   * `serve --unet` / `worker --unet`: a .safetensors file replacing the model's UNet weights, chosen by whoever starts
+   * the server (a local path or a Hub org/name/file); a job can never choose one (server paths stay the operator's).
+   */
+  unet?: string;
   device: 'cpu' | 'cuda' | 'webgpu';
   dtype?: 'float32' | 'float16';
   threads?: number;

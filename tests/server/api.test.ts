@@ -53,7 +53,8 @@ describe('reading', () => {
     assert.equal(steps.default, 25);
     assert.match(steps.help, /steps of the full schedule/);
     assert.equal(specs.find((o) => o.name === 'strength')?.default, 0.55);
-    assert.ok(!specs.some((o) => ['output', 'edited-frame', 'frames-dir', 'force'].includes(o.name)), 'no file options');
+    assert.ok(!specs.some((o) => ['output', 'edited-frame', 'frames-dir', 'force', 'unet'].includes(o.name)), 'no file options');
+    assert.equal((health.body.model as { unet: unknown }).unet, null, 'no --unet given');
 
     const page = await fetch(new URL('/', base));
     assert.equal(page.status, 200);
@@ -151,6 +152,9 @@ describe('uploads', () => {
       [{ codec: 'ffv1' }, /^\.mp4 cannot hold ffv1: use codec h264 or hevc/, 'codec'],
       [{ threads: 4 }, /^unknown option "threads"/],
       [{ model: 'someone/else' }, /this server runs/],
+      // A job never names a file on the server (nor makes it download one): the UNet is the operator's `serve --unet`.
+      [{ unet: '/etc/passwd' }, /^option unet: the UNet file is chosen by whoever starts the server/, 'unet'],
+      [{ unet: 'wangfuyun/AnimateLCM-SVD-xt/AnimateLCM-SVD-xt.safetensors' }, /a job cannot set it/, 'unet'],
       ['[1,2]', /options must be a JSON object/],
       ['{nope', /options is not valid JSON/],
     ];

@@ -55,6 +55,8 @@ export interface EditResult {
   readonly strength: number;
   readonly audio: WriteResult['audio'];
   readonly model: string;
+  /** The `unet` file that replaced the model's UNet weights, as given (a path or a Hub org/name/file), or null. */
+  readonly unet: string | null;
   readonly device: string;
   readonly dtype: string;
   /**
@@ -312,6 +314,7 @@ async function editWithModel(opts: CheckedRequest, svd: SvdModel, info: VideoInf
     strength: method.strength,
     audio: out.audio,
     model: svd.folder,
+    unet: svd.unet?.source ?? null,
     device: svd.device,
     dtype: svd.dtype,
     timings,

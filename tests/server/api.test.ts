@@ -121,7 +121,8 @@ describe('uploads', () => {
     assert.deepEqual(boxed.body.warnings, []);
     const mask = await sharp(Buffer.from(String(boxed.body.mask_png), 'base64')).raw().toBuffer({ resolveWithObject: true });
     assert.deepEqual([mask.info.width, mask.info.height], [boxed.body.width, boxed.body.height]);
-    const at = (x: number, y: number) => mask.data[(Math.round(y * mask.info.height / 120) * mask.info.width + Math.round(x * mask.info.width / 200)) * mask.info.channels];
+    const at = (x: number, y: number) =>
+      mask.data[(Math.round(y * mask.info.height / 120) * mask.info.width + Math.round(x * mask.info.width / 200)) * mask.info.channels];
     assert.equal(at(70, 50), 255, 'inside the box');
     assert.equal(at(170, 100), 0, 'far from it');
     const same = await region(await firstFrame(clip, ws.file('unedited.png')));

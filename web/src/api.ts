@@ -27,7 +27,9 @@ export interface Job {
   started_at: string | null;
   finished_at: string | null;
   /** What the edit did, once done. */
-  result: { frames: number; fps: number; width: number; height: number; processing: { width: number; height: number }; blocks: number; unet_calls: number } | null;
+  result: {
+    frames: number; fps: number; width: number; height: number; processing: { width: number; height: number }; blocks: number; unet_calls: number;
+  } | null;
   options: Record<string, unknown>;
   video: VideoSummary;
   progress: Progress | null;
@@ -141,7 +143,9 @@ export const api = {
   remove: (id: string) => call(`/api/jobs/${id}`, { method: 'DELETE' }).then((r) => json<{ result: string }>(r)),
   estimate: (v: VideoSummary, options: Record<string, unknown>) => {
     // fps: a section in seconds (start, duration) is planned in frames, as the job will be.
-    const q = new URLSearchParams({ frames: String(v.frames), width: String(v.width), height: String(v.height), fps: String(v.fps), options: JSON.stringify(options) });
+    const q = new URLSearchParams({
+      frames: String(v.frames), width: String(v.width), height: String(v.height), fps: String(v.fps), options: JSON.stringify(options),
+    });
     return call(`/api/estimate?${q}`).then((r) => json<Estimate>(r));
   },
   createJob: (upload: string, frame: Blob, options: Record<string, unknown>) => {

@@ -19,5 +19,5 @@ await build({
   legalComments: 'linked',
   logLevel: 'warning',
 });
-for (const file of ['index.html', 'styles.css', 'favicon.svg']) copyFileSync(path.join(here, file), path.join(out, file));
+for (const file of ['index.html', 'styles.css', 'favicon.svg', 'sample.mp4']) copyFileSync(path.join(here, file), path.join(out, file));
 console.log(`web: built ${path.relative(process.cwd(), out)}/`);

@@ -5,6 +5,7 @@
  *   exportFrame(video, png, { index | time })                       the frame to edit, exactly as the edit reads it
  *   estimateEdit(video, options, pace)                              the plan and time of an edit before it runs
  *   inspectVideo / inspectImage                                     what a file is, read as the edit reads it
+ *   previewEditRegion(frame, edited)                                the region an edit will change, before it runs
  *   loadModel(name, …)                                              a model loaded once for many edits
  *
  * The request is declared once in EDIT_FIELDS (name, type, default, range, help, label, group, preview value): the
@@ -21,6 +22,7 @@ export {
 export { estimateEdit, sectionFrames, SVD_GEOMETRY, type EditEstimate, type Pace, type VideoShape } from './estimate.js';
 export { checkAspect, planEdit, MAX_FRAMES, type EditPlan, type ModelGeometry } from './plan.js';
 export { inspectVideo, inspectImage, type VideoSummary } from './inspect.js';
+export { previewEditRegion, type EditRegionPreview } from './edit-region.js';
 export { loadModel, type EditModel, type LoadModelOptions } from './model.js';
 export { explainFailure } from './errors.js';
 export { measurePace, calibrationSide, writeSceneEdit, type MeasuredPace } from './calibrate.js';

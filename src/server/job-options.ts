@@ -61,3 +61,17 @@ export function jobRequest(options: Record<string, unknown>, videoFile: string, 
   const { fields } = parseJobOptions(options, model);
   return { ...fields, video: path.join(dir, videoFile), editedFrame: path.join(dir, 'edited.png'), output: path.join(dir, RESULT_FILE), force: true };
 }
+
+/**
+ * A worker's message in the user's words: the job's files by what they are (the video by the name it was uploaded
+ * under), any other absolute path as "a file on the server". Workers name files by their own paths (the server's job
+ * folder, or a remote worker's copy), which must not reach the page.
+ */
+export function withoutServerPaths(text: string, video: { name: string; file: string }): string {
+  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return text
+    .replace(new RegExp(`(?:[A-Za-z]:)?[\\\\/][^\\s:;,'"()]*[\\\\/]edited\\.png`, 'g'), 'the edited frame')
+    .replace(new RegExp(`(?:[A-Za-z]:)?[\\\\/][^\\s:;,'"()]*[\\\\/]${escape(video.file)}`, 'g'), video.name)
+    .replace(new RegExp(`(?:[A-Za-z]:)?[\\\\/][^\\s:;,'"()]*[\\\\/]${escape(RESULT_FILE)}`, 'g'), 'the result')
+    .replace(/(^|[\s(“"'])(?:[A-Za-z]:)?[\\/](?:[^\s:;,'"()\\/]+[\\/])+[^\s:;,'"()]*/g, '$1a file on the server');
+}

@@ -15,7 +15,7 @@ import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { apiNaming, renderParts, VideoshopError, type MeasuredPace, type ModelGeometry, type SerializedError } from '../edit/index.js';
 import type { Dispatcher, ModelState, Outcome } from './dispatcher.js';
-import { RESULT_FILE } from './job-options.js';
+import { RESULT_FILE, withoutServerPaths } from './job-options.js';
 import { FINISHED, JobStore, StorageError, type JobProgress, type JobRecord, type VideoSummary } from './store.js';
 
 export const MAX_ATTEMPTS = 2;
@@ -171,7 +171,8 @@ export class JobQueue extends EventEmitter {
     this.lastSaved.delete(id);
     this.live.delete(id);
     const wasCancelled = this.cancelling.delete(id);
-    const warnings = outcome.kind === 'lost' ? [] : outcome.warnings.map((w) => renderParts(w, apiNaming));
+    const words = (text: string) => withoutServerPaths(text, job.video);
+    const warnings = outcome.kind === 'lost' ? [] : outcome.warnings.map((w) => words(renderParts(w, apiNaming)));
     const dir = this.jobDir(id);
     if (outcome.kind === 'done') {
       this.finishJob(id, 'done', { warnings, result: { ...outcome.result, ...(worker ? { worker } : {}) },
@@ -191,7 +192,7 @@ export class JobQueue extends EventEmitter {
     } else {
       removeOutputs(dir, true);
       const error = VideoshopError.fromJSON(outcome.error as SerializedError);
-      this.finishJob(id, 'failed', { warnings, error: error.render(apiNaming), errorCode: error.code });
+      this.finishJob(id, 'failed', { warnings, error: words(error.render(apiNaming)), errorCode: error.code });
     }
     this.notify(id);
   }

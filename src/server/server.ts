@@ -10,7 +10,7 @@ import { existsSync, linkSync, copyFileSync, mkdirSync, readFileSync, renameSync
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { checkAspect, estimateEdit, fieldSpec, SVD_GEOMETRY, type MeasuredPace, type Pace } from '../edit/index.js';
+import { checkAspect, estimateEdit, fieldSpec, inspectImage, isVideoshopError, previewEditRegion, SVD_GEOMETRY, type MeasuredPace, type Pace } from '../edit/index.js';
 import type { Dispatcher } from './dispatcher.js';
 import { decodeSegment, errorBody, HttpError, sendFile, sendJson } from './http.js';
 import { jobFields, parseJobOptions, RESULT_FILE } from './job-options.js';
@@ -21,7 +21,7 @@ import { RedisDispatcher } from './redis-dispatcher.js';
 import { authorized, checkHost, checkOrigin, COOKIE, isLoopbackHost, setSecurityHeaders } from './security.js';
 import { loadStaticFiles, webDistDir, type StaticFile } from './static-files.js';
 import { FINISHED, ID_PATTERN, JobStore, newId, type VideoSummary } from './store.js';
-import { checkImage, checkVideo, extractFrame, receiveMultipart, thumbnail } from './uploads.js';
+import { checkImage, checkVideo, extractFrame, extractFrameAt, maskPng, receiveMultipart, thumbnail } from './uploads.js';
 import { receiveResult, resultStatus } from './worker-media.js';
 import type { WorkerConfig } from './worker-protocol.js';
 
@@ -195,8 +195,9 @@ class App {
       { method: 'GET', pattern: /^\/api\/estimate$/, handler: (_q, _s, _p, url) => this.estimate(url) },
       { method: 'POST', pattern: /^\/api\/uploads$/, handler: (req, res) => this.createUpload(req, res) },
       { method: 'GET', pattern: new RegExp(`^/api/uploads/${id}$`), handler: (_q, _s, [u]) => this.uploadInfo(u) },
-      { method: 'GET', pattern: new RegExp(`^/api/uploads/${id}/frame\\.png$`), handler: (req, res, [u]) => sendFile(req, res, this.uploadFile(u, 'frame.png'), 'image/png') },
+      { method: 'GET', pattern: new RegExp(`^/api/uploads/${id}/frame\\.png$`), handler: (req, res, [u], url) => this.uploadFrame(req, res, u, url) },
       { method: 'GET', pattern: new RegExp(`^/api/uploads/${id}/video$`), handler: (req, res, [u]) => this.sendUploadVideo(req, res, u) },
+      { method: 'POST', pattern: new RegExp(`^/api/uploads/${id}/region$`), handler: (req, _s, [u]) => this.editRegion(req, u) },
       { method: 'POST', pattern: /^\/api\/jobs$/, handler: (req, res) => this.createJob(req, res) },
       { method: 'GET', pattern: /^\/api\/jobs$/, handler: () => this.listJobs() },
       { method: 'GET', pattern: new RegExp(`^/api/jobs/${id}$`), handler: (_q, _s, [j]) => this.job(j) },
@@ -204,6 +205,7 @@ class App {
       { method: 'GET', pattern: new RegExp(`^/api/jobs/${id}/events$`), handler: (_q, res, [j]) => this.events(res, j) },
       { method: 'GET', pattern: new RegExp(`^/api/jobs/${id}/result$`), handler: (req, res, [j], url) => this.result(req, res, j, url) },
       { method: 'GET', pattern: new RegExp(`^/api/jobs/${id}/source$`), handler: (req, res, [j]) => this.jobSource(req, res, j) },
+      { method: 'POST', pattern: new RegExp(`^/api/jobs/${id}/upload$`), handler: (_q, res, [j]) => this.uploadFromJob(res, j) },
       { method: 'GET', pattern: new RegExp(`^/api/jobs/${id}/edited\\.png$`), handler: (req, res, [j]) => sendFile(req, res, this.jobFile(j, 'edited.png'), 'image/png') },
       { method: 'GET', pattern: new RegExp(`^/api/jobs/${id}/thumb\\.jpg$`), handler: (req, res, [j]) => sendFile(req, res, this.jobFile(j, 'thumb.jpg'), 'image/jpeg') },
       // Remote workers (Redis mode): the job's files, and its result sent back (resumable).
@@ -382,6 +384,22 @@ class App {
     return { id, video, frame_url: `/api/uploads/${id}/frame.png`, video_url: `/api/uploads/${id}/video` };
   }
 
+  /**
+   * The frame to edit: the first, or with `?time=T` (seconds) the first frame at or after T — the frame an edit with
+   * `start: T` is conditioned on (exportFrame, as the edit decodes it). Each time's PNG is kept in the upload.
+   */
+  private async uploadFrame(req: IncomingMessage, res: ServerResponse, id: string, url: URL): Promise<void> {
+    const text = url.searchParams.get('time');
+    if (text === null || text === '' || Number(text) === 0) return sendFile(req, res, this.uploadFile(id, 'frame.png'), 'image/png');
+    const time = Number(text);
+    if (!Number.isFinite(time) || time < 0) throw new HttpError(400, `time must be seconds from the start (a number ≥ 0), got ${JSON.stringify(text.slice(0, 40))}`);
+    const info = JSON.parse(readFileSync(this.uploadFile(id, 'info.json'), 'utf8')) as VideoSummary;
+    if (time >= info.duration_s) throw new HttpError(400, `time ${time} s is past the end of the video (${info.duration_s.toFixed(2)} s)`);
+    const file = this.uploadFile(id, `frame-${Math.round(time * 1000)}.png`);
+    if (!existsSync(file)) await extractFrameAt(this.uploadFile(id, info.file), file, time);
+    await sendFile(req, res, file, 'image/png');
+  }
+
   private async sendUploadVideo(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
     const info = JSON.parse(readFileSync(this.uploadFile(id, 'info.json'), 'utf8')) as VideoSummary;
     await sendFile(req, res, this.uploadFile(id, info.file), videoType(info.file));
@@ -425,6 +443,63 @@ class App {
       throw err;
     } finally {
       release();
+    }
+    this.janitor.makeRoom();
+    sendJson(res, 201, this.uploadInfo(id));
+  }
+
+  /**
+   * The region an edited frame changes on an upload's first frame, before Render: the mask (PNG, base64) for the page
+   * to overlay, its share of the frame, and the warnings knowable now (unedited; so large the whole frame re-renders).
+   */
+  private async editRegion(req: IncomingMessage, uploadId: string) {
+    const frame = this.uploadFile(uploadId, 'frame.png');
+    const dir = path.join(this.config.dataDir, 'tmp', `region-${newId()}`);
+    let release = () => {};
+    try {
+      const { form, account } = await this.receive(req, dir, { edited_frame: 'edited' });
+      release = account.release;
+      const file = form.files.edited_frame;
+      if (!file) throw new HttpError(400, 'the multipart body needs an "edited_frame" image file');
+      try {
+        await inspectImage(file.path, file.filename);
+      } catch (err) {
+        throw isVideoshopError(err) ? new HttpError(400, `edited_frame rejected: ${err.message}`) : err;
+      }
+      const r = await previewEditRegion(frame, file.path);
+      const warnings: string[] = [];
+      if (r.unedited) warnings.push('the edited frame looks the same as the video\'s first frame: the result would be the source as it is');
+      else if (r.wholeFrame) {
+        warnings.push(`the edit changes ${Math.round(r.coverage * 100)}% of the frame, so the whole frame will be re-rendered (nothing is kept exactly)`);
+      }
+      return {
+        width: r.width, height: r.height, coverage: r.coverage, looks_unedited: r.unedited, whole_frame: r.wholeFrame, warnings,
+        mask_png: (await maskPng(r.mask, r.width, r.height)).toString('base64'),
+      };
+    } finally {
+      release();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * A job's source video as a new upload ("Edit again", "Retry" in the page): the same file (a hard link where the
+   * disk allows), its first frame, its summary — as if the user had uploaded it again.
+   */
+  private async uploadFromJob(res: ServerResponse, jobId: string): Promise<void> {
+    const job = this.getJob(jobId);
+    const id = newId();
+    const dir = path.join(this.config.dataDir, 'uploads', `.${id}.partial`);
+    try {
+      mkdirSync(dir, { recursive: true });
+      const video: VideoSummary = { ...job.video, file: `video${path.extname(job.video.file)}` };
+      linkOrCopy(path.join(this.queue.jobDir(job.id), job.video.file), path.join(dir, video.file));
+      await extractFrame(path.join(dir, video.file), path.join(dir, 'frame.png'));
+      writeFileSync(path.join(dir, 'info.json'), JSON.stringify(video));
+      renameSync(dir, path.join(this.config.dataDir, 'uploads', id));
+    } catch (err) {
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
     }
     this.janitor.makeRoom();
     sendJson(res, 201, this.uploadInfo(id));

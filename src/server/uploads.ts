@@ -6,7 +6,7 @@
  * Every way a body can go wrong ends this request only: a form cut short ("Unexpected end of form"), a client that
  * goes away, a body that stops or trickles (408), a disk that fills up.
  */
-import { createWriteStream, rmSync, statSync, type WriteStream } from 'node:fs';
+import { createWriteStream, renameSync, rmSync, statSync, type WriteStream } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
 import busboy from 'busboy';
@@ -209,7 +209,26 @@ export async function extractFrame(video: string, to: string, index = 0): Promis
   }
 }
 
+/** The first frame at or after `time` seconds (the frame an edit with that start is conditioned on). */
+export async function extractFrameAt(video: string, to: string, time: number): Promise<void> {
+  const partial = `${to}.partial.png`;
+  try {
+    await exportFrame(video, partial, { time, force: true });
+    renameSync(partial, to);
+  } catch (err) {
+    rmSync(partial, { force: true });
+    throw refused(err, 'video rejected: ');
+  }
+}
+
 /** A small JPEG of an image, for the job history. */
 export async function thumbnail(image: string, to: string): Promise<void> {
   await sharp(image).resize({ width: 320, height: 180, fit: 'inside' }).jpeg({ quality: 80 }).toFile(to);
+}
+
+/** A 0/1 mask as a greyscale PNG (0/255), for the page to overlay. */
+export function maskPng(mask: Uint8Array, width: number, height: number): Promise<Buffer> {
+  const grey = Buffer.alloc(mask.length);
+  for (let i = 0; i < mask.length; i++) grey[i] = mask[i] ? 255 : 0;
+  return sharp(grey, { raw: { width, height, channels: 1 } }).png().toBuffer();
 }

@@ -194,6 +194,11 @@ export async function probeVideo(file: string): Promise<VideoInfo> {
   const swap = rotation === 90 || rotation === 270;
 
   const formatName = String(format.format_name ?? 'unknown');
+  // ffmpeg reads a PNG or JPEG as a one-frame "video" (png_pipe, image2…): almost always the edited frame given in
+  // the video's place.
+  if (/^image2$|_pipe$/.test(formatName)) {
+    throw new VideoshopError('bad_input', `${file} is a still image, not a video: give the video itself (the edited image is the edited frame)`);
+  }
   // Only MP4/MOV headers count their samples reliably (an AVI index may list an empty packet more).
   const declared = /mp4|mov/.test(formatName) ? positiveNumber(video.nb_frames) : undefined;
   const packets = Number(video.nb_read_packets ?? 0);

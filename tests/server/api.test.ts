@@ -107,6 +107,28 @@ describe('uploads', () => {
     const ranged = await fetch(new URL(String(res.body.video_url), base), { headers: { Range: 'bytes=0-99' } });
     assert.equal(ranged.status, 206);
     assert.equal((await ranged.arrayBuffer()).byteLength, 100);
+
+    // Before Render: the region an edited frame changes, as the edit's localizer sees it, and the warnings known now.
+    const region = async (image: string) => {
+      const f = new FormData();
+      f.append('edited_frame', new Blob([readFileSync(image)]), 'edited.png');
+      return getJson(base, `/api/uploads/${String(res.body.id)}/region`, { method: 'POST', body: f });
+    };
+    const boxed = await region(edited); // a 60×40 red box at 40,30 of 200×120: 10% of the frame
+    assert.equal(boxed.status, 200, JSON.stringify(boxed.body));
+    assert.equal(boxed.body.looks_unedited, false);
+    assert.equal(boxed.body.whole_frame, false);
+    assert.ok(Number(boxed.body.coverage) > 0.05 && Number(boxed.body.coverage) < 0.2, `coverage ${String(boxed.body.coverage)}`);
+    assert.deepEqual(boxed.body.warnings, []);
+    const mask = await sharp(Buffer.from(String(boxed.body.mask_png), 'base64')).raw().toBuffer({ resolveWithObject: true });
+    assert.deepEqual([mask.info.width, mask.info.height], [boxed.body.width, boxed.body.height]);
+    const at = (x: number, y: number) =>
+      mask.data[(Math.round(y * mask.info.height / 120) * mask.info.width + Math.round(x * mask.info.width / 200)) * mask.info.channels];
+    assert.equal(at(70, 50), 255, 'inside the box');
+    assert.equal(at(170, 100), 0, 'far from it');
+    const same = await region(await firstFrame(clip, ws.file('unedited.png')));
+    assert.equal(same.body.looks_unedited, true);
+    assert.match(String((same.body.warnings as string[])[0]), /looks the same as the video's first frame/);
   });
 
   test('what is not a video or not an image is refused before queueing, with the reason', async () => {
@@ -119,6 +141,11 @@ describe('uploads', () => {
     r = await postJob(base, { video: clip, editedFrame: junk });
     assert.equal(r.status, 400);
     assert.match(String(r.body.error), /edited_frame rejected/);
+    // The edited frame given as the video: ffmpeg would read it as a one-frame video.
+    r = await postJob(base, { video: edited, editedFrame: edited, videoName: 'frame.png' });
+    assert.equal(r.status, 400);
+    assert.match(String(r.body.error), /^video rejected: frame\.png is a still image, not a video/);
+    assert.doesNotMatch(String(r.body.error), new RegExp(ws.dir), 'no server path in the message');
     const tall = await firstFrame(clip, ws.file('tall.png'), { scale: '100:200' });
     r = await postJob(base, { video: clip, editedFrame: tall });
     assert.equal(r.status, 400);

@@ -17,7 +17,7 @@ import sharp from 'sharp';
 import type { RunningServer } from '../../src/server/server.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 import { createWorkspace, firstFrame, makeVideo, type Workspace } from '../edit/fixtures.js';
-import { startTestServer, waitFinished } from './helpers.js';
+import { getJson, startTestServer, waitFinished } from './helpers.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = process.env.VIDEOSHOP_SCREENSHOTS;
@@ -72,7 +72,7 @@ async function downloadFrame(page: Page): Promise<Buffer> {
   return readFileSync((await download.path())!);
 }
 
-test('upload → brush, eraser, inserted image, undo/redo → render with live progress → the result plays and downloads as the API serves it; cancel', { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}`, timeout: 180_000 }, async () => {
+test('upload → brush, eraser, inserted image, undo/redo → render with live progress → the result plays and downloads as the API serves it; cancel', { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}`, timeout: 240_000 }, async () => {
   const page = await browser.newPage({ viewport: { width: 1440, height: 960 }, acceptDownloads: true });
   const problems: string[] = [];
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
@@ -113,6 +113,9 @@ test('upload → brush, eraser, inserted image, undo/redo → render with live p
   // An image layer, centred (80…120 × 40…80).
   await page.setInputFiles('#insert-image', sticker);
   await page.waitForFunction(() => !(document.getElementById('delete-layer') as HTMLButtonElement).disabled);
+  // Before Render: the region that will change is tinted over the frame, with its share.
+  await page.waitForFunction(() => document.body.dataset.region === 'local' && /The edit changes \d+% of the frame; outside the tinted region/.test(document.getElementById('region-info')?.textContent ?? ''));
+  assert.ok(await page.isVisible('#canvas-host canvas.region-overlay'));
   await page.evaluate(() => document.getElementById('editor-panel')!.scrollIntoView({ block: 'start' }));
   await shot(page, 'editor.png');
 
@@ -134,8 +137,16 @@ test('upload → brush, eraser, inserted image, undo/redo → render with live p
 
   // Settings from the CLI: defaults shown, help texts; two steps for the test.
   assert.equal(await page.getAttribute('#opt-steps', 'placeholder'), '25');
-  assert.match(await page.textContent('#primary-options') ?? '', /steps of the full schedule/);
+  assert.match(await page.textContent('#advanced-options') ?? '', /steps of the full schedule/);
+  // The Quality presets write the fields they stand for; setting one by hand unchecks them.
+  await page.check('input[name=quality][value=best]');
+  assert.equal(await page.inputValue('#opt-steps'), '50');
+  await page.check('input[name=quality][value=preview]');
+  assert.ok(await page.isChecked('#opt-preview'));
+  await page.check('input[name=quality][value=standard]');
+  await page.click('#settings-form details summary');
   await page.fill('#opt-steps', '2');
+  assert.ok(!(await page.isChecked('input[name=quality][value=standard]')), 'a hand-set step count is no preset');
   // Before this server's first job, the estimate comes from the worker's test edit after loading.
   await page.waitForFunction(() => /Estimated time ≈ .*test edit at startup/.test(document.getElementById('estimate')?.textContent ?? ''), null, { timeout: 60_000 });
   await page.click('#run');
@@ -191,6 +202,15 @@ test('upload → brush, eraser, inserted image, undo/redo → render with live p
   await page.click('#run');
   await page.waitForFunction((done) => [...document.querySelectorAll('.job')].some((j) => j.id !== done && (j as HTMLElement).dataset.status === 'running'), `job-${id}`);
   const second = (await page.locator('.job[data-status=running]').first().getAttribute('id'))!.replace(/^job-/, '');
+  // Cancel asks first: dismissed, the job runs on; accepted, it stops.
+  page.once('dialog', (d) => void d.dismiss());
+  await page.click(`#job-${second} button.cancel`);
+  await page.waitForTimeout(300);
+  assert.equal(await page.getAttribute(`#job-${second}`, 'data-status'), 'running', 'a dismissed confirmation cancels nothing');
+  page.once('dialog', (d) => {
+    assert.match(d.message(), /Cancel the render of long\.mp4/);
+    void d.accept();
+  });
   await page.click(`#job-${second} button.cancel`);
   await page.waitForSelector(`#job-${second}[data-status=cancelled]`, { timeout: 30_000 });
   assert.equal((await waitFinished(srv.url, second)).status, 'cancelled');
@@ -292,8 +312,112 @@ test('editor tools: zoom, fill and recolour a region, colour picker, text layer,
   assert.deepEqual(problems, []);
 });
 
+test('phone 390×844: nothing scrolls sideways, a finger drag draws where the finger went, two fingers zoom; the keyboard reaches every control and submits; themes', { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}`, timeout: 120_000 }, async () => {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true, acceptDownloads: true, colorScheme: 'light' });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  await page.goto(srv.url);
+  await page.waitForSelector('body[data-ready=true]');
+  assert.equal(await page.getAttribute('html', 'data-theme'), 'light', 'the system’s light theme is followed');
+  await page.setInputFiles('#video-input', clip);
+  await page.waitForSelector('#editor-panel:not([hidden]) canvas');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.equal(overflow, 0, 'no horizontal scrolling at 390 px');
+  await shot(page, 'phone-editor.png');
+
+  // A finger drag with the brush (CDP touch events, as a phone sends them): the line lies under the finger.
+  const canvas = page.locator('#canvas-host canvas').first();
+  await canvas.scrollIntoViewIfNeeded();
+  const box = (await canvas.boundingBox())!;
+  const zoom = box.width / 200;
+  const cdp = await context.newCDPSession(page);
+  const touch = (type: 'touchStart' | 'touchMove' | 'touchEnd', points: [number, number][]) => cdp.send('Input.dispatchTouchEvent', {
+    type, touchPoints: points.map(([x, y], id) => ({ x: box.x + x * zoom, y: box.y + y * zoom, id })),
+  });
+  await touch('touchStart', [[20, 60]]);
+  for (let x = 30; x <= 180; x += 10) await touch('touchMove', [[x, 60]]);
+  await touch('touchEnd', []);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-frame')]);
+  const frame = readFileSync((await download.path())!);
+  for (const x of [25, 100, 175]) assert.ok(near(await rgbAt(frame, x, 60), [224, 48, 30], 8), `the finger's line at x=${x}: ${await rgbAt(frame, x, 60)}`);
+  // Two fingers apart: the frame zooms in, and no stroke is left behind.
+  const before = Number((await page.textContent('#zoom-label'))!.replace('%', ''));
+  await touch('touchStart', [[90, 30]]);
+  await touch('touchStart', [[90, 30], [110, 30]]);
+  for (let d = 20; d <= 60; d += 10) await touch('touchMove', [[100 - d, 30], [100 + d, 30]]);
+  await touch('touchEnd', []);
+  assert.ok(Number((await page.textContent('#zoom-label'))!.replace('%', '')) > before * 1.5, 'pinch zoomed in');
+  await page.click('#undo');
+  assert.ok(await page.isDisabled('#undo'), 'the pinch drew nothing: one undo empties the history');
+  await page.click('#redo');
+
+  // Keyboard only: Tab reaches the file pickers that live inside labels, and Enter on Render submits.
+  const reached = new Set<string>();
+  await page.focus('#theme-toggle'); // the top of the page
+  for (let i = 0; i < 80 && !reached.has('run'); i++) {
+    await page.keyboard.press('Tab');
+    reached.add(await page.evaluate(() => document.activeElement?.id ?? ''));
+  }
+  for (const id of ['drop-zone', 'insert-image', 'upload-frame', 'download-frame', 'opt-strength', 'run']) assert.ok(reached.has(id), `Tab reaches #${id}: ${[...reached].join(' ')}`);
+  const jobsBefore = await page.locator('.job').count();
+  await page.keyboard.press('Enter');
+  await page.waitForFunction((n) => document.querySelectorAll('.job').length > n, jobsBefore);
+  const id = (await page.getAttribute('.job', 'id'))!.replace(/^job-/, '');
+  await fetch(new URL(`/api/jobs/${id}`, srv.url), { method: 'DELETE' });
+
+  // The toggle: system → light → dark, remembered across a reload.
+  await page.click('#theme-toggle');
+  await page.click('#theme-toggle');
+  assert.equal(await page.getAttribute('html', 'data-theme'), 'dark');
+  await page.waitForSelector('body[data-draft=saved]');
+  page.once('dialog', (d) => void d.accept()); // leaving with a drawing asks first
+  await page.reload();
+  await page.waitForSelector('body[data-ready=true]');
+  assert.equal(await page.getAttribute('html', 'data-theme'), 'dark');
+  // The drawing came back with the reload (IndexedDB), over the same source frame.
+  await page.waitForSelector('#editor-panel:not([hidden]) canvas');
+  assert.match(await page.textContent('#upload-error') ?? '', /Restored your unfinished edit of clip\.mp4/);
+  const [again] = await Promise.all([page.waitForEvent('download'), page.click('#download-frame')]);
+  const restored = readFileSync((await again.path())!);
+  assert.ok(near(await rgbAt(restored, 100, 60), [224, 48, 30], 8), `the finger's line survived the reload: ${await rgbAt(restored, 100, 60)}`);
+  assert.deepEqual(await rgbAt(restored, 100, 100), await rgbAt(frame, 100, 100), 'the source around it');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('the sample video to start from; the server goes away: a banner, Render paused with a message in words; it comes back: the banner goes', { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}`, timeout: 90_000 }, async () => {
+  let down = await startTestServer(ws.file('data-down'), ws.model);
+  const port = Number(new URL(down.url).port);
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  try {
+    await page.goto(down.url);
+    await page.waitForSelector('body[data-ready=true]');
+    // Onboarding: the empty page offers the shipped sample and an edit to try.
+    await shot(page, 'empty.png');
+    await page.click('#try-sample');
+    await page.waitForSelector('#settings-panel:not([hidden])');
+    assert.match(await page.textContent('#preview-info') ?? '', /sample\.mp4 · 320×192 · 36 frames · 12 fps/);
+    assert.match(await page.textContent('#editor-hint') ?? '', /Try this: choose Fill, tick Recolour/);
+    // Nothing edited yet: said before Render, not after.
+    await page.waitForSelector('#precheck:not([hidden])');
+    assert.match(await page.textContent('#precheck') ?? '', /looks the same as the video's first frame/);
+    await down.close();
+    await page.waitForSelector('#offline-banner:not([hidden])', { timeout: 15_000 });
+    await shot(page, 'server-down.png');
+    await page.evaluate(() => (document.getElementById('settings-form') as HTMLFormElement).requestSubmit());
+    assert.match(await page.textContent('#run-error') ?? '', /server cannot be reached/);
+    assert.doesNotMatch(await page.textContent('body') ?? '', /Failed to fetch/);
+    down = await startTestServer(ws.file('data-down'), ws.model, { port });
+    await page.waitForSelector('#offline-banner', { state: 'hidden', timeout: 15_000 });
+  } finally {
+    await page.close();
+    await down.close();
+  }
+});
+
 test('the job history survives a server restart: jobs, thumbnails, and the result opens', { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}`, timeout: 60_000 }, async () => {
-  const before = (await (await fetch(new URL('/api/jobs', srv.url))).json() as { jobs: { id: string; status: string }[] }).jobs;
+  const before = (await (await fetch(new URL('/api/jobs', srv.url))).json() as { jobs: { id: string; status: string; video: { frames: number } }[] }).jobs;
   assert.ok(before.some((j) => j.status === 'done'), 'the first test left a finished job');
   await srv.close();
   srv = await startTestServer(ws.file('data'), ws.model);
@@ -305,6 +429,25 @@ test('the job history survives a server restart: jobs, thumbnails, and the resul
   const done = before.find((j) => j.status === 'done')!;
   await page.click(`#job-${done.id} button.open`);
   await page.waitForFunction(() => (document.getElementById('video-result') as HTMLVideoElement).readyState >= 2);
+
+  // Edit again: the job's source and edited frame in the editor, its settings (2 steps) in the form.
+  await page.click(`#job-${done.id} button.edit-again`);
+  await page.waitForSelector('#editor-panel:not([hidden]) canvas');
+  assert.equal(await page.inputValue('#opt-steps'), '2');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-frame')]);
+  const frame = readFileSync((await download.path())!);
+  assert.ok(near(await rgbAt(frame, 60, 12), [224, 48, 30], 8), `the job's brush stroke is back: ${await rgbAt(frame, 60, 12)}`);
+  // Reuse settings from the cancelled long job (default steps), Retry it: a new job with the same source.
+  const cancelled = before.find((j) => j.status === 'cancelled' && j.video.frames === 60)!;
+  await page.click(`#job-${cancelled.id} button.reuse`);
+  assert.equal(await page.inputValue('#opt-steps'), '');
+  const count = await page.locator('.job').count();
+  await page.click(`#job-${cancelled.id} button.retry`);
+  await page.waitForFunction((n) => document.querySelectorAll('.job').length > n, count);
+  const retried = (await page.getAttribute('.job', 'id'))!.replace(/^job-/, '');
+  const job = await getJson(srv.url, `/api/jobs/${retried}`);
+  assert.equal((job.body.video as { frames: number }).frames, 60);
+  await fetch(new URL(`/api/jobs/${retried}`, srv.url), { method: 'DELETE' });
 });
 
 test('with a token, the printed link logs the browser in (cookie) and the page works; without it, 401', { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}`, timeout: 60_000 }, async () => {

@@ -24,7 +24,12 @@ export interface Job {
   id: string;
   status: JobStatus;
   created_at: string;
+  started_at: string | null;
   finished_at: string | null;
+  /** What the edit did, once done. */
+  result: {
+    frames: number; fps: number; width: number; height: number; processing: { width: number; height: number }; blocks: number; unet_calls: number;
+  } | null;
   options: Record<string, unknown>;
   video: VideoSummary;
   progress: Progress | null;
@@ -49,6 +54,28 @@ export interface OptionSpec {
   choices?: string[];
   offHelp?: string;
   preview?: number | string | boolean;
+}
+
+/** GET /api/estimate: the job's own plan (the same function the worker runs) and, once a pace is known, its time. */
+export interface Estimate {
+  eta_s: number | null;
+  unet_steps: number;
+  unet_calls: number;
+  blocks: number;
+  frames: number;
+  size: { width: number; height: number };
+  basis: string;
+}
+
+/** POST /api/uploads/:id/region: what the edit will change, before it runs. */
+export interface Region {
+  width: number;
+  height: number;
+  coverage: number;
+  looks_unedited: boolean;
+  whole_frame: boolean;
+  warnings: string[];
+  mask_png: string;
 }
 
 export interface Health {
@@ -87,6 +114,13 @@ function errorOf(body: ErrorBody, fallback: string): ApiError {
   return new ApiError(message, body.code, body.field);
 }
 
+/** fetch, with a lost connection said in words ("Failed to fetch" tells a user nothing). */
+function call(url: string, init?: RequestInit): Promise<Response> {
+  return fetch(url, init).catch(() => {
+    throw new ApiError('the server cannot be reached: check that it is running, then try again (nothing was lost)', 'offline');
+  });
+}
+
 async function json<T>(res: Response): Promise<T> {
   const body = await res.json().catch(() => ({ error: `${res.status} ${res.statusText}` }));
   if (!res.ok) throw errorOf(body as ErrorBody, `${res.status} ${res.statusText}`);
@@ -94,21 +128,32 @@ async function json<T>(res: Response): Promise<T> {
 }
 
 export const api = {
-  health: () => fetch('/api/health').then((r) => json<Health>(r)),
-  options: () => fetch('/api/options').then((r) => json<{ model: string; device: string; options: OptionSpec[] }>(r)),
-  jobs: () => fetch('/api/jobs').then((r) => json<{ jobs: Job[] }>(r)).then((b) => b.jobs),
-  job: (id: string) => fetch(`/api/jobs/${id}`).then((r) => json<Job>(r)),
-  remove: (id: string) => fetch(`/api/jobs/${id}`, { method: 'DELETE' }).then((r) => json<{ result: string }>(r)),
+  health: () => call('/api/health').then((r) => json<Health>(r)),
+  options: () => call('/api/options').then((r) => json<{ model: string; device: string; options: OptionSpec[] }>(r)),
+  jobs: () => call('/api/jobs').then((r) => json<{ jobs: Job[] }>(r)).then((b) => b.jobs),
+  job: (id: string) => call(`/api/jobs/${id}`).then((r) => json<Job>(r)),
+  region: (upload: string, frame: Blob) => {
+    const form = new FormData();
+    form.append('edited_frame', frame, 'edited.png');
+    return call(`/api/uploads/${upload}/region`, { method: 'POST', body: form }).then((r) => json<Region>(r));
+  },
+  uploadInfo: (id: string) => call(`/api/uploads/${id}`).then((r) => json<Upload>(r)),
+  /** The job's source as a new upload (Edit again, Retry). */
+  uploadFromJob: (id: string) => call(`/api/jobs/${id}/upload`, { method: 'POST' }).then((r) => json<Upload>(r)),
+  remove: (id: string) => call(`/api/jobs/${id}`, { method: 'DELETE' }).then((r) => json<{ result: string }>(r)),
   estimate: (v: VideoSummary, options: Record<string, unknown>) => {
-    const q = new URLSearchParams({ frames: String(v.frames), width: String(v.width), height: String(v.height), options: JSON.stringify(options) });
-    return fetch(`/api/estimate?${q}`).then((r) => json<{ eta_s: number | null; unet_steps: number; blocks: number; basis: string }>(r));
+    // fps: a section in seconds (start, duration) is planned in frames, as the job will be.
+    const q = new URLSearchParams({
+      frames: String(v.frames), width: String(v.width), height: String(v.height), fps: String(v.fps), options: JSON.stringify(options),
+    });
+    return call(`/api/estimate?${q}`).then((r) => json<Estimate>(r));
   },
   createJob: (upload: string, frame: Blob, options: Record<string, unknown>) => {
     const form = new FormData();
     form.append('upload', upload);
     form.append('options', JSON.stringify(options));
     form.append('edited_frame', frame, 'edited.png');
-    return fetch('/api/jobs', { method: 'POST', body: form }).then((r) => json<{ id: string; status: JobStatus }>(r));
+    return call('/api/jobs', { method: 'POST', body: form }).then((r) => json<{ id: string; status: JobStatus }>(r));
   },
   /** XHR, not fetch: fetch reports no upload progress. */
   upload(file: File, onProgress: (fraction: number) => void): Promise<Upload> {

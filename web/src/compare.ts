@@ -1,9 +1,18 @@
 /**
- * The result: source and edit with one transport (play/pause/seek drive both videos, kept in step), side by side or
- * as a wipe (the edit over the source, cut at the slider), and the download.
+ * The result: source | edited frame | result with one transport (play/pause/seek drive both videos, kept in step;
+ * for a section, the source from the section's start), side by side or as a wipe (the edit over the source, cut where
+ * the user drags on the picture or at the slider), the sound, what the job ran with, and the download.
  */
 import type { Job } from './api.js';
 import { $ } from './dom.js';
+import { duration } from './format.js';
+
+/** The options' time syntax (seconds, or [h:]m:s): where a section starts in the source. */
+export function seconds(value: unknown): number {
+  if (value === undefined || value === null || value === '') return 0;
+  const parts = String(value).split(':').map(Number);
+  return parts.some((n) => !Number.isFinite(n)) ? 0 : parts.reduce((t, n) => t * 60 + n, 0);
+}
 
 export class Compare {
   private readonly source = $<HTMLVideoElement>('video-source');
@@ -11,14 +20,31 @@ export class Compare {
   private readonly seek = $<HTMLInputElement>('seek');
   private readonly play = $<HTMLButtonElement>('play');
   private frame = 0;
+  /** Where the result starts in the source (a section's start). */
+  private offset = 0;
 
   constructor() {
     this.play.addEventListener('click', () => (this.result.paused ? void this.start() : this.pause()));
     this.seek.addEventListener('input', () => {
       const t = (Number(this.seek.value) / 1000) * (this.result.duration || 0);
       this.result.currentTime = t;
-      this.source.currentTime = t;
+      this.source.currentTime = t + this.offset;
     });
+    $('sound').addEventListener('click', () => {
+      this.result.muted = !this.result.muted;
+      $('sound').textContent = this.result.muted ? 'Sound off' : 'Sound on';
+      $('sound').setAttribute('aria-pressed', String(!this.result.muted));
+    });
+    // Wipe by dragging on the picture (mouse or finger), as well as with the slider.
+    const box = $('compare');
+    const drag = (e: PointerEvent) => {
+      if (!box.classList.contains('wipe-mode') || (e.type === 'pointermove' && e.buttons === 0)) return;
+      const r = box.getBoundingClientRect();
+      $<HTMLInputElement>('wipe').value = String(Math.round(Math.min(1, Math.max(0, (e.clientX - r.left) / r.width)) * 100));
+      this.wipe();
+    };
+    box.addEventListener('pointerdown', drag);
+    box.addEventListener('pointermove', drag);
     this.result.addEventListener('ended', () => this.pause());
     $('mode-side').addEventListener('click', () => this.mode('side'));
     $('mode-wipe').addEventListener('click', () => this.mode('wipe'));
@@ -29,8 +55,12 @@ export class Compare {
   open(job: Job): void {
     this.pause();
     $('result-title').textContent = `— ${job.video.name}`;
+    this.offset = seconds(job.options.start);
     this.source.src = job.urls.source;
+    this.source.addEventListener('loadedmetadata', () => (this.source.currentTime = this.offset), { once: true });
     this.result.src = job.urls.result!;
+    $<HTMLImageElement>('result-frame').src = job.urls.edited_frame;
+    $('result-info').textContent = describe(job);
     const link = $<HTMLAnchorElement>('download-result');
     link.href = `${job.urls.result}?download=1`;
     $('result-panel').hidden = false;
@@ -40,12 +70,13 @@ export class Compare {
 
   private async start(): Promise<void> {
     if (this.result.ended) this.result.currentTime = 0;
-    this.source.currentTime = this.result.currentTime;
+    this.source.currentTime = this.result.currentTime + this.offset;
     await Promise.all([this.result.play(), this.source.play()]);
     this.play.textContent = 'Pause';
     const tick = () => {
       // The edit leads; the source follows it within a frame or so.
-      if (Math.abs(this.source.currentTime - this.result.currentTime) > 0.05) this.source.currentTime = this.result.currentTime;
+      const want = this.result.currentTime + this.offset;
+      if (Math.abs(this.source.currentTime - want) > 0.05) this.source.currentTime = want;
       this.seek.value = String(Math.round((this.result.currentTime / (this.result.duration || 1)) * 1000));
       $('time').textContent = `${this.result.currentTime.toFixed(1)} s`;
       if (!this.result.paused) this.frame = requestAnimationFrame(tick);
@@ -75,4 +106,18 @@ export class Compare {
     if (pane) pane.style.clipPath = $('compare').classList.contains('wipe-mode') ? `inset(0 0 0 ${x}%)` : '';
     $('compare').style.setProperty('--wipe', `${x}%`);
   }
+}
+
+/** "200×120, 16 frames at 12 fps · processed at 64×64 in 1 block, 6 network passes · ran 25 s · settings: steps 2" */
+function describe(job: Job): string {
+  const r = job.result;
+  const parts: string[] = [];
+  if (r) {
+    parts.push(`${r.width}×${r.height}, ${r.frames} frames at ${Number(r.fps.toFixed(2))} fps`);
+    parts.push(`processed at ${r.processing.width}×${r.processing.height} in ${r.blocks} block${r.blocks > 1 ? 's' : ''}, ${r.unet_calls} network passes`);
+  }
+  if (job.started_at && job.finished_at) parts.push(`ran ${duration((Date.parse(job.finished_at) - Date.parse(job.started_at)) / 1000)}`);
+  const set = Object.entries(job.options).map(([k, v]) => `${k} ${String(v)}`);
+  parts.push(set.length ? `settings: ${set.join(', ')}` : 'default settings');
+  return parts.join(' · ');
 }

@@ -26,6 +26,8 @@ export class FrameEditor {
   text = 'Hello';
   zoom = 1;
   onChange: () => void = () => {};
+  /** The frame's content changed (a stroke, a layer, undo/redo): not a zoom or a selection. */
+  onEdit: () => void = () => {};
   onColorPicked: (hex: string) => void = () => {};
 
   private readonly stage: Konva.Stage;
@@ -39,6 +41,8 @@ export class FrameEditor {
   private undone: Command[] = [];
   private drawing: Konva.Line | null = null;
   private before: Attrs | null = null;
+  private suspended = false;
+  private readonly base: Konva.Layer;
 
   constructor(private readonly host: HTMLDivElement, source: HTMLImageElement) {
     this.width = source.naturalWidth;
@@ -46,12 +50,26 @@ export class FrameEditor {
     host.replaceChildren();
     this.stage = new Konva.Stage({ container: host, width: this.width, height: this.height });
     const base = new Konva.Layer({ listening: false });
+    this.base = base;
     base.add(new Konva.Image({ image: source, x: 0, y: 0, width: this.width, height: this.height }));
     this.uiLayer.add(this.transformer);
     this.stage.add(base, this.editLayer, this.uiLayer);
     this.stage.on('pointerdown', (e) => this.down(e));
     this.stage.on('pointermove', () => this.move());
     this.stage.on('pointerup pointerleave', () => this.up());
+  }
+
+  /**
+   * While suspended (a two-finger pinch), pointers draw nothing and the stroke in progress is dropped: the first
+   * finger of a pinch must not leave a line.
+   */
+  suspend(on: boolean): void {
+    this.suspended = on;
+    if (on && this.drawing) {
+      this.drawing.remove();
+      this.drawing = null;
+      this.editLayer.batchDraw();
+    }
   }
 
   get canUndo(): boolean {
@@ -82,6 +100,7 @@ export class FrameEditor {
   }
 
   private down(e: Konva.KonvaEventObject<PointerEvent>): void {
+    if (this.suspended) return;
     const p = this.point();
     switch (this.tool) {
       case 'move': {
@@ -163,6 +182,7 @@ export class FrameEditor {
     this.undone = [];
     if (redraw) this.editLayer.batchDraw();
     this.onChange();
+    this.onEdit();
   }
 
   undo(): void {
@@ -186,6 +206,7 @@ export class FrameEditor {
     this.editLayer.batchDraw();
     this.uiLayer.batchDraw();
     this.onChange();
+    this.onEdit();
   }
 
   select(node: Konva.Node | undefined): void {
@@ -234,13 +255,23 @@ export class FrameEditor {
     this.stage.scale({ x: 1, y: 1 });
     this.stage.size({ width: this.width, height: this.height });
     const canvas = this.stage.toCanvas({ x: 0, y: 0, width: this.width, height: this.height, pixelRatio: 1 });
-    this.setZoom(z);
+    this.setZoom(z, false); // an export is not a zoom: no change to report
     this.transformer.nodes(selection);
     return canvas;
   }
 
   toBlob(): Promise<Blob> {
-    return new Promise((resolve, reject) => this.render().toBlob((b) => (b ? resolve(b) : reject(new Error('could not encode the frame'))), 'image/png'));
+    return encode(this.render());
+  }
+
+  /** Only what the user added, transparent elsewhere (what a reload restores with placeFrame, over the source). */
+  editsToBlob(): Promise<Blob> {
+    this.base.hide();
+    try {
+      return encode(this.render());
+    } finally {
+      this.base.show();
+    }
   }
 
   private pixels(): ImageData {
@@ -272,11 +303,11 @@ export class FrameEditor {
     this.onColorPicked(hex);
   }
 
-  setZoom(z: number): void {
+  setZoom(z: number, notify = true): void {
     this.zoom = Math.min(8, Math.max(0.1, z));
     this.stage.scale({ x: this.zoom, y: this.zoom });
     this.stage.size({ width: Math.round(this.width * this.zoom), height: Math.round(this.height * this.zoom) });
-    this.onChange();
+    if (notify) this.onChange();
   }
 
   fitTo(box: { width: number; height: number }): void {
@@ -286,4 +317,8 @@ export class FrameEditor {
   destroy(): void {
     this.stage.destroy();
   }
+}
+
+function encode(canvas: HTMLCanvasElement): Promise<Blob> {
+  return new Promise((resolve, reject) => canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('could not encode the frame'))), 'image/png'));
 }

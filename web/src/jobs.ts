@@ -7,6 +7,11 @@ export class JobList {
   private readonly jobs = new Map<string, Job>();
   private readonly streams = new Map<string, EventSource>();
   onOpen: (job: Job) => void = () => {};
+  /** The job's source and edited frame back in the editor, its settings in the form. */
+  onEditAgain: (job: Job) => void = () => {};
+  /** The same source, edited frame and settings, submitted again. */
+  onRetry: (job: Job) => void = () => {};
+  onReuse: (job: Job) => void = () => {};
 
   async load(): Promise<void> {
     for (const job of (await api.jobs()).reverse()) this.upsert(job);
@@ -47,9 +52,12 @@ export class JobList {
     const actions = el('div', { className: 'actions' });
     if (job.status === 'done') actions.append(el('button', { type: 'button', className: 'open', textContent: 'Open', onclick: () => this.onOpen(job) }));
     if (job.status === 'queued' || job.status === 'running') {
-      actions.append(el('button', { type: 'button', className: 'cancel', textContent: 'Cancel', onclick: () => void api.remove(job.id) }));
+      actions.append(el('button', { type: 'button', className: 'cancel', textContent: 'Cancel', onclick: () => confirm(`Cancel the render of ${job.video.name}? The work done so far is lost.`) && void api.remove(job.id) }));
     } else {
-      actions.append(el('button', { type: 'button', className: 'delete', textContent: 'Delete', onclick: () => void this.remove(job.id) }));
+      actions.append(el('button', { type: 'button', className: 'edit-again', textContent: 'Edit again', title: 'Open this job\'s frame and settings in the editor', onclick: () => this.onEditAgain(job) }));
+      if (job.status !== 'done') actions.append(el('button', { type: 'button', className: 'retry', textContent: 'Retry', onclick: () => this.onRetry(job) }));
+      actions.append(el('button', { type: 'button', className: 'reuse', textContent: 'Reuse settings', title: 'Put this job\'s settings in the form', onclick: () => this.onReuse(job) }));
+      actions.append(el('button', { type: 'button', className: 'delete', textContent: 'Delete', onclick: () => confirm(`Delete ${job.video.name} and its result? This cannot be undone.`) && void this.remove(job.id) }));
     }
     item.replaceChildren(
       thumb,

@@ -1,28 +1,94 @@
 /** The Videoshop page: upload → edit the first frame → settings → render (live progress) → compare and download. */
-import { api, type Upload } from './api.js';
-import { Compare } from './compare.js';
+import { api, type Job, type Upload } from './api.js';
+import { Compare, seconds } from './compare.js';
 import { $, loadImage, show } from './dom.js';
 import { FrameEditor, type Tool } from './editor.js';
 import { mb } from './format.js';
 import { JobList } from './jobs.js';
+import { drafts } from './persist.js';
+import { RegionPreview } from './region.js';
 import { Settings } from './settings.js';
+import { initTheme } from './theme.js';
 
 let upload: Upload | null = null;
+/** The time of the frame in the editor (0: the first frame); a render starts there. */
+let frameTime = 0;
 let editor: FrameEditor | null = null;
 let maxUpload = Infinity;
 const settings = new Settings();
 const jobs = new JobList();
 const compare = new Compare();
+const region = new RegionPreview();
 jobs.onOpen = (job) => compare.open(job);
+jobs.onEditAgain = (job) => void editAgain(job);
+jobs.onRetry = (job) => void retry(job);
+jobs.onReuse = (job) => {
+  settings.apply(job.options);
+  $('settings-panel').scrollIntoView({ block: 'start' });
+};
 
 async function init(): Promise<void> {
+  initTheme();
   await refreshHealth();
   setInterval(() => void refreshHealth(), 5000);
   await Promise.all([settings.init(), jobs.load()]);
   wireUpload();
   wireEditor();
   wireRun();
+  wireTimeline();
+  await restoreDraft();
   document.body.dataset.ready = 'true';
+}
+
+// --- the draft: what was being edited survives a reload ----------------------------------------------------------
+
+let draftTimer = 0;
+function saveDraftSoon(): void {
+  clearTimeout(draftTimer);
+  document.body.dataset.draft = 'pending';
+  draftTimer = window.setTimeout(() => void saveDraft(), 400);
+}
+
+async function saveDraft(): Promise<void> {
+  if (!upload || !editor) return;
+  const ok = await drafts.save({ upload, edits: editor.canUndo ? await editor.editsToBlob() : null, options: settings.values() });
+  document.body.dataset.draft = ok ? 'saved' : 'unsaved';
+}
+
+async function restoreDraft(): Promise<void> {
+  const draft = await drafts.load();
+  if (!draft) return;
+  try {
+    await api.uploadInfo(draft.upload.id);
+  } catch {
+    await drafts.clear(); // the upload expired on the server (a day): nothing to go back to
+    return;
+  }
+  settings.apply(draft.options);
+  await openUpload(draft.upload, draft.edits);
+  note(`Restored your unfinished edit of ${draft.upload.video.name}.`);
+}
+
+/** A job's source and edited frame back in the editor (its additions as one layer), its settings in the form. */
+async function editAgain(job: Job): Promise<void> {
+  try {
+    const [from, frame] = await Promise.all([api.uploadFromJob(job.id), fetch(job.urls.edited_frame).then((r) => r.blob())]);
+    settings.apply(job.options);
+    await openUpload(from, frame);
+    $('editor-panel').scrollIntoView({ block: 'start' });
+  } catch (err) {
+    note((err as Error).message, true);
+  }
+}
+
+async function retry(job: Job): Promise<void> {
+  try {
+    const [from, frame] = await Promise.all([api.uploadFromJob(job.id), fetch(job.urls.edited_frame).then((r) => r.blob())]);
+    const created = await api.createJob(from.id, frame, job.options);
+    jobs.upsert(await api.job(created.id));
+  } catch (err) {
+    note((err as Error).message, true);
+  }
 }
 
 async function refreshHealth(): Promise<void> {
@@ -34,10 +100,20 @@ async function refreshHealth(): Promise<void> {
     const state = h.model.state === 'ready' ? 'ready' : h.model.state === 'remote' ? 'jobs go to remote workers' : h.model.state === 'failed' ? `model failed: ${h.model.error}` : 'loading the model…';
     pill.textContent = `${state} · ${h.model.device} · ${h.queue.running} running, ${h.queue.queued} queued`;
     pill.dataset.state = h.model.state;
+    setOnline(true);
   } catch {
     pill.textContent = 'server unreachable';
     pill.dataset.state = 'failed';
+    setOnline(false);
   }
+}
+
+/** While the server is down: a banner, and Render paused (what the user drew stays in the page). */
+function setOnline(online: boolean): void {
+  show($('offline-banner'), !online);
+  $('settings-form').classList.toggle('paused', !online);
+  $<HTMLButtonElement>('run').setAttribute('aria-disabled', String(!online));
+  document.body.dataset.online = String(online);
 }
 
 // --- 1. upload ---------------------------------------------------------------------------------------------------
@@ -58,14 +134,23 @@ function wireUpload(): void {
     if (file) void sendVideo(file);
   });
   zone.addEventListener('keydown', (e) => (e.key === 'Enter' || e.key === ' ') && input.click());
+  $('try-sample').addEventListener('click', () => void trySample());
+}
+
+/** Onboarding: the shipped sample (two shapes moving, web/sample.mp4) through the normal upload, and an edit to try. */
+async function trySample(): Promise<void> {
+  const blob = await (await fetch('/sample.mp4')).blob();
+  await sendVideo(new File([blob], 'sample.mp4', { type: 'video/mp4' }));
+  if (!editor) return;
+  const hint = $('editor-hint');
+  hint.textContent = 'Try this: choose Fill, tick Recolour, pick a colour and click the green shape. Then Render with Quality: Preview.';
+  hint.classList.add('suggestion');
 }
 
 async function sendVideo(file: File): Promise<void> {
-  const error = $('upload-error');
-  show(error, false);
+  show($('upload-error'), false);
   if (file.size > maxUpload) {
-    error.textContent = `${file.name} is ${mb(file.size)}: the limit is ${mb(maxUpload)}`;
-    show(error, true);
+    note(`${file.name} is ${mb(file.size)}: the limit is ${mb(maxUpload)}`, true);
     return;
   }
   const box = $('upload-progress');
@@ -79,18 +164,101 @@ async function sendVideo(file: File): Promise<void> {
     });
   } catch (err) {
     show(box, false);
-    error.textContent = (err as Error).message;
-    show(error, true);
+    note((err as Error).message, true);
     return;
   }
   show(box, false);
-  const v = upload.video;
-  $<HTMLVideoElement>('preview-video').src = upload.video_url;
+  await openUpload(upload);
+  saveDraftSoon();
+}
+
+/** An uploaded video in the page: its preview, its first frame in the editor (with earlier additions laid over it). */
+async function openUpload(u: Upload, edits?: Blob | null): Promise<void> {
+  upload = u;
+  show($('intro'), false);
+  const v = u.video;
+  $<HTMLVideoElement>('preview-video').src = u.video_url;
   $('preview-info').textContent = `${v.name} · ${v.width}×${v.height} · ${v.frames} frames · ${v.fps.toFixed(2).replace(/\.?0+$/, '')} fps · ${v.duration_s.toFixed(1)} s · ${mb(v.bytes)}`;
   show($('preview'), true);
-  await openEditor(upload.frame_url);
+  const timeline = $<HTMLInputElement>('timeline');
+  timeline.max = String(Math.max(0, v.duration_s - 1 / v.fps));
+  timeline.step = String(1 / v.fps);
+  frameTime = seconds(settings.values().start);
+  timeline.value = String(frameTime);
+  $('timeline-time').textContent = `${frameTime.toFixed(2)} s`;
+  await openEditor(frameUrl(u, frameTime));
+  if (edits && editor) {
+    const url = URL.createObjectURL(edits);
+    try {
+      editor.placeFrame(await loadImage(url));
+    } finally {
+      URL.revokeObjectURL(url);
+    }
+  }
   settings.setVideo(v);
   show($('settings-panel'), true);
+  checkRegion();
+}
+
+function frameUrl(u: Upload, time: number): string {
+  return time > 0 ? `${u.frame_url}?time=${time.toFixed(3)}` : u.frame_url;
+}
+
+/** The timeline: scrub the source; "Edit this frame" puts that frame in the editor and starts the render there. */
+function wireTimeline(): void {
+  const timeline = $<HTMLInputElement>('timeline');
+  const video = $<HTMLVideoElement>('preview-video');
+  timeline.addEventListener('input', () => {
+    video.currentTime = Number(timeline.value);
+    $('timeline-time').textContent = `${Number(timeline.value).toFixed(2)} s`;
+  });
+  video.addEventListener('seeked', () => {
+    if (Math.abs(Number(timeline.value) - video.currentTime) > 1e-3) {
+      timeline.value = String(video.currentTime);
+      $('timeline-time').textContent = `${video.currentTime.toFixed(2)} s`;
+    }
+  });
+  $('edit-this-frame').addEventListener('click', () => void editFrameAt(Number(timeline.value)));
+}
+
+async function editFrameAt(time: number): Promise<void> {
+  if (!upload) return;
+  if (editor?.canUndo && !confirm('Your drawing is on another frame. Start again on this one?')) return;
+  frameTime = Math.round(time * 1000) / 1000;
+  show($('start-note'), false);
+  settings.setStart(frameTime > 0 ? String(frameTime) : '');
+  await openEditor(frameUrl(upload, frameTime));
+  settings.setVideo(upload.video);
+  checkRegion();
+  saveDraftSoon();
+}
+
+/** Start typed by hand: the editor follows it while nothing is drawn; with a drawing, the mismatch is said. */
+let startTimer = 0;
+function startChanged(): void {
+  clearTimeout(startTimer);
+  startTimer = window.setTimeout(() => {
+    const start = seconds(settings.values().start);
+    const line = $('start-note');
+    if (Math.abs(start - frameTime) < 1e-3) return show(line, false);
+    if (!editor?.canUndo) return void editFrameAt(start);
+    line.textContent = `⚠ The editor shows the frame at ${frameTime.toFixed(2)} s but the render would start at ${start.toFixed(2)} s: the result is conditioned on the edited frame, so pick that frame on the timeline (Edit this frame).`;
+    show(line, true);
+  }, 600);
+}
+
+function checkRegion(): void {
+  const e = editor;
+  if (upload && e) region.schedule(upload.id, () => e.toBlob());
+}
+
+/** A line under the upload box: what the page did on its own (restored a draft) or why an action failed. */
+function note(text: string, error = false): void {
+  const line = $('upload-error');
+  line.textContent = text;
+  line.classList.toggle('error', error);
+  line.classList.toggle('muted', !error);
+  show(line, true);
 }
 
 // --- 2. editor ---------------------------------------------------------------------------------------------------
@@ -101,6 +269,10 @@ async function openEditor(frameUrl: string): Promise<void> {
   editor = new FrameEditor($<HTMLDivElement>('canvas-host'), image);
   show($('editor-panel'), true);
   editor.onChange = updateToolbar;
+  editor.onEdit = () => {
+    saveDraftSoon();
+    checkRegion();
+  };
   editor.onColorPicked = (hex) => {
     $<HTMLInputElement>('color').value = hex;
   };
@@ -142,11 +314,18 @@ function wireEditor(): void {
   $('zoom-in').addEventListener('click', () => editor?.setZoom(editor.zoom * 1.25));
   $('zoom-out').addEventListener('click', () => editor?.setZoom(editor.zoom / 1.25));
   $('zoom-fit').addEventListener('click', fit);
-  $('canvas-scroller').addEventListener('wheel', (e) => {
-    if (!editor || !(e.ctrlKey || e.metaKey)) return;
+  $('show-region').addEventListener('change', () => {
+    const overlay = document.querySelector<HTMLCanvasElement>('canvas.region-overlay');
+    if (overlay) overlay.hidden = !$<HTMLInputElement>('show-region').checked;
+  });
+  // The wheel over the frame zooms (as in image editors); the page scrolls elsewhere.
+  $('canvas-host').addEventListener('wheel', (e) => {
+    if (!editor) return;
     e.preventDefault();
     editor.setZoom(editor.zoom * (e.deltaY < 0 ? 1.1 : 1 / 1.1));
+    updateToolbar();
   }, { passive: false });
+  wirePinch();
 
   const insert = $<HTMLInputElement>('insert-image');
   insert.addEventListener('change', () => {
@@ -189,6 +368,43 @@ function wireEditor(): void {
       }
     }
   });
+}
+
+/**
+ * Two fingers pinch-zoom the frame. Listened in the capture phase, before the editor sees the second finger: the
+ * stroke the first finger began is dropped, and nothing draws until both fingers are lifted.
+ */
+function wirePinch(): void {
+  const host = $('canvas-host');
+  const touches = new Map<number, { x: number; y: number }>();
+  let start: { distance: number; zoom: number } | null = null;
+  const distance = (): number => {
+    const [a, b] = [...touches.values()];
+    return Math.hypot(a.x - b.x, a.y - b.y);
+  };
+  host.addEventListener('pointerdown', (e) => {
+    if (e.pointerType !== 'touch' || !editor) return;
+    touches.set(e.pointerId, { x: e.clientX, y: e.clientY });
+    if (touches.size === 2) {
+      editor.suspend(true);
+      start = { distance: distance(), zoom: editor.zoom };
+    }
+  }, { capture: true });
+  host.addEventListener('pointermove', (e) => {
+    if (!touches.has(e.pointerId)) return;
+    touches.set(e.pointerId, { x: e.clientX, y: e.clientY });
+    if (start && touches.size === 2 && editor && start.distance > 0) {
+      editor.setZoom(start.zoom * (distance() / start.distance));
+      updateToolbar();
+    }
+  }, { capture: true });
+  const lift = (e: PointerEvent): void => {
+    touches.delete(e.pointerId);
+    if (touches.size < 2) start = null;
+    if (touches.size === 0) editor?.suspend(false);
+  };
+  host.addEventListener('pointerup', lift, { capture: true });
+  host.addEventListener('pointercancel', lift, { capture: true });
 }
 
 async function insertFile(file: File): Promise<void> {
@@ -235,6 +451,14 @@ function alertError(message: string): void {
 // --- 3. run ------------------------------------------------------------------------------------------------------
 
 function wireRun(): void {
+  $('settings-form').addEventListener('input', (e) => {
+    saveDraftSoon();
+    if ((e.target as HTMLElement).id === 'opt-start') startChanged();
+  });
+  $('variation').addEventListener('click', () => {
+    settings.newVariation();
+    void run();
+  });
   $('settings-form').addEventListener('submit', (e) => {
     e.preventDefault();
     void run();
@@ -245,6 +469,11 @@ async function run(): Promise<void> {
   const error = $('run-error');
   show(error, false);
   if (!editor || !upload) return;
+  if (document.body.dataset.online === 'false') {
+    error.textContent = 'the server cannot be reached: rendering resumes when it is back (your drawing is kept)';
+    show(error, true);
+    return;
+  }
   const button = $<HTMLButtonElement>('run');
   button.disabled = true;
   try {
@@ -257,5 +486,10 @@ async function run(): Promise<void> {
     button.disabled = false;
   }
 }
+
+// Leaving with an unsaved drawing asks first.
+window.addEventListener('beforeunload', (e) => {
+  if (editor?.canUndo) e.preventDefault();
+});
 
 void init();

@@ -7,6 +7,14 @@ import { api, setOptionLabels, type OptionSpec, type VideoSummary } from './api.
 import { $, el } from './dom.js';
 import { duration } from './format.js';
 
+/** Fields the Quality presets set: shown among the expert options, not beside the presets. */
+const PRESET_FIELDS = new Set(['preview', 'steps']);
+const PRESETS: Record<string, { preview: boolean; steps: string }> = {
+  preview: { preview: true, steps: '' },
+  standard: { preview: false, steps: '' },
+  best: { preview: false, steps: '50' },
+};
+
 export class Settings {
   private specs: OptionSpec[] = [];
   private video: VideoSummary | null = null;
@@ -19,8 +27,46 @@ export class Settings {
     const primary = $('primary-options');
     const advanced = $('advanced-options');
     primary.append(field({ name: 'model', label: 'Model', help: `the model this server has loaded, on ${device}`, type: 'text', group: 'basic', default: model }, model));
-    for (const spec of options) (spec.group === 'basic' ? primary : advanced).append(field(spec));
-    $('settings-form').addEventListener('input', () => this.scheduleEstimate());
+    for (const spec of options) (spec.group === 'basic' && !PRESET_FIELDS.has(spec.name) ? primary : advanced).append(field(spec));
+    $('settings-form').addEventListener('input', (e) => {
+      const target = e.target as HTMLInputElement;
+      if (target.name === 'quality') this.setPreset(target.value);
+      else this.syncPreset();
+      this.scheduleEstimate();
+    });
+  }
+
+  /** A Quality preset writes the fields it stands for (they stay editable among the expert options). */
+  private setPreset(name: string): void {
+    const preset = PRESETS[name];
+    if (!preset) return;
+    const preview = document.getElementById('opt-preview') as HTMLInputElement | null;
+    const steps = document.getElementById('opt-steps') as HTMLInputElement | null;
+    if (preview) preview.checked = preset.preview;
+    if (steps) steps.value = preset.steps;
+  }
+
+  /** The preset that matches the fields, or none checked when the user set them otherwise. */
+  private syncPreset(): void {
+    const preview = (document.getElementById('opt-preview') as HTMLInputElement | null)?.checked ?? false;
+    const steps = (document.getElementById('opt-steps') as HTMLInputElement | null)?.value ?? '';
+    for (const radio of document.querySelectorAll<HTMLInputElement>('input[name=quality]')) {
+      const p = PRESETS[radio.value];
+      radio.checked = p.preview === preview && p.steps === steps;
+    }
+  }
+
+  /** The section's start (the frame the editor shows): "" for the first frame. */
+  setStart(value: string): void {
+    const start = document.getElementById('opt-start') as HTMLInputElement | null;
+    if (start) start.value = value;
+    this.scheduleEstimate();
+  }
+
+  /** Another random seed in the Variation field ("Try another variation"). */
+  newVariation(): void {
+    const seed = document.getElementById('opt-seed') as HTMLInputElement | null;
+    if (seed) seed.value = String(Math.floor(Math.random() * 2 ** 31));
   }
 
   setVideo(video: VideoSummary): void {
@@ -44,6 +90,19 @@ export class Settings {
     return out;
   }
 
+  /** Fills the form from options by the schema's names (a job's, for "Reuse settings"; a restored draft's). */
+  apply(options: Record<string, unknown>): void {
+    for (const spec of this.specs) {
+      const input = document.getElementById(`opt-${spec.name}`) as HTMLInputElement | HTMLSelectElement | null;
+      if (!input) continue;
+      const value = options[spec.name];
+      if (spec.type === 'boolean') (input as HTMLInputElement).checked = value === undefined ? spec.default === true : value === true;
+      else input.value = value === undefined || value === null || value === spec.default ? '' : String(value);
+    }
+    this.syncPreset();
+    this.scheduleEstimate();
+  }
+
   private scheduleEstimate(): void {
     clearTimeout(this.timer);
     this.timer = window.setTimeout(() => void this.estimate(), 250);
@@ -54,7 +113,7 @@ export class Settings {
     if (!this.video) return;
     try {
       const e = await api.estimate(this.video, this.values());
-      const what = `${e.unet_steps} UNet steps in ${e.blocks} block${e.blocks > 1 ? 's' : ''}`;
+      const what = `${e.frames} frames at ${e.size.width}×${e.size.height}, ${e.unet_calls} network passes in ${e.blocks} block${e.blocks > 1 ? 's' : ''}`;
       out.textContent = e.eta_s === null ? `${what}; time estimate once the server has measured its pace (a short test edit after loading, or the first job)` : `Estimated time ≈ ${duration(e.eta_s)} (${what}, ${e.basis})`;
       out.classList.remove('error');
       // The pace arrives on its own (the test edit ends, a job finishes): ask again until it is there.

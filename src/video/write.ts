@@ -28,6 +28,13 @@ export interface WriteOptions {
   frameHeight?: number;
   /** A media file whose first audio stream is copied in (re-encoded to AAC if MP4 can't hold it), trimmed to the video. */
   audioFrom?: string;
+  /**
+   * `audioFrom` already has the video's length (an earlier result of the same video): its audio is taken whole, not
+   * cut again at the last frame's end (a copied stream would lose the packet that straddles it).
+   */
+  audioWhole?: boolean;
+  /** Where the first frame sits after the container's start, in seconds (an earlier result's own, kept): default 0. */
+  videoStartSeconds?: number;
   /** Where in `audioFrom` the audio starts, in seconds (when the edit starts at a later frame). */
   audioStartSeconds?: number;
   /** Constant rate factor; default 18 for H.264 (visually near-lossless), 20 HEVC, 31 VP9; FFV1 is lossless. */
@@ -271,9 +278,9 @@ async function muxAudio(
   opts: WriteOptions,
   outPath: string,
 ): Promise<void> {
-  const seconds = writtenSeconds(frameCount, opts);
+  const seconds = opts.audioWhole ? undefined : writtenSeconds(frameCount, opts);
   const source = audioFile && audio !== 'none' ? { file: fileArg(audioFile), audio, startSeconds: opts.audioStartSeconds ?? 0, seconds } : undefined;
-  const args = muxArgs(fileArg(videoFile), source, fileArg(target), plan.container, rotationTag(plan, opts.look));
+  const args = muxArgs(fileArg(videoFile), source, fileArg(target), plan.container, rotationTag(plan, opts.look), opts.videoStartSeconds);
   const { code, stderr } = await runTool(ffmpegPath(), args, opts.signal);
   checkFfmpegRun(code, stderr, path.resolve(outPath), source ? `add the audio of ${audioFile}` : 'finish the file');
 }

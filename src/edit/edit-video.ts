@@ -22,7 +22,7 @@ import { probeVideo, type VideoInfo } from '../video/probe.js';
 import { readFrames } from '../video/read.js';
 import { containerFor, planEncode } from '../video/encode-args.js';
 import { frameTime, frameTimes, segmentFrames } from '../video/timing.js';
-import { assertNotInput, writeVideo, type WriteOptions, type WriteResult } from '../video/write.js';
+import { assertNotInput, sameFile, writeVideo, type WriteOptions, type WriteResult } from '../video/write.js';
 import { checkDecodable } from '../video/decode-check.js';
 import { FramesPngWriter } from '../video/frames-png.js';
 import { checkOutputTarget } from '../video/output-file.js';
@@ -213,6 +213,7 @@ async function editWithModel(opts: CheckedRequest, svd: SvdModel, info: VideoInf
   const outputOptions: WriteOptions = into ? {
     ...writeOptions, audioFrom: into.info.hasAudio ? into.file : undefined, audioStartSeconds: undefined, audioWhole: true,
     videoStartSeconds: firstPtsSeconds(into.info),
+    replaceAudioSource: sameFile(opts.output, into.file),
     timestamps: frameTimes(info, 0, info.frameCount),
   } : writeOptions;
   // Keeping the unedited pixels (and the masks): set up on the first block's frames, fed every output frame.
@@ -392,7 +393,14 @@ async function checkKeyframeImage(k: PlacedKeyframe, info: VideoInfo, fit: strin
 function checkPaths(opts: CheckedRequest): void {
   containerFor(opts.output);
   const keyImages = opts.keyframe?.map((k) => k.image) ?? [];
-  assertNotInput(opts.output, [opts.video, opts.editedFrame, ...keyImages, ...(opts.into ? [opts.into] : []), ...(opts.mask ? [opts.mask] : [])]);
+  // The earlier result may be replaced by its re-rendered copy, with `force` only.
+  const replacesInto = opts.into !== undefined && sameFile(opts.output, opts.into);
+  if (replacesInto && !opts.force) {
+    throw new VideoshopError('output_exists', msg`${option('output')} is the ${option('into')} file: choose another output, or pass ${option('force', true)} to replace it`,
+      { field: 'output' });
+  }
+  const into = opts.into && !replacesInto ? [opts.into] : [];
+  assertNotInput(opts.output, [opts.video, opts.editedFrame, ...keyImages, ...into, ...(opts.mask ? [opts.mask] : [])]);
   // Folder writable, name short enough, an existing output only with `force`; stale temp files of dead runs go.
   checkOutputTarget(opts.output, { overwrite: opts.force });
   if (opts.maskOut !== undefined) {

@@ -33,6 +33,11 @@ export interface WriteOptions {
    * cut again at the last frame's end (a copied stream would lose the packet that straddles it).
    */
   audioWhole?: boolean;
+  /**
+   * The output may be `audioFrom` itself, with `overwrite` (an earlier result replaced by its re-rendered copy): it is
+   * read to the end before the new file is installed over it.
+   */
+  replaceAudioSource?: boolean;
   /** Where the first frame sits after the container's start, in seconds (an earlier result's own, kept): default 0. */
   videoStartSeconds?: number;
   /** Where in `audioFrom` the audio starts, in seconds (when the edit starts at a later frame). */
@@ -83,7 +88,8 @@ function canonical(file: string): string {
   return path.join(existsSync(dir) ? realpathSync(dir) : dir, path.basename(abs));
 }
 
-function sameFile(a: string, b: string): boolean {
+/** Whether two paths name one file (symlinks and hard links resolved). */
+export function sameFile(a: string, b: string): boolean {
   if (canonical(a) === canonical(b)) return true;
   try {
     const sa = statSync(a);
@@ -119,7 +125,7 @@ export async function writeVideo(
   opts: WriteOptions,
 ): Promise<WriteResult> {
   checkOptions(opts);
-  const inputs = [...(opts.inputs ?? []), ...(opts.audioFrom ? [opts.audioFrom] : [])];
+  const inputs = [...(opts.inputs ?? []), ...(opts.audioFrom && !(opts.overwrite && opts.replaceAudioSource) ? [opts.audioFrom] : [])];
   assertNotInput(outPath, inputs);
   checkOutputTarget(outPath, { overwrite: opts.overwrite });
   if (opts.signal?.aborted) throw abortError(outPath);

@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
@@ -175,6 +175,15 @@ test('into: a section re-rendered with another seed changes only its frames; aud
   assert.deepEqual([np.frames, np.fps, np.width, np.height, np.codec], [pp.frames, pp.fps, pp.width, pp.height, pp.codec]);
   assert.ok((await audioOf(again)).equals(await audioOf(earlier)), 'the audio is the earlier result\'s');
   assert.equal(await packetTimes(again), await packetTimes(earlier), 'every frame at its time');
+  // With --force, -o may be the earlier result itself: it is replaced by its re-rendered copy, nothing else left.
+  const inPlace = path.join(out, 'in-place.mkv');
+  copyFileSync(again, inPlace);
+  const r2 = await runVideoshop(['edit', clip, '-e', sectionEdit, '-o', inPlace, '--force', '--model', 'toy', '--steps', '4', '--guidance', '1',
+    '--seed', '11', '--codec', 'ffv1', '--start', '0.25', '--duration', '0.5', '--into', inPlace, '--quiet'], { env: ws.env });
+  assert.equal(r2.code, 0, r2.stderr);
+  const replaced = await decodeRgb(inPlace);
+  for (let t = 0; t < FRAMES; t++) assert.equal(frameBytes(replaced, t).equals(frameBytes(n, t)), t < 3 || t >= 9, `in place, frame ${t}`);
+  assert.deepEqual(readdirSync(out).sort(), ['again.mkv', 'in-place.mkv']);
 });
 
 /** Each case refused as a user sees it: one line naming what is wrong, exit 2, nothing in the output folder. */
@@ -205,7 +214,7 @@ test('bad keyframes: past the end, too close, on one frame, unreadable, malforme
     (e: VideoshopError) => e.field === 'keyframe' && /^keyframe: "3=\S+": 3 s is past the last frame/.test(e.message));
 });
 
-test('bad into: an earlier result of another length or frame rate, or the output itself: one line, exit 2, nothing written', async () => {
+test('bad into: an earlier result of another length or frame rate, the output itself without --force: one line, exit 2, nothing written', async () => {
   const shorter = ws.file('shorter.mp4'), faster = ws.file('faster.mp4');
   await ffmpeg(['-i', clip, '-vf', 'trim=end_frame=12', '-an', shorter]);
   await ffmpeg(['-i', clip, '-vf', 'setpts=N/24/TB', '-r', '24', '-an', faster]);
@@ -214,9 +223,15 @@ test('bad into: an earlier result of another length or frame rate, or the output
     [['--into', faster], /--into \S+faster\.mp4 has 16 frames at 24 fps, 128×72 but the source has 16 frames at 12 fps/],
     [['--into', clip, '--frames-dir', ws.file('frames')], /--into writes the whole video again: --frames-dir is not available with it/],
   ]);
-  // -o the earlier result itself: refused, the file untouched, even with --force.
-  const r = await runVideoshop(['edit', clip, '-e', images.first, '-o', shorter, '--into', shorter, '--force', '--model', 'toy'], { env: ws.env });
-  assert.equal(r.code, 2);
-  assert.match(r.stderr, /^videoshop: refusing to overwrite the input: \S+shorter\.mp4 is \S+shorter\.mp4; choose another output path\n$/);
-  assert.equal((await probe(shorter)).frames, 12);
+  // -o the earlier result itself: only with --force (and then still checked first: this one is of another length).
+  const cases: [string[], RegExp][] = [
+    [[], /^videoshop: --output is the --into file: choose another output, or pass --force to replace it\n$/],
+    [['--force'], /^videoshop: --into \S+shorter\.mp4 has 12 frames/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await runVideoshop(['edit', clip, '-e', images.first, '-o', shorter, '--into', shorter, ...args, '--model', 'toy'], { env: ws.env });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, message);
+    assert.equal((await probe(shorter)).frames, 12, 'the earlier result untouched');
+  }
 });

@@ -33,7 +33,10 @@ function optionsOf(spec: FieldSpec): Option[] {
     // A switch that is on by default is turned off with --no-<name>.
     return [spec.default === true ? new Option(`--no-${spec.name}`, `turn off: ${spec.help}`) : new Option(flags, spec.help)];
   }
-  const valued = new Option(`${flags} <${spec.placeholder ?? 'value'}>`, helpOf(spec)).argParser(fieldArg(spec));
+  const valued = new Option(`${flags} <${spec.placeholder ?? 'value'}>`, helpOf(spec));
+  // A list (`--keyframe` again and again) collects its values; any other option takes its last.
+  if (spec.type === 'keyframes') valued.argParser((value: string, previous: unknown) => [...(Array.isArray(previous) ? previous : []), ...fieldArg(spec)(value) as unknown[]]);
+  else valued.argParser(fieldArg(spec));
   if (spec.required) valued.makeOptionMandatory();
   return spec.offHelp ? [valued, new Option(`--no-${spec.name}`, spec.offHelp)] : [valued];
 }

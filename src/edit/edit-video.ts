@@ -15,14 +15,14 @@ import { blendFrames, crossfadeWeight, type Block } from '../pipeline/blocks.js'
 import type { ChannelStats } from '../pipeline/rescale.js';
 import { runVideoshop, type VideoshopProgress } from '../pipeline/videoshop.js';
 import { slice, tensor, type Tensor } from '../tensor.js';
-import { msg, renderParts, VideoshopError, type MessagePart } from '../util/errors.js';
+import { msg, option, renderParts, VideoshopError, type MessagePart } from '../util/errors.js';
 import { ffmpegPath } from '../video/ffmpeg.js';
 import { fitImage, readImage, type RgbImage } from '../video/image.js';
 import { probeVideo, type VideoInfo } from '../video/probe.js';
 import { readFrames } from '../video/read.js';
 import { containerFor, planEncode } from '../video/encode-args.js';
 import { frameTime, frameTimes, segmentFrames } from '../video/timing.js';
-import { assertNotInput, writeVideo, type WriteOptions, type WriteResult } from '../video/write.js';
+import { assertNotInput, sameFile, writeVideo, type WriteOptions, type WriteResult } from '../video/write.js';
 import { checkDecodable } from '../video/decode-check.js';
 import { FramesPngWriter } from '../video/frames-png.js';
 import { checkOutputTarget } from '../video/output-file.js';
@@ -30,12 +30,14 @@ import { looksUnedited, type Mask } from '../pipeline/locality/index.js';
 import { framesInBlocks } from './block-frames.js';
 import { OutputFrames, userMaskOf } from './keep-unedited.js';
 import { explainFailure } from './errors.js';
+import { checkInto, spliceInto } from './into.js';
+import { checkKeyframeSpacing, placeKeyframes, type PlacedKeyframe } from './keyframes.js';
 import { checkEditMemory } from './memory.js';
 import { loadModel } from './model.js';
 import { checkAspect, planBlocksOf, planEdit } from './plan.js';
 import { progressTracker, type EditProgress, type StageEvent } from './progress.js';
 import { checkEditRequest, type CheckedRequest, type EditRequest } from './request.js';
-import { DEFAULT_MODEL } from './schema.js';
+import { DEFAULT_MODEL, keyframeText } from './schema.js';
 
 /** SVD's frames per block, for the memory check before the model (and its own frame count) is known. */
 const DEFAULT_BLOCK_FRAMES = 14;
@@ -109,8 +111,18 @@ async function runEdit(request: EditRequest, hooks: EditHooks, signal: AbortSign
   // 2. The video and the edited frame.
   const info = await probeVideo(opts.video);
   // Bad codec/crf/preset for this video and a section outside it fail here too.
-  planEncode(opts.output, info.width, info.height, opts, info);
+  const encode = planEncode(opts.output, info.width, info.height, opts, info);
   const segment = segmentFrames(info, opts.start, opts.duration);
+  // Later edited frames (their place; their images are read below) and the earlier result a section goes into.
+  const keyframes = opts.keyframe?.length ? placeKeyframes(info, segment, opts.keyframe) : [];
+  const into = opts.into ? await probeVideo(opts.into) : undefined;
+  if (opts.into && into) {
+    checkInto(opts.into, into, info);
+    if (encode.codec !== 'ffv1') {
+      warn(msg`${option('into')}: frames outside the section are re-encoded with ${encode.codec} (within its loss of ${opts.into}, not identical); \
+.mkv with ${option('codec', 'ffv1')} keeps them bit for bit`);
+    }
+  }
   // Every frame up to the segment's end decodes (a corrupt packet mid-video fails now, not after the blocks before it).
   const decoded = await checkDecodable(info, { needed: segment.start + segment.count, signal });
   if (decoded.damage) warn(msg`${opts.video} has damaged frames that ffmpeg conceals (${decoded.damage})`);
@@ -122,6 +134,7 @@ async function runEdit(request: EditRequest, hooks: EditHooks, signal: AbortSign
     const edited = await readImage(opts.editedFrame);
     if (edited.hadTransparency) warn(msg`${opts.editedFrame} has transparent pixels; the alpha channel is ignored`);
     checkAspect(edited, info, opts.fit);
+    for (const k of keyframes) await checkKeyframeImage(k, info, opts.fit, warn);
     const userMask = opts.mask ? userMaskOf(await readImage(opts.mask), opts.mask, edited, info) : undefined;
 
     // 3. The model.
@@ -132,7 +145,7 @@ async function runEdit(request: EditRequest, hooks: EditHooks, signal: AbortSign
     });
     const loadMs = performance.now() - tLoad;
     try {
-      return await editWithModel(opts, svd, info, edited, { progress, warn, warnings, t0, loadMs, framesPng, segment, signal, userMask });
+      return await editWithModel(opts, svd, info, edited, { progress, warn, warnings, t0, loadMs, framesPng, segment, signal, userMask, keyframes, into });
     } finally {
       if (!hooks.model) await svd.release();
     }
@@ -152,11 +165,18 @@ interface RunContext {
   segment: { start: number; count: number };
   signal: AbortSignal | undefined;
   userMask: Mask | undefined;
+  keyframes: readonly PlacedKeyframe[];
+  /** The earlier result the section goes into (`into`), probed and checked. */
+  into: VideoInfo | undefined;
 }
 
 async function editWithModel(opts: CheckedRequest, svd: SvdModel, info: VideoInfo, edited: RgbImage, ctx: RunContext): Promise<EditResult> {
   // 4. The plan: size, the section's frames (a preview edits the first block only), blocks.
-  const plan = planEdit(info, ctx.segment.count, opts, svd);
+  const plan = planEdit(info, ctx.segment.count, opts, svd, ctx.keyframes.map((k) => k.offset));
+  // Keyframes past a preview's first block are not reached; the rest each start a block (src/edit/keyframes.ts).
+  const keyframes = ctx.keyframes.filter((k) => plan.keyframes.includes(k.offset));
+  checkKeyframeSpacing(keyframes, plan.frames, plan.blockOverlap);
+  const keyAt = new Map(keyframes.map((k) => [k.offset, k]));
   const size = plan.size;
   const method = { ...opts.methodOptions, scheduler: svd.scheduler };
   const editedFrame = fitImage(edited, size.width, size.height, opts.fit ?? 'stretch');
@@ -166,11 +186,13 @@ async function editWithModel(opts: CheckedRequest, svd: SvdModel, info: VideoInf
   const frameCount = plan.frames;
   const blocks = planBlocksOf(plan);
   // CLIP sees the first frames at their own resolution, as in the reference (it resizes the original frames to 224²).
-  let sourceNative: Tensor | undefined;
-  if (size.width !== info.width || size.height !== info.height) {
-    const first = readFrames(opts.video, { width: info.width, height: info.height, start: segment.start, count: 1, info, signal: ctx.signal });
-    for await (const f of first) sourceNative = f;
-  }
+  const nativeFrame = async (index: number): Promise<Tensor | undefined> => {
+    if (size.width === info.width && size.height === info.height) return undefined;
+    let frame: Tensor | undefined;
+    for await (const f of readFrames(opts.video, { width: info.width, height: info.height, start: index, count: 1, info, signal: ctx.signal })) frame = f;
+    return frame;
+  };
+  const sourceNative = await nativeFrame(segment.start);
   const embeddingFrames = { source: sourceNative, edited: opts.fit ? editedFrame : edited };
   const timings = { load: ctx.loadMs, read: 0, encode: 0, invert: 0, denoise: 0, decode: 0, write: 0, keep: 0, total: 0 };
 
@@ -179,14 +201,23 @@ async function editWithModel(opts: CheckedRequest, svd: SvdModel, info: VideoInf
   const sourceAt = new Map<number, Tensor>();
   let written = 0;
   const signal = ctx.signal;
+  const into = ctx.into && opts.into ? { file: opts.into, info: ctx.into } : undefined;
+  const keyImages = keyframes.map((k) => k.image);
   const writeOptions: WriteOptions = {
     width: info.width, height: info.height, fps: info.fps,
-    audioFrom: info.hasAudio ? opts.video : undefined, inputs: [opts.video, opts.editedFrame], overwrite: opts.force, signal,
+    audioFrom: info.hasAudio ? opts.video : undefined, inputs: [opts.video, opts.editedFrame, ...keyImages], overwrite: opts.force, signal,
     // The source's look (colour tags, SAR, rotation) and timing: the exact rate, or every frame's time (VFR).
     look: info, timestamps: frameTimes(info, segment.start, frameCount),
     audioStartSeconds: segment.start > 0 ? Math.max(0, frameTime(info, segment.start) + firstPtsSeconds(info)) : undefined,
     codec: opts.codec, crf: opts.crf, preset: opts.preset, audio: opts.audio,
   };
+  // Into an earlier result: the whole video, its audio, the source's timing from the first frame.
+  const outputOptions: WriteOptions = into ? {
+    ...writeOptions, audioFrom: into.info.hasAudio ? into.file : undefined, audioStartSeconds: undefined, audioWhole: true,
+    videoStartSeconds: firstPtsSeconds(into.info),
+    replaceAudioSource: sameFile(opts.output, into.file),
+    timestamps: frameTimes(info, 0, info.frameCount),
+  } : writeOptions;
   // Keeping the unedited pixels (and the masks): set up on the first block's frames, fed every output frame.
   const keep = opts.keepUnedited ?? 'auto';
   let output: OutputFrames | undefined;
@@ -194,6 +225,10 @@ async function editWithModel(opts: CheckedRequest, svd: SvdModel, info: VideoInf
   let editRescaleTarget: ChannelStats | null | undefined;
   let colourReference: ChannelStats | undefined;
   const blockAnchor = opts.blockAnchor ?? DEFAULT_BLOCK_ANCHOR;
+  // What the current span (the first frame's, or a keyframe's) is conditioned on, and its first block.
+  let spanEdit = editedFrame;
+  let spanEmbedding: typeof embeddingFrames = embeddingFrames;
+  let spanFirst = 0;
 
   async function* editedFrames(): AsyncGenerator<Tensor> {
     // One decoding pass over the whole video; framesInBlocks keeps the overlap for the next block.
@@ -222,14 +257,28 @@ async function editWithModel(opts: CheckedRequest, svd: SvdModel, info: VideoInf
             framesPng: ctx.framesPng, warn: ctx.warn, signal,
           }, frames[0], editedFrame);
         }
+        const key = j > 0 ? keyAt.get(block.start) : undefined;
+        if (key) {
+          // A keyframe: from here on, its image conditions the blocks as the edited first frame did (and the edit
+          // region is found again from it against its source frame).
+          const image = await readImage(key.image);
+          spanEdit = fitImage(image, size.width, size.height, opts.fit ?? 'stretch');
+          spanEmbedding = { source: await nativeFrame(key.index), edited: opts.fit ? spanEdit : image };
+          spanFirst = j;
+          editRescaleTarget = undefined;
+          colourReference = undefined;
+          if (looksUnedited(frames[0], spanEdit)) ctx.warn(msg`${option('keyframe', keyframeText(key))} is identical to its source frame`);
+          output?.reseed(frames[0], spanEdit);
+        }
+        const local = j - spanFirst;
         frames.forEach((f, k) => sourceAt.set(block.start + k, f));
         const video = stack(frames);
         // Block 0 is conditioned on the user's edit; later blocks on their first frame as already edited and, unless
         // chained, on the user's edit too (src/pipeline/anchor.ts).
-        const previous = j === 0 ? undefined : pending.get(block.start);
-        if (j > 0 && !previous) throw new Error(`internal: frame ${block.start} of block ${j + 1} was not edited by block ${j}`);
-        const anchored = anchorBlock(j, blockAnchor, {
-          edit: editedFrame, embeddingFrames, previous, source: frames[0], editRescaleTarget,
+        const previous = local === 0 ? undefined : pending.get(block.start);
+        if (local > 0 && !previous) throw new Error(`internal: frame ${block.start} of block ${j + 1} was not edited by block ${j}`);
+        const anchored = anchorBlock(local, blockAnchor, {
+          edit: spanEdit, embeddingFrames: spanEmbedding, previous, source: frames[0], editRescaleTarget,
         });
         const result = await runVideoshop(svd.models, { video, ...anchored },
           { ...method, seed: method.seed + j, noise: j === 0 ? method.noise : undefined },
@@ -237,8 +286,8 @@ async function editWithModel(opts: CheckedRequest, svd: SvdModel, info: VideoInf
             signal?.throwIfAborted();
             ctx.progress({ stage: p.stage, step: p.step, total: p.total, block: j + 1, blocks: blocks.length });
           });
-        if (j === 0) editRescaleTarget = result.conditioning.rescaleTarget;
-        const coloured = anchorColours(j, blockAnchor, result.frames, colourReference);
+        if (local === 0) editRescaleTarget = result.conditioning.rescaleTarget;
+        const coloured = anchorColours(local, blockAnchor, result.frames, colourReference);
         colourReference = coloured.reference;
         for (const w of result.warnings) ctx.warn([`block ${j + 1}: ${w}`]);
         timings.encode += result.timings.encodeMs;
@@ -292,7 +341,11 @@ async function editWithModel(opts: CheckedRequest, svd: SvdModel, info: VideoInf
 
   let out: WriteResult;
   try {
-    out = await writeVideo(opts.output, withPngs(editedFrames()), writeOptions);
+    const frames = into
+      ? spliceInto(readFrames(into.file, { width: info.width, height: info.height, start: 0, count: info.frameCount, info: into.info, signal }),
+        editedFrames(), { section: { start: segment.start, count: frameCount }, total: info.frameCount, width: info.width, height: info.height })
+      : editedFrames();
+    out = await writeVideo(opts.output, withPngs(frames), outputOptions);
   } catch (err) {
     // The mask video was installed just before the output failed its last checks: it goes too.
     output?.removeMaskVideo();
@@ -327,9 +380,30 @@ function firstPtsSeconds(info: VideoInfo): number {
   return info.pts.length ? (info.pts[0] * info.timeBase.num) / info.timeBase.den - info.formatStartSeconds : 0;
 }
 
-function checkPaths(opts: EditRequest): void {
+/** A keyframe's image: readable, and of the video's aspect ratio or fitted (`fit`); refusals name the keyframe. */
+async function checkKeyframeImage(k: PlacedKeyframe, info: VideoInfo, fit: string | undefined, warn: (parts: readonly MessagePart[]) => void): Promise<void> {
+  try {
+    const image = await readImage(k.image);
+    if (image.hadTransparency) warn(msg`${k.image} has transparent pixels; the alpha channel is ignored`);
+    checkAspect(image, info, fit);
+  } catch (err) {
+    if (!(err instanceof VideoshopError)) throw err;
+    const parts = err.parts.map((p) => (typeof p === 'string' ? p.replace(/^the edited frame/, 'its image') : p));
+    throw new VideoshopError(err.code, [option('keyframe', keyframeText(k)), ': ', ...parts], { field: err.field ?? 'keyframe', params: err.params, cause: err });
+  }
+}
+
+function checkPaths(opts: CheckedRequest): void {
   containerFor(opts.output);
-  assertNotInput(opts.output, [opts.video, opts.editedFrame, ...(opts.mask ? [opts.mask] : [])]);
+  const keyImages = opts.keyframe?.map((k) => k.image) ?? [];
+  // The earlier result may be replaced by its re-rendered copy, with `force` only.
+  const replacesInto = opts.into !== undefined && sameFile(opts.output, opts.into);
+  if (replacesInto && !opts.force) {
+    throw new VideoshopError('output_exists', msg`${option('output')} is the ${option('into')} file: choose another output, or pass ${option('force', true)} to replace it`,
+      { field: 'output' });
+  }
+  const into = opts.into && !replacesInto ? [opts.into] : [];
+  assertNotInput(opts.output, [opts.video, opts.editedFrame, ...keyImages, ...into, ...(opts.mask ? [opts.mask] : [])]);
   // Folder writable, name short enough, an existing output only with `force`; stale temp files of dead runs go.
   checkOutputTarget(opts.output, { overwrite: opts.force });
   if (opts.maskOut !== undefined) {

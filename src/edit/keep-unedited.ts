@@ -51,7 +51,7 @@ export function userMaskOf(image: RgbImage, file: string, edited: RgbImage, info
 export class OutputFrames {
   /** Whether frames are composited (else the model's frames pass as they are). */
   readonly compositing: boolean;
-  private readonly localizer: EditLocalizer;
+  private localizer: EditLocalizer;
   private readonly native: AsyncIterator<Tensor> | undefined;
   private readonly masks: AsyncQueue<Tensor> | undefined;
   private readonly maskWrite: Promise<WriteResult> | undefined;
@@ -83,6 +83,14 @@ export class OutputFrames {
       // Its failure is reported by finish(); until then nobody awaits it.
       this.maskWrite.catch(() => undefined);
     }
+  }
+
+  /**
+   * A keyframe (src/edit/keyframes.ts) takes over from the next frame on: the edit's region is found again from its
+   * image against its source frame, and tracked from there. Whether frames are composited stays the first frame's call.
+   */
+  reseed(source: Tensor, edited: Tensor): void {
+    this.localizer = new EditLocalizer(source, edited);
   }
 
   /** Whether this edit needs an OutputFrames at all. */

@@ -7,6 +7,7 @@ import { blockCount, planBlocks, type Block } from '../pipeline/blocks.js';
 import { usesGuidance } from '../pipeline/denoise.js';
 import { msg, option, VideoshopError } from '../util/errors.js';
 import { aspectMismatch, processingSize } from '../video/size.js';
+import { planKeyframeBlocks } from './keyframes.js';
 import { checkEditMemory } from './memory.js';
 import { checkOverlap, type CheckedRequest } from './request.js';
 
@@ -36,6 +37,8 @@ export interface EditPlan {
   readonly blockFrames: number;
   readonly blockOverlap: number;
   readonly blocks: number;
+  /** Frames (from the section's first) where a keyframe starts a block of its own (src/edit/keyframes.ts). */
+  readonly keyframes: readonly number[];
   /** Scheduler steps that run per block: ⌊steps·strength⌋ inverted, as many denoised. */
   readonly stepsPerBlock: number;
   /** UNet calls of the whole edit; a guided (batch-2) call counts 2. */
@@ -56,6 +59,7 @@ export function planEdit(
   sectionFrames: number,
   request: CheckedRequest,
   model: ModelGeometry,
+  keyframes: readonly number[] = [],
 ): EditPlan {
   if (!(Number.isInteger(sectionFrames) && sectionFrames >= 1 && sectionFrames <= MAX_FRAMES)) {
     throw new VideoshopError('too_large', `${sectionFrames} frames: an edit plans at most ${MAX_FRAMES} frames (a day at 120 fps); edit a section`,
@@ -73,16 +77,19 @@ export function planEdit(
   if (request.blockOverlap !== undefined) checkOverlap(request.blockOverlap, blockFrames);
   const blockOverlap = request.blockOverlap ?? defaultOverlap(blockFrames);
   const frames = request.preview ? Math.min(sectionFrames, blockFrames) : sectionFrames;
-  const blocks = blockCount(frames, blockFrames, blockOverlap);
+  // Keyframes past a preview's first block are not reached.
+  const keys = keyframes.filter((k) => k > 0 && k < frames);
+  const blocks = keys.length ? planKeyframeBlocks(frames, blockFrames, blockOverlap, keys).length : blockCount(frames, blockFrames, blockOverlap);
   const m = request.methodOptions;
   const stepsPerBlock = Math.min(Math.floor(m.steps * m.strength), m.steps);
   const perBlock = stepsPerBlock * (1 + (usesGuidance(m.maxGuidance) ? 2 : 1));
-  return { size, frames, blockFrames, blockOverlap, blocks, stepsPerBlock, unetCalls: blocks * perBlock };
+  return { size, frames, blockFrames, blockOverlap, blocks, keyframes: keys, stepsPerBlock, unetCalls: blocks * perBlock };
 }
 
 /** The blocks themselves (planBlocks with the plan's geometry). */
 export function planBlocksOf(plan: EditPlan): Block[] {
-  return planBlocks(plan.frames, plan.blockFrames, plan.blockOverlap);
+  return plan.keyframes.length ? planKeyframeBlocks(plan.frames, plan.blockFrames, plan.blockOverlap, plan.keyframes)
+    : planBlocks(plan.frames, plan.blockFrames, plan.blockOverlap);
 }
 
 /** Throws VideoshopError('aspect_mismatch') when an edited frame's aspect ratio differs from the video's and no `fit` is chosen. */

@@ -10,7 +10,7 @@ import type { Device } from '../runtime/session.js';
 import { msg, option, VideoshopError } from '../util/errors.js';
 import { planEncode, type AudioChoice, type VideoCodec } from '../video/encode-args.js';
 import type { ResizeMode } from '../video/read.js';
-import { checkFieldValue, EDIT_FIELDS, fieldSpec, type FieldScope } from './schema.js';
+import { checkFieldValue, EDIT_FIELDS, fieldSpec, type FieldScope, type Keyframe } from './schema.js';
 
 export interface EditRequest {
   /** Source video (any format ffmpeg reads). */
@@ -23,6 +23,17 @@ export interface EditRequest {
   readonly framesDir?: string;
   /** Replace an existing output file. */
   readonly force?: boolean;
+  /**
+   * Later frames edited too: each starts a block conditioned on its image (CLIP embedding, conditioning latents,
+   * rescaling target, the edit's region), so the output passes through it. Time in the source's seconds from its
+   * first frame (as `exportFrame({ time })`), or `frame`: a frame index; inside the section (start/duration).
+   */
+  readonly keyframe?: readonly (Keyframe | string)[];
+  /**
+   * An earlier result of this video (same frame count, rate and size): only the section (start/duration) is
+   * re-edited and spliced into it, cross-faded over INTO_JOIN_FRAMES at each join (src/edit/into.ts).
+   */
+  readonly into?: string;
   /** An image, white where the first frame was edited (the first frame's or the video's size): added to the found region. */
   readonly mask?: string;
   /** Also write the per-frame masks (white: the model's pixels, black: the source's) as a video here. */
@@ -121,6 +132,8 @@ export function requestFields(raw: Record<string, unknown>, scopes: readonly Fie
 
 /** What an edit runs with, resolved from the request: the method's options, every value checked. */
 export interface CheckedRequest extends EditRequest {
+  /** The keyframes in their one form ({time | frame, image}). */
+  readonly keyframe?: readonly Keyframe[];
   readonly methodOptions: Omit<VideoshopOptions, 'scheduler'>;
 }
 
@@ -147,7 +160,12 @@ export function checkEditRequest(request: EditRequest): CheckedRequest {
   const methodOptions = resolveMethod(r);
   // The codec, crf and preset against the output's container (the size is not known yet; any even one will do).
   planEncode(r.output, 64, 64, { codec: r.codec, crf: r.crf, preset: r.preset, audio: r.audio });
-  return { ...r, methodOptions };
+  const keyframe = r.keyframe === undefined ? undefined : checkFieldValue(fieldSpec('keyframe')!, r.keyframe) as readonly Keyframe[];
+  if (r.into !== undefined && (r.framesDir !== undefined || r.maskOut !== undefined)) {
+    throw new VideoshopError('bad_option', msg`${option('into')} writes the whole video again: ${option(r.framesDir !== undefined ? 'frames-dir' : 'mask-out')} is not available with it`,
+      { field: 'into' });
+  }
+  return { ...r, keyframe, methodOptions };
 }
 
 export function checkOverlap(overlap: number, blockFrames: number): void {

@@ -14,7 +14,17 @@ import { AUDIO_CHOICES, VIDEO_CODECS, X26X_PRESETS } from '../video/encode-args.
 /** libvpx's own speeds, which vp9 takes as a preset too. */
 const VP9_SPEEDS = ['0', '1', '2', '3', '4', '5', '6', '7', '8'];
 
-export type FieldType = 'number' | 'integer' | 'boolean' | 'choice' | 'size' | 'time' | 'text' | 'path';
+export type FieldType = 'number' | 'integer' | 'boolean' | 'choice' | 'size' | 'time' | 'text' | 'path' | 'keyframes';
+
+/**
+ * A later frame the user edited too (`keyframe`): where it is in the source, by time (seconds from the first frame,
+ * what `videoshop frame --time` exports) or by frame index (`#N`, what `frame --index` exports), and its image.
+ */
+export interface Keyframe {
+  readonly time?: number;
+  readonly frame?: number;
+  readonly image: string;
+}
 /** basic: what most edits touch; expert: the paper's ablations, codecs, block geometry. */
 export type FieldGroup = 'basic' | 'expert';
 /**
@@ -67,6 +77,12 @@ const FIELDS: readonly Spec[] = [
     help: 'also write every output frame as PNG into this folder' },
   { name: 'force', type: 'boolean', label: 'Replace the output', scope: 'input', group: 'basic', default: false,
     help: 'replace the output file if it exists' },
+  { name: 'keyframe', type: 'keyframes', label: 'Later edited frames', scope: 'input', group: 'basic', default: null, placeholder: 'T=image',
+    help: 'a later frame, edited too: T is its time in the source (seconds or [h:]m:s, as `videoshop frame --time` exports it) ' +
+      'or #N its frame index; from that frame on the edit follows this image (repeatable)' },
+  { name: 'into', type: 'path', label: 'Re-render into', scope: 'input', group: 'expert', default: null, placeholder: 'file',
+    help: 'an earlier result of this video: re-edit only the section (start/duration) and write that result with the section ' +
+      'replaced, cross-faded over a few frames at each join; everything else, audio and timing as they were' },
   { name: 'mask', type: 'path', label: 'Edited region', scope: 'input', group: 'expert', default: null, placeholder: 'image',
     help: 'an image of the first frame\'s size (or the video\'s) that is white where you edited: added to the region found by comparing the frames' },
   { name: 'mask-out', type: 'path', label: 'Mask video', scope: 'input', group: 'expert', default: null, placeholder: 'file',
@@ -187,7 +203,7 @@ export const apiNaming: FieldNaming = (ref: FieldRef) =>
 
 // --- values -----------------------------------------------------------------------------------------------------
 
-export type FieldValue = number | string | boolean | { width: number; height: number };
+export type FieldValue = number | string | boolean | { width: number; height: number } | readonly Keyframe[];
 
 function badValue(spec: FieldSpec, what: string, value: unknown): VideoshopError {
   const shown = typeof value === 'string' ? JSON.stringify(value) : typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
@@ -262,10 +278,40 @@ export function checkFieldValue(spec: FieldSpec, value: unknown): FieldValue {
       checkRange(spec, t, 'a time', value);
       return t;
     }
+    case 'keyframes':
+      return (Array.isArray(value) ? value : [value]).map((k) => checkKeyframe(spec, k));
     case 'text':
     case 'path':
       if (typeof value !== 'string' || value === '') throw badValue(spec, 'a non-empty text', value);
       if (value.includes('\0')) throw badValue(spec, 'a text without NUL characters', value);
       return value;
   }
+}
+
+/** `4.5=later.png`, `1:02=b.png`, `#120=b.png`, or {time | frame, image} → a Keyframe. */
+function checkKeyframe(spec: FieldSpec, value: unknown): Keyframe {
+  const what = 'T=IMAGE with T in seconds (4.5), [h:]m:s (0:04.5) or #N a frame index (#54)';
+  if (typeof value === 'string') {
+    const eq = value.indexOf('=');
+    const at = eq < 0 ? '' : value.slice(0, eq).trim();
+    const image = eq < 0 ? '' : value.slice(eq + 1);
+    if (image === '' || image.includes('\0')) throw badValue(spec, what, value);
+    const frame = /^#\d+$/.test(at) ? Number(at.slice(1)) : undefined;
+    const time = frame === undefined ? parseTime(at) : undefined;
+    if (frame === undefined && time === undefined) throw badValue(spec, what, value);
+    return frame !== undefined ? { frame, image } : { time, image };
+  }
+  if (typeof value === 'object' && value !== null) {
+    const { time, frame, image } = value as Record<string, unknown>;
+    const okImage = typeof image === 'string' && image !== '' && !image.includes('\0');
+    const okTime = typeof time === 'number' && Number.isFinite(time) && time >= 0 && frame === undefined;
+    const okFrame = typeof frame === 'number' && Number.isSafeInteger(frame) && frame >= 0 && time === undefined;
+    if (okImage && (okTime || okFrame)) return okTime ? { time: time as number, image: image as string } : { frame: frame as number, image: image as string };
+  }
+  throw badValue(spec, `${what}, or {time | frame, image}`, value);
+}
+
+/** A keyframe as the user wrote it (`4.5=later.png`, `#54=later.png`), for messages. */
+export function keyframeText(k: Keyframe): string {
+  return `${k.frame !== undefined ? `#${k.frame}` : k.time}=${k.image}`;
 }

@@ -282,22 +282,24 @@ export interface AudioSource {
   file: string;
   audio: AudioResult;
   startSeconds: number;
-  seconds: number;
+  /** How much of it; undefined: all of it (it already has the video's length). */
+  seconds: number | undefined;
 }
 
 /**
  * ffmpeg arguments that copy the encoded video into `target` with `seconds` of the source's audio from
  * `startSeconds` (when there is audio) and the rotation flag (when there is one).
  */
-export function muxArgs(videoFile: string, audio: AudioSource | undefined, target: string, container: Container, rotation?: number): string[] {
+export function muxArgs(videoFile: string, audio: AudioSource | undefined, target: string, container: Container, rotation?: number,
+  videoStartSeconds?: number): string[] {
   const audioIn = audio
-    ? [...(audio.startSeconds > 0 ? ['-ss', audio.startSeconds.toFixed(6)] : []), '-t', audio.seconds.toFixed(6), '-i', audio.file]
+    ? [...(audio.startSeconds > 0 ? ['-ss', audio.startSeconds.toFixed(6)] : []), ...(audio.seconds === undefined ? [] : ['-t', audio.seconds.toFixed(6)]), '-i', audio.file]
     : [];
   const audioCodec = !audio ? [] : audio.audio === 'copied' ? ['-c:a', 'copy']
     : audio.audio === 'opus' ? ['-c:a', 'libopus', '-b:a', '160k'] : ['-c:a', 'aac', '-b:a', '192k'];
   return [
     '-nostdin', '-hide_banner', '-v', 'error', '-y',
-    '-i', videoFile,
+    ...(videoStartSeconds ? ['-itsoffset', videoStartSeconds.toFixed(6)] : []), '-i', videoFile,
     ...audioIn,
     '-map', '0:v:0', ...(audio ? ['-map', '1:a:0'] : []),
     '-c:v', 'copy',

@@ -28,6 +28,18 @@ export interface WriteOptions {
   frameHeight?: number;
   /** A media file whose first audio stream is copied in (re-encoded to AAC if MP4 can't hold it), trimmed to the video. */
   audioFrom?: string;
+  /**
+   * `audioFrom` already has the video's length (an earlier result of the same video): its audio is taken whole, not
+   * cut again at the last frame's end (a copied stream would lose the packet that straddles it).
+   */
+  audioWhole?: boolean;
+  /**
+   * The output may be `audioFrom` itself, with `overwrite` (an earlier result replaced by its re-rendered copy): it is
+   * read to the end before the new file is installed over it.
+   */
+  replaceAudioSource?: boolean;
+  /** Where the first frame sits after the container's start, in seconds (an earlier result's own, kept): default 0. */
+  videoStartSeconds?: number;
   /** Where in `audioFrom` the audio starts, in seconds (when the edit starts at a later frame). */
   audioStartSeconds?: number;
   /** Constant rate factor; default 18 for H.264 (visually near-lossless), 20 HEVC, 31 VP9; FFV1 is lossless. */
@@ -76,7 +88,8 @@ function canonical(file: string): string {
   return path.join(existsSync(dir) ? realpathSync(dir) : dir, path.basename(abs));
 }
 
-function sameFile(a: string, b: string): boolean {
+/** Whether two paths name one file (symlinks and hard links resolved). */
+export function sameFile(a: string, b: string): boolean {
   if (canonical(a) === canonical(b)) return true;
   try {
     const sa = statSync(a);
@@ -112,7 +125,7 @@ export async function writeVideo(
   opts: WriteOptions,
 ): Promise<WriteResult> {
   checkOptions(opts);
-  const inputs = [...(opts.inputs ?? []), ...(opts.audioFrom ? [opts.audioFrom] : [])];
+  const inputs = [...(opts.inputs ?? []), ...(opts.audioFrom && !(opts.overwrite && opts.replaceAudioSource) ? [opts.audioFrom] : [])];
   assertNotInput(outPath, inputs);
   checkOutputTarget(outPath, { overwrite: opts.overwrite });
   if (opts.signal?.aborted) throw abortError(outPath);
@@ -271,9 +284,9 @@ async function muxAudio(
   opts: WriteOptions,
   outPath: string,
 ): Promise<void> {
-  const seconds = writtenSeconds(frameCount, opts);
+  const seconds = opts.audioWhole ? undefined : writtenSeconds(frameCount, opts);
   const source = audioFile && audio !== 'none' ? { file: fileArg(audioFile), audio, startSeconds: opts.audioStartSeconds ?? 0, seconds } : undefined;
-  const args = muxArgs(fileArg(videoFile), source, fileArg(target), plan.container, rotationTag(plan, opts.look));
+  const args = muxArgs(fileArg(videoFile), source, fileArg(target), plan.container, rotationTag(plan, opts.look), opts.videoStartSeconds);
   const { code, stderr } = await runTool(ffmpegPath(), args, opts.signal);
   checkFfmpegRun(code, stderr, path.resolve(outPath), source ? `add the audio of ${audioFile}` : 'finish the file');
 }

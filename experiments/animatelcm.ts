@@ -14,7 +14,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { editCase, frame, reconstruction, runMethod, scoreEdit } from '../src/eval/quality.js';
+import { editCase, reconstruction, runMethod, scoreEdit } from '../src/eval/quality.js';
 import { loadSvd } from '../src/models/svd.js';
 import type { VideoshopOptions } from '../src/pipeline/options.js';
 import { runVideoshop } from '../src/pipeline/videoshop.js';
@@ -126,7 +126,6 @@ if (!values['no-toy']) {
     log(`toy: ${s.name}: recon ${mean(recon).toFixed(2)} dB, edit ${mean(edits).toFixed(2)} dB`);
   }
   await svd.release();
-  void frame;
 }
 
 save();

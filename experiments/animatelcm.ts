@@ -10,7 +10,7 @@
  * 2. The toy SVD (models/toy, not distilled): reconstruction PSNR and ground-truth edit PSNR on held-out scenes, and
  *    the motion bucket's effect.
  *
- *   npm run experiment:animatelcm [-- --json] [--scenes N] [--no-toy] [--out partial.json]
+ *   npm run experiment:animatelcm [-- --json] [--scenes N] [--no-toy] [--out partial.json] [--toy-filter 'Σ 1']
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -27,6 +27,8 @@ const { values } = parseArgs({
   options: {
     json: { type: 'boolean', default: false }, scenes: { type: 'string', default: '1' }, 'no-toy': { type: 'boolean', default: false },
     out: { type: 'string' },
+    /** Only the toy settings whose name contains this (and no motion-bucket runs): to rerun one row. */
+    'toy-filter': { type: 'string' },
   },
   strict: true,
 });
@@ -44,9 +46,9 @@ const SETTINGS: Setting[] = [
   { name: 'euler 25 × 0.55, g 1', options: { ...G1 } },
   { name: 'euler 8 × 0.5, g 1', options: { steps: 8, strength: 0.5, ...G1 } },
   // At most 8 UNet calls: ⌊steps·strength⌋ ≤ 4 steps run.
-  lcm(2, 1), lcm(4, 0.5), lcm(4, 1),
+  lcm(2, 1, { threshold: 1 }, ', Σ 1'), lcm(4, 0.5, { threshold: 1 }, ', Σ 1'), lcm(4, 1, { threshold: 1 }, ', Σ 1'),
   lcm(4, 1, { threshold: 0 }, ', Σ 0'),
-  lcm(8, 0.5), lcm(8, 0.5, { threshold: 0.5 }, ', Σ 0.5'), lcm(8, 0.5, { threshold: 0 }, ', Σ 0'),
+  lcm(8, 0.5, { threshold: 1 }, ', Σ 1'), lcm(8, 0.5, { threshold: 0.5 }, ', Σ 0.5'), lcm(8, 0.5, { threshold: 0 }, ', Σ 0 (default)'),
   lcm(8, 0.5, { threshold: 0, inversion: 'naive' }, ', naive'),
   lcm(6, 0.67, { threshold: 0 }, ', Σ 0'), lcm(10, 0.4, { threshold: 0 }, ', Σ 0'),
   // More calls, for comparison.
@@ -56,8 +58,8 @@ const SETTINGS: Setting[] = [
 
 /** The toy runs a real (small) UNet on a shared 2-core machine: the settings that decide the defaults. */
 const TOY_SETTINGS = [
-  'animatelcm 8 × 0.5, g 1, Σ 0', 'animatelcm 8 × 0.5, g 1', 'animatelcm 4 × 1, g 1, Σ 0', 'euler 8 × 0.5, g 1',
-  'euler 25 × 0.55, g 4 (paper)',
+  'animatelcm 8 × 0.5, g 1, Σ 0 (default)', 'animatelcm 8 × 0.5, g 1, Σ 1', 'animatelcm 4 × 1, g 1, Σ 0', 'euler 8 × 0.5, g 1',
+  'euler 25 × 0.55, g 4 (paper)', 'animatelcm 10 × 0.4, g 1, Σ 0',
 ];
 
 // 1. Analytic.
@@ -99,7 +101,7 @@ const save = () => { if (values.out) writeFileSync(values.out, JSON.stringify({ 
 if (!values['no-toy']) {
   const svd = await loadSvd('toy', { onNotice: log });
   motion = [];
-  for (const bucket of [80, 127]) {
+  for (const bucket of values['toy-filter'] ? [] : [80, 127]) {
     const edits = [];
     for (let i = 0; i < scenes; i++) {
       for (const kind of EDIT_KINDS.slice(0, 2)) {
@@ -112,7 +114,8 @@ if (!values['no-toy']) {
     save();
     log(`toy: motion bucket ${bucket}: edit ${mean(edits).toFixed(2)} dB`);
   }
-  for (const s of SETTINGS.filter((x) => TOY_SETTINGS.includes(x.name))) {
+  const filter = values['toy-filter'];
+  for (const s of SETTINGS.filter((x) => TOY_SETTINGS.includes(x.name) && (!filter || x.name.includes(filter)))) {
     const recon = [], edits = [];
     for (let i = 0; i < scenes; i++) {
       recon.push((await reconstruction(svd, editCase(i, 'recolor', svd.numFrames), s.options)).psnr);

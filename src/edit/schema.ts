@@ -104,7 +104,8 @@ const FIELDS: readonly Spec[] = [
   { name: 'scheduler', type: 'choice', label: 'Sampler', scope: 'job', group: 'expert', default: 'auto', choices: SCHEDULER_CHOICES,
     placeholder: 'name', help: "the noise schedule inverted and re-generated on: euler (SVD's, the paper's), animatelcm (AnimateLCM-SVD's " +
       `few-step grid; unless given: ${ANIMATELCM_DEFAULTS.steps} steps, strength ${ANIMATELCM_DEFAULTS.strength}, guidance ` +
-      `${ANIMATELCM_DEFAULTS.maxGuidance}, one UNet call per step) or auto (animatelcm for an AnimateLCM UNet file, else euler)` },
+      `${ANIMATELCM_DEFAULTS.maxGuidance}, threshold ${ANIMATELCM_DEFAULTS.threshold}, one UNet call per step) or auto (animatelcm for an ` +
+      'AnimateLCM UNet file, else euler)' },
   { name: 'min-guidance', type: 'number', label: 'Guidance, first frame', scope: 'job', group: 'expert', default: 4, min: 0, max: 50, placeholder: 'g',
     help: 'guidance on the first frame, ramping linearly to max-guidance on the last' },
   { name: 'max-guidance', type: 'number', label: 'Guidance, last frame', scope: 'job', group: 'expert', default: 4, min: 0, max: 50, placeholder: 'g',

@@ -109,6 +109,9 @@ function printHuman(report: { models: Record<string, ModelReport> }): void {
   for (const [name, m] of Object.entries(report.models)) {
     lines.push(`${name}: ${m.model.frames} frames ${m.model.width}×${m.model.height}, UNet ${(m.model.parameters.unet / 1e6).toFixed(1)} M params`);
     lines.push(`  stages ms: ${Object.entries(m.stages_ms).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    const e = m.edit_per_scheduler;
+    lines.push(`  edit: euler ${e.euler.total_ms} ms (${e.euler.unet_calls} UNet calls), animatelcm ${e.animatelcm.total_ms} ms ` +
+      `(${e.animatelcm.unet_calls} UNet calls): ${e.speedup_total}× faster`);
     lines.push(`  UNet call in edit: batch 1 ${m.unet_calls_in_edit.inversion_batch1_ms?.median} ms, batch 2 ${m.unet_calls_in_edit.guided_batch2_ms?.median} ms`);
     lines.push(`  outside ORT: ${(m.outside_ort.share * 100).toFixed(1)}% of ${m.outside_ort.pipeline_ms} ms (goal ≤ 3%); peak RSS ${m.peak_rss_mb} MiB`);
     for (const [call, c] of Object.entries(m.calls)) {
@@ -170,7 +173,8 @@ async function main(): Promise<void> {
     threads,
     warmups,
     repeats,
-    settings: { steps: 25, strength: 0.55, inversion_steps: 13, denoise_steps: 13, guidance_batch: 2, method: 'editVideo defaults' },
+    settings: { steps: 25, strength: 0.55, inversion_steps: 13, denoise_steps: 13, guidance_batch: 2, method: 'editVideo defaults',
+      animatelcm: 'a second edit with scheduler animatelcm at its defaults (edit_per_scheduler)' },
     models: results,
     locality: locality ?? null,
     summary: Object.fromEntries([...Object.entries(results).map(([k, m]) => [k, {
@@ -180,6 +184,8 @@ async function main(): Promise<void> {
       speedup_goal_met: m.min_speedup === null ? null : m.min_speedup >= 1.5,
       outputs_agree: Object.values(m.calls).every((c) => c.agree !== false),
       edit_total_s: ratio(m.stages_ms.total_with_load / 1e3),
+      edit_s_per_scheduler: { euler: ratio(m.edit_per_scheduler.euler.total_ms / 1e3), animatelcm: ratio(m.edit_per_scheduler.animatelcm.total_ms / 1e3) },
+      unet_calls_per_scheduler: { euler: m.edit_per_scheduler.euler.unet_calls, animatelcm: m.edit_per_scheduler.animatelcm.unet_calls },
       peak_rss_mb: m.peak_rss_mb,
     }]), ['locality', locality ? { keep_share: locality.share, goal_met: locality.goal_met } : null]]),
     wall_s: ratio((performance.now() - t0) / 1e3),

@@ -40,7 +40,9 @@ try {
     const ready: number[] = [];
     for (let i = 0; i < runs; i++) {
       const phone = profile === 'phone-3g';
-      const context = await browser.newContext(phone ? { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true } : { viewport: { width: 1280, height: 800 } });
+      const context = await browser.newContext(phone
+        ? { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true }
+        : { viewport: { width: 1280, height: 800 } });
       const page = await context.newPage();
       if (phone) {
         const cdp = await context.newCDPSession(page);

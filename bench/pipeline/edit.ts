@@ -39,6 +39,8 @@ export interface EditInputs {
   readonly frames: number;
   readonly threads: number;
   readonly device: Device;
+  /** The request's sampler (default: the request's default, auto → euler for these models). */
+  readonly scheduler?: 'euler' | 'animatelcm';
 }
 
 const PIPELINE_STAGES = ['encode', 'invert', 'denoise', 'decode'] as const;
@@ -62,7 +64,7 @@ export async function benchEdit(svd: SvdModel, inputs: EditInputs, log: (m: stri
   const result: EditResult = await editVideo({
     video: inputs.video, editedFrame: inputs.editedFrame, output: inputs.output, force: true,
     size: { width: inputs.width, height: inputs.height }, blockFrames: inputs.frames,
-    threads: inputs.threads, device: inputs.device,
+    threads: inputs.threads, device: inputs.device, scheduler: inputs.scheduler,
   }, { model, onProgress });
   const ortMs = runtimeStats.runMs - run0;
   const t = result.timings;
@@ -92,5 +94,7 @@ export async function benchEdit(svd: SvdModel, inputs: EditInputs, log: (m: stri
       per_stage: perStage,
     },
     output: { frames: result.frames, width: result.width, height: result.height, warnings: result.warnings },
+    /** What the edit reported: its sampler, steps × strength, and UNet calls (a batch-2 call counts 2). */
+    edit: { scheduler: result.scheduler, steps: result.steps, strength: result.strength, unet_calls: result.unetCalls },
   };
 }

@@ -98,6 +98,15 @@ export async function runWorker(o: WorkerOptions) {
     video: clip.video, editedFrame: clip.editedFrame, output: path.join(dir, 'edited.mp4'),
     width: spec.width, height: spec.height, frames: spec.frames, threads: o.threads, device: o.device,
   }, log);
+  // The same edit on AnimateLCM's few-step defaults (the sampler's cost does not depend on the weights).
+  log('full edit, AnimateLCM sampler…');
+  const lcmEdit = await benchEdit(svd, {
+    video: clip.video, editedFrame: clip.editedFrame, output: path.join(dir, 'edited-animatelcm.mp4'),
+    width: spec.width, height: spec.height, frames: spec.frames, threads: o.threads, device: o.device, scheduler: 'animatelcm',
+  }, log);
+  const perScheduler = (e: typeof edit) => ({
+    ...e.edit, total_ms: e.stages_ms.total, invert_ms: e.stages_ms.invert, denoise_ms: e.stages_ms.denoise,
+  });
   const peak = peakRssMb();
   await svd.release();
   const variants = o.variants ? await benchVariants(model.folder, calls, { threads: o.threads, device: o.device, repeats: o.repeats, dtype,
@@ -114,6 +123,12 @@ export async function runWorker(o: WorkerOptions) {
         clip_in_open: 'built inside loadSvd (loadClip creates its session eagerly)' },
     },
     unet_calls_in_edit: edit.unet_calls,
+    /** One edit per sampler at its defaults, same model and clip: time per edit and UNet calls. */
+    edit_per_scheduler: {
+      euler: perScheduler(edit),
+      animatelcm: perScheduler(lcmEdit),
+      speedup_total: ratio(edit.stages_ms.total / lcmEdit.stages_ms.total),
+    },
     outside_ort: { ...edit.outside_ort, met: edit.outside_ort.share <= edit.outside_ort.goal },
     peak_rss_mb: peak,
     calls: callReports,

@@ -26,6 +26,14 @@ export function numberArg(name: string, min = -Infinity) {
   };
 }
 
+/** One of a few names. */
+export function choiceArg<T extends string>(name: string, choices: readonly T[]) {
+  return (value: string): T => {
+    if (!(choices as readonly string[]).includes(value)) throw bad(name, `one of ${choices.join(', ')}`, value);
+    return value as T;
+  };
+}
+
 /** Seconds (`12.5`) or [h:]m:s (`1:02.5`). */
 export function timeArg(name: string) {
   return (value: string): number => {

@@ -5,7 +5,7 @@
  */
 import { Command } from 'commander';
 import { createTinyModel } from '../edit/index.js';
-import { intArg, numberArg } from './args.js';
+import { choiceArg, intArg, numberArg } from './args.js';
 import { addEditCommand } from './edit.js';
 import { addEvalCommand } from './eval.js';
 import { cliMessage, exitCodeOf, isVideoshopError } from './errors.js';
@@ -31,10 +31,11 @@ export function buildProgram(print: (line: string) => void, extra: readonly Comm
 
   program
     .command('schedule')
-    .description("print the noise schedule (sigmas, c_noise, the steps that run) of a diffusers EulerDiscreteScheduler config")
+    .description("print the noise schedule (sigmas, c_noise, the steps that run) of a diffusers EulerDiscreteScheduler config, or AnimateLCM-SVD's")
+    .option('--scheduler <name>', "euler (SVD's, or --config's) or animatelcm (AnimateLCM-SVD's few-step grid)", choiceArg('scheduler', ['euler', 'animatelcm']), 'euler')
     .option('--config <file>', "a model's scheduler_config.json (default: SVD's, built in)")
-    .option('--steps <n>', 'number of inference steps', intArg('steps', 1, 1000), 25)
-    .option('--strength <s>', 'fraction of the steps that run, from the noisy end (0, 1]', numberArg('strength'), 0.55)
+    .option('--steps <n>', "number of inference steps (default: the edit's, 25 for euler; animatelcm's own)", intArg('steps', 1, 1000))
+    .option('--strength <s>', "fraction of the steps that run, from the noisy end (0, 1] (default: the edit's, 0.55 for euler)", numberArg('strength'))
     .option('--json', 'print JSON instead of a table', false)
     .action((opts) => scheduleCommand(opts, print));
 

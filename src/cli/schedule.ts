@@ -1,20 +1,24 @@
-/** `videoshop schedule`: print the noise schedule a scheduler config gives (sigmas, c_noise, which steps run). */
+/** `videoshop schedule`: print the noise schedule a scheduler gives (sigmas, c_noise, which steps run). */
 import { scheduleTable } from '../eval/schedule.js';
 
 export interface ScheduleCommandOptions {
   config?: string;
-  steps: number;
-  strength: number;
+  scheduler?: 'euler' | 'animatelcm';
+  steps?: number;
+  strength?: number;
   json: boolean;
 }
 
 export function scheduleCommand(opts: ScheduleCommandOptions, print: (line: string) => void): void {
   const s = scheduleTable(opts);
   if (opts.json) {
-    print(JSON.stringify({ steps: s.steps, startIndex: s.startIndex, initNoiseSigma: s.initNoiseSigma, sigmas: s.sigmas, timesteps: s.timesteps }));
+    print(JSON.stringify({
+      scheduler: s.scheduler, steps: s.steps, strength: s.strength, startIndex: s.startIndex, initNoiseSigma: s.initNoiseSigma,
+      sigmas: s.sigmas, timesteps: s.timesteps,
+    }));
     return;
   }
-  print(`${s.steps} steps, strength ${opts.strength}: steps ${s.startIndex}…${s.steps - 1} run (${s.steps - s.startIndex} steps)`);
+  print(`${s.scheduler}, ${s.steps} steps, strength ${s.strength}: steps ${s.startIndex}…${s.steps - 1} run (${s.steps - s.startIndex} steps)`);
   print('step   sigma        c_noise     runs');
   for (let i = 0; i < s.steps; i++) {
     const sigma = s.sigmas[i].toExponential(5).padEnd(11);

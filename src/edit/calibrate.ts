@@ -69,7 +69,7 @@ export async function measurePace(model: SvdModel, opts: { signal?: AbortSignal;
       blockFrames: frames, ...CALIBRATION_METHOD, audio: 'none',
     }, { model, signal: opts.signal });
     return { frames: result.frames, blocks: result.blocks.length, processing: result.processing, timings_ms: result.timings,
-      steps: CALIBRATION_METHOD.steps, strength: CALIBRATION_METHOD.strength,
+      steps: CALIBRATION_METHOD.steps, strength: CALIBRATION_METHOD.strength, unet_calls: result.unetCalls,
       model: { nativeArea: model.nativeArea, sizeMultiple: model.sizeMultiple, numFrames: model.numFrames } };
   } finally {
     await rm(dir, { recursive: true, force: true });

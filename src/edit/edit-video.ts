@@ -50,8 +50,10 @@ export interface EditResult {
   readonly height: number;
   readonly processing: { readonly width: number; readonly height: number };
   readonly blocks: readonly Block[];
-  /** UNet calls the edit made (a guided, batch-2 call counts 2). */
+  /** UNet calls the edit made, counted at the network (a guided, batch-2 call counts 2). */
   readonly unetCalls: number;
+  /** The sampler it ran on (the request's `scheduler`, `auto` resolved). */
+  readonly scheduler: 'euler' | 'animatelcm';
   /** The steps and strength it ran with (⌊steps·strength⌋ steps inverted and denoised per block). */
   readonly steps: number;
   readonly strength: number;
@@ -200,6 +202,7 @@ async function editWithModel(opts: CheckedRequest, svd: SvdModel, info: VideoInf
   const pending = new Map<number, Tensor>();
   const sourceAt = new Map<number, Tensor>();
   let written = 0;
+  let unetCalls = 0;
   const signal = ctx.signal;
   const into = ctx.into && opts.into ? { file: opts.into, info: ctx.into } : undefined;
   const keyImages = keyframes.map((k) => k.image);
@@ -294,6 +297,7 @@ async function editWithModel(opts: CheckedRequest, svd: SvdModel, info: VideoInf
         timings.invert += result.timings.invertMs;
         timings.denoise += result.timings.denoiseMs;
         timings.decode += result.timings.decodeMs;
+        unetCalls += result.unetCalls;
 
         if (method.threshold !== null && !allFinite(result.frames)) {
           // NaN/Inf weights, or an overflow: clamping would write a grey video and call it a success.
@@ -362,7 +366,8 @@ async function editWithModel(opts: CheckedRequest, svd: SvdModel, info: VideoInf
     height: out.height,
     processing: size,
     blocks,
-    unetCalls: plan.unetCalls,
+    unetCalls,
+    scheduler: method.sampler,
     steps: method.steps,
     strength: method.strength,
     audio: out.audio,

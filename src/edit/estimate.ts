@@ -19,6 +19,11 @@ export interface Pace {
   /** The measured edit's steps and strength (UNet steps per block = ⌊steps·strength⌋, inverted and denoised). */
   readonly steps: number;
   readonly strength: number;
+  /**
+   * UNet calls the measured edit made (a batch-2 call counts 2), when known: the edit is then priced per call, so a
+   * pace measured with guidance (batch 2) prices an unguided edit (the AnimateLCM sampler's default) right, and back.
+   */
+  readonly unet_calls?: number;
 }
 
 /** What the estimated video is (an upload's summary will do). */
@@ -83,9 +88,11 @@ export function estimateEdit(
   const area = plan.size.width * plan.size.height;
   const t = p.timings_ms;
   const paceSteps = Math.max(1, Math.floor(p.steps * p.strength));
-  const perStep = (t.invert + t.denoise) / (2 * paceSteps * p.blocks) / paceArea;
+  const unetMs = p.unet_calls && p.unet_calls > 0
+    ? plan.unetCalls * ((t.invert + t.denoise) / p.unet_calls / paceArea) * area
+    : unetSteps * ((t.invert + t.denoise) / (2 * paceSteps * p.blocks) / paceArea) * area;
   const perBlock = (t.encode + t.decode) / p.blocks / paceArea;
   const perFrame = (t.read + t.write) / p.frames;
-  const ms = unetSteps * perStep * area + plan.blocks * perBlock * area + plan.frames * perFrame;
+  const ms = unetMs + plan.blocks * perBlock * area + plan.frames * perFrame;
   return { seconds: Math.max(1, Math.round(ms / 1000)), plan, unetSteps, basis: pace.basis };
 }

@@ -5,11 +5,13 @@
  */
 import type { WeightVariant } from '../models/repository.js';
 import type { BlockAnchor } from '../pipeline/anchor.js';
-import { DEFAULT_OPTIONS, resolveOptions, type NormalizationMode, type VideoshopOptions } from '../pipeline/options.js';
+import { ANIMATELCM_CONFIG } from '../schedulers/animatelcm.js';
+import { defaultsFor, resolveOptions, type NormalizationMode, type VideoshopOptions } from '../pipeline/options.js';
 import type { Device } from '../runtime/session.js';
 import { msg, option, VideoshopError } from '../util/errors.js';
 import { planEncode, type AudioChoice, type VideoCodec } from '../video/encode-args.js';
 import type { ResizeMode } from '../video/read.js';
+import { resolveScheduler, type SchedulerChoice } from './scheduler-choice.js';
 import { checkFieldValue, EDIT_FIELDS, fieldSpec, type FieldScope, type Keyframe } from './schema.js';
 
 export interface EditRequest {
@@ -59,6 +61,11 @@ export interface EditRequest {
   readonly duration?: number;
   /** What to do when the edited frame's aspect ratio differs from the video's by more than 1%; default: refuse. */
   readonly fit?: 'crop' | 'pad';
+  /**
+   * The sampler: 'euler' (SVD's, the paper's), 'animatelcm' (AnimateLCM-SVD's few-step grid, with its own defaults:
+   * ANIMATELCM_DEFAULTS) or 'auto' (default: animatelcm for an AnimateLCM UNet, by its file name; else euler).
+   */
+  readonly scheduler?: SchedulerChoice;
   readonly minGuidance?: number;
   readonly maxGuidance?: number;
   readonly noiseAug?: number;
@@ -178,12 +185,26 @@ export function checkOverlap(overlap: number, blockFrames: number): void {
 
 const defined = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 
-/** The pipeline's options from the request's fields (over `method`), with the preview's steps. */
+/**
+ * The pipeline's options from the request's fields (over `method`), with the preview's steps (Euler's: AnimateLCM's
+ * default steps are already fewer) and the sampler's defaults for what is not given.
+ */
 function resolveMethod(r: EditRequest): Omit<VideoshopOptions, 'scheduler'> {
-  const steps = r.steps ?? r.method?.steps ?? (r.preview ? PREVIEW_STEPS : undefined);
+  // Under auto, the UNet file that replaces the model's names the sampler (AnimateLCM's files), else the model's name.
+  const sampler = r.method?.sampler && r.scheduler === undefined
+    ? r.method.sampler
+    : resolveScheduler(r.scheduler, r.unet ?? r.model);
+  const defaults = defaultsFor(sampler);
+  const steps = r.steps ?? r.method?.steps ?? (r.preview && sampler === 'euler' ? PREVIEW_STEPS : undefined);
   const strength = r.strength ?? r.method?.strength;
+  const maxSteps = ANIMATELCM_CONFIG.numTrainTimesteps;
+  if (sampler === 'animatelcm' && steps !== undefined && steps > maxSteps) {
+    throw new VideoshopError('bad_option',
+      msg`${option('steps')} ${steps}: the animatelcm scheduler takes at most ${maxSteps} steps (the noise levels it was distilled on)`,
+      { field: 'steps', params: { steps, max: maxSteps } });
+  }
   const fromFields = defined({
-    steps, strength,
+    sampler, steps, strength,
     minGuidance: r.guidance ?? r.minGuidance, maxGuidance: r.guidance ?? r.maxGuidance,
     seed: r.seed, noiseAug: r.noiseAug, motionBucket: r.motionBucket, fps: r.fpsCond,
     threshold: r.threshold === false ? null : r.threshold,
@@ -198,7 +219,7 @@ function resolveMethod(r: EditRequest): Omit<VideoshopOptions, 'scheduler'> {
     // Only the cross-field rule and `method` values get here: the fields were checked by the schema.
     if (/runs no step/.test(err.message)) {
       throw new VideoshopError('bad_option',
-        msg`${option('strength')} ${strength ?? DEFAULT_OPTIONS.strength} of ${steps ?? DEFAULT_OPTIONS.steps} steps runs no step: raise ${option('strength')} or ${option('steps')}`,
+        msg`${option('strength')} ${strength ?? defaults.strength} of ${steps ?? defaults.steps} steps runs no step: raise ${option('strength')} or ${option('steps')}`,
         { field: 'strength', params: { strength, steps } });
     }
     throw new VideoshopError('bad_option', `method: ${err.message}`, { cause: err });

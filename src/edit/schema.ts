@@ -8,8 +8,12 @@
  */
 import { DEFAULT_MODEL } from '../models/svd.js';
 import { BLOCK_ANCHOR_NAMES, DEFAULT_BLOCK_ANCHOR } from '../pipeline/anchor.js';
+import { ANIMATELCM_DEFAULTS } from '../pipeline/options.js';
 import { msg, option, VideoshopError, type FieldNaming, type FieldRef } from '../util/errors.js';
 import { AUDIO_CHOICES, VIDEO_CODECS, X26X_PRESETS } from '../video/encode-args.js';
+
+/** `scheduler`: the sampler, or `auto` (src/edit/scheduler-choice.ts). */
+export const SCHEDULER_CHOICES = ['auto', 'euler', 'animatelcm'] as const;
 
 /** libvpx's own speeds, which vp9 takes as a preset too. */
 const VP9_SPEEDS = ['0', '1', '2', '3', '4', '5', '6', '7', '8'];
@@ -113,6 +117,11 @@ const FIELDS: readonly Spec[] = [
     defaultText: 'refuse', help: "when the edited frame's aspect ratio differs from the video's by more than 1%: crop or pad it" },
 
   // --- the method, for experts (the paper's ablations among them)
+  { name: 'scheduler', type: 'choice', label: 'Sampler', scope: 'job', group: 'expert', default: 'auto', choices: SCHEDULER_CHOICES,
+    placeholder: 'name', help: "the noise schedule inverted and re-generated on: euler (SVD's, the paper's), animatelcm (AnimateLCM-SVD's " +
+      `few-step grid; unless given: ${ANIMATELCM_DEFAULTS.steps} steps, strength ${ANIMATELCM_DEFAULTS.strength}, guidance ` +
+      `${ANIMATELCM_DEFAULTS.maxGuidance}, threshold ${ANIMATELCM_DEFAULTS.threshold}, one UNet call per step) or auto (animatelcm for an ` +
+      'AnimateLCM UNet file, else euler)' },
   { name: 'min-guidance', type: 'number', label: 'Guidance, first frame', scope: 'job', group: 'expert', default: 4, min: 0, max: 50, placeholder: 'g',
     help: 'guidance on the first frame, ramping linearly to max-guidance on the last' },
   { name: 'max-guidance', type: 'number', label: 'Guidance, last frame', scope: 'job', group: 'expert', default: 4, min: 0, max: 50, placeholder: 'g',

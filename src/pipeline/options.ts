@@ -3,6 +3,7 @@
  * run.py); the switches select the paper's variants where paper and reference differ, and the
  * ablations of the paper's Table 5.
  */
+import { ANIMATELCM_CONFIG } from '../schedulers/animatelcm.js';
 import { parseEulerSchedulerConfig, type EulerSchedulerConfig } from '../schedulers/euler.js';
 import type { Tensor } from '../tensor.js';
 
@@ -55,7 +56,17 @@ export const INSIDE_EDIT_VARIANTS = [
 ] as const;
 export type InsideEditVariant = (typeof INSIDE_EDIT_VARIANTS)[number];
 
+/**
+ * The σ grid and steps the run inverts and denoises on. 'euler': SVD's Euler scheduler (the paper's; `scheduler`
+ * below). 'animatelcm': AnimateLCM-SVD's grid (src/schedulers/animatelcm.ts), run with the deterministic step and its
+ * inverse (docs/method-notes.md, "AnimateLCM"); for an AnimateLCM UNet, with ANIMATELCM_DEFAULTS.
+ */
+export const SAMPLERS = ['euler', 'animatelcm'] as const;
+export type SamplerName = (typeof SAMPLERS)[number];
+
 export interface VideoshopOptions {
+  /** Which scheduler's σ grid (default 'euler', the paper's method bit for bit). */
+  readonly sampler: SamplerName;
   /** Scheduler steps of the full schedule (reference 25). */
   readonly steps: number;
   /** Fraction of the schedule inverted and re-denoised: ⌊steps·strength⌋ steps run (reference 0.55 → 13). */
@@ -85,7 +96,7 @@ export interface VideoshopOptions {
   /** Rescale the output latents to the edited frame's per-channel stats (Table 5 "− Rescaling" = false). */
   readonly rescale: boolean;
   readonly rescaleFormula: RescaleFormula;
-  /** The Euler scheduler (default: SVD's scheduler_config.json). */
+  /** The Euler scheduler (default: SVD's scheduler_config.json); unused by the 'animatelcm' sampler. */
   readonly scheduler: EulerSchedulerConfig;
   readonly noise?: VideoshopNoise;
   /** What happens inside `editMask` (ignored without one); 'none' = the paper's method, bit for bit. */
@@ -114,6 +125,7 @@ export const SVD_SCHEDULER_CONFIG: EulerSchedulerConfig = parseEulerSchedulerCon
 );
 
 export const DEFAULT_OPTIONS: VideoshopOptions = Object.freeze({
+  sampler: 'euler',
   steps: 25,
   strength: 0.55,
   minGuidance: 4,
@@ -133,6 +145,24 @@ export const DEFAULT_OPTIONS: VideoshopOptions = Object.freeze({
   insideEdit: 'none',
 });
 
+/**
+ * The defaults that differ on the AnimateLCM sampler (what an option not given takes there). Why these values:
+ * docs/method-notes.md, "AnimateLCM: defaults" (npm run experiment:animatelcm). Guidance 1: one UNet call per step.
+ */
+export const ANIMATELCM_DEFAULTS = Object.freeze({
+  steps: 8,
+  strength: 0.5,
+  minGuidance: 1,
+  maxGuidance: 1,
+  threshold: 0,
+  motionBucket: 127,
+}) satisfies Partial<VideoshopOptions>;
+
+/** The defaults of a sampler: DEFAULT_OPTIONS, with ANIMATELCM_DEFAULTS over them for 'animatelcm'. */
+export function defaultsFor(sampler: SamplerName): VideoshopOptions {
+  return sampler === 'animatelcm' ? { ...DEFAULT_OPTIONS, ...ANIMATELCM_DEFAULTS, sampler } : DEFAULT_OPTIONS;
+}
+
 const KEYS = new Set<string>([...Object.keys(DEFAULT_OPTIONS), 'noise']);
 
 /** Fills in the defaults and validates; throws a RangeError that names the offending option. */
@@ -141,7 +171,7 @@ export function resolveOptions(partial: Partial<VideoshopOptions> = {}): Videosh
     if (!KEYS.has(key)) throw new RangeError(`unknown option "${key}"`);
   }
   const defined = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined));
-  const options: VideoshopOptions = { ...DEFAULT_OPTIONS, ...defined };
+  const options: VideoshopOptions = { ...defaultsFor(partial.sampler ?? DEFAULT_OPTIONS.sampler), ...defined };
   validateOptions(options);
   return options;
 }
@@ -150,6 +180,9 @@ export function validateOptions(o: VideoshopOptions): void {
   if (!Number.isInteger(o.steps) || o.steps < 1 || o.steps > 1000) {
     throw new RangeError(`steps must be an integer in [1, 1000], got ${o.steps}`);
   }
+  oneOf(o.sampler, 'sampler', SAMPLERS);
+  const maxSteps = o.sampler === 'animatelcm' ? ANIMATELCM_CONFIG.numTrainTimesteps : 1000;
+  if (o.steps > maxSteps) throw new RangeError(`steps must be at most ${maxSteps} on the ${o.sampler} sampler, got ${o.steps}`);
   if (!(typeof o.strength === 'number' && o.strength > 0 && o.strength <= 1)) {
     throw new RangeError(`strength must be in (0, 1], got ${o.strength}`);
   }

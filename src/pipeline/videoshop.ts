@@ -3,9 +3,10 @@
  * guided denoising conditioned on the edited frame → rescale & decode (paper Fig. 2; reference run.py).
  * Network-agnostic: it only talks to the interfaces of models/types.ts.
  */
-import type { VideoshopModels } from '../models/types.js';
+import type { Denoiser, VideoshopModels } from '../models/types.js';
 import { Random } from '../random.js';
-import { makeSchedule } from '../schedulers/euler.js';
+import { ANIMATELCM_CONFIG, makeLcmSchedule } from '../schedulers/animatelcm.js';
+import { makeSchedule, type PredictionType, type Schedule } from '../schedulers/euler.js';
 import { concat, slice, type Tensor } from '../tensor.js';
 import { augment, embedFrame, type Conditioning } from './conditioning.js';
 import { denoiseLatents } from './denoise.js';
@@ -89,6 +90,8 @@ export interface VideoshopResult {
   readonly conditioning: { readonly inversion: Conditioning; readonly edit: Conditioning; readonly rescaleTarget: ChannelStats | null };
   readonly stats: VideoshopStats;
   readonly timings: VideoshopTimings;
+  /** UNet calls this run made, counted at the network: one per batch element (a guided batch-2 call counts 2). */
+  readonly unetCalls: number;
   /** Human-readable problems (non-finite latents, more frames than the network was trained on). */
   readonly warnings: string[];
 }
@@ -105,7 +108,9 @@ export async function runVideoshop(
   onProgress?: (p: VideoshopProgress) => void,
 ): Promise<VideoshopResult> {
   const options = resolveOptions(partialOptions);
-  const { denoiser, vae } = models;
+  const { vae } = models;
+  const counter = countingDenoiser(models.denoiser);
+  const denoiser = counter.denoiser;
   const t0 = performance.now();
   const { frames, height: H, width: W } = checkVideo(input, vae.downscale);
   if (denoiser.latentChannels !== vae.latentChannels) {
@@ -176,8 +181,7 @@ export async function runVideoshop(
 
   // 2. Invert with noise extrapolation, no guidance. With an inside-edit plan, record the trajectory (and invert on
   // to the inside's higher σ when it has one: the steps up to σ_start are the same, so σ_start's latents are too).
-  const schedule = makeSchedule(options.scheduler, options.steps, options.strength);
-  const prediction = options.scheduler.predictionType;
+  const { schedule, prediction } = samplerSchedule(options);
   const settings: InversionSettings = { mode: options.inversion, threshold: options.threshold, thresholdNoise: options.thresholdNoise };
   const plan: InsidePlan | null = input.editMask && options.insideEdit !== 'none' ? INSIDE_PLANS[options.insideEdit] : null;
   const insideStart = plan ? insideStartIndex(schedule, plan) : schedule.startIndex;
@@ -279,8 +283,36 @@ export async function runVideoshop(
       nonFinite: { inverted: invertedNonFinite, output: outputNonFinite },
     },
     timings: { encodeMs: t1 - t0, invertMs: t2 - t1, denoiseMs: t3 - t2, decodeMs: t4 - t3, totalMs: t4 - t0 },
+    unetCalls: counter.calls(),
     warnings,
   };
+}
+
+/**
+ * The σ grid of the run and how the network's output becomes D. AnimateLCM's scalings with σ_d = 1 are SVD's
+ * v-prediction ones, and its deterministic step and inverse (src/schedulers/animatelcm.ts) are then exactly the Euler
+ * step and Eq. 4 (tests/schedulers/animatelcm.test.ts): the inversion and denoising loops serve both grids.
+ */
+export function samplerSchedule(options: VideoshopOptions): { schedule: Schedule; prediction: PredictionType } {
+  if (options.sampler === 'animatelcm') {
+    if (ANIMATELCM_CONFIG.sigmaData !== 1) throw new Error('internal: the AnimateLCM path assumes σ_data = 1');
+    return { schedule: makeLcmSchedule(ANIMATELCM_CONFIG, options.steps, options.strength), prediction: 'v_prediction' };
+  }
+  return { schedule: makeSchedule(options.scheduler, options.steps, options.strength), prediction: options.scheduler.predictionType };
+}
+
+/** The denoiser, counting the batch elements it is called on. */
+function countingDenoiser(inner: Denoiser): { denoiser: Denoiser; calls: () => number } {
+  let calls = 0;
+  const denoiser: Denoiser = {
+    latentChannels: inner.latentChannels,
+    numFrames: inner.numFrames,
+    predict: (input) => {
+      calls += input.sample.dims[0];
+      return inner.predict(input);
+    },
+  };
+  return { denoiser, calls: () => calls };
 }
 
 /** The three random tensors, positional in one seeded stream (see VideoshopNoise). */

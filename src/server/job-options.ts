@@ -25,9 +25,11 @@ function shown(value: unknown): unknown {
 
 /**
  * Validates a job's options JSON; returns the request's fields and the options as given, by their schema names (for
- * display and persistence). `model`: the server's; a job may name it, not another. Throws VideoshopError.
+ * display and persistence). `model`: the server's; a job may name it, not another. `unet`: the operator's UNet file
+ * (serve --unet), added to the fields so that the plan and the sampler (AnimateLCM's by its name) are the job's own.
+ * Throws VideoshopError.
  */
-export function parseJobOptions(json: unknown, model: string): { fields: Partial<EditRequest>; given: Record<string, unknown> } {
+export function parseJobOptions(json: unknown, model: string, unet?: string): { fields: Partial<EditRequest>; given: Record<string, unknown> } {
   if (json === undefined || json === null) json = {};
   if (typeof json !== 'object' || Array.isArray(json)) {
     throw new VideoshopError('bad_option', 'options must be a JSON object, e.g. {"steps": 25, "strength": 0.55}');
@@ -53,12 +55,12 @@ export function parseJobOptions(json: unknown, model: string): { fields: Partial
   checkEditRequest({ video: 'v', editedFrame: 'e', output: RESULT_FILE, ...fields });
   const given: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(fields)) given[fieldSpec(key)!.name] = shown(value);
-  return { fields, given };
+  return { fields: unet ? { ...fields, unet } : fields, given };
 }
 
 /** The edit request of a job whose files lie in `dir` (the server's job folder, or a remote worker's copy). */
-export function jobRequest(options: Record<string, unknown>, videoFile: string, dir: string, model: string): EditRequest {
-  const { fields } = parseJobOptions(options, model);
+export function jobRequest(options: Record<string, unknown>, videoFile: string, dir: string, model: string, unet?: string): EditRequest {
+  const { fields } = parseJobOptions(options, model, unet);
   return { ...fields, video: path.join(dir, videoFile), editedFrame: path.join(dir, 'edited.png'), output: path.join(dir, RESULT_FILE), force: true };
 }
 

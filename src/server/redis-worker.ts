@@ -101,7 +101,7 @@ export async function startRemoteWorker(o: RemoteWorkerOptions): Promise<Running
         if (abort.signal.aborted) throw fail({ code: 'cancelled', message: 'cancelled' });
         throw fail({ code: 'media_unavailable', message: `could not fetch the job's files from the server: ${(err as Error).message}` });
       }
-      const request = jobRequest(options, video, dir, o.worker.model);
+      const request = jobRequest(options, video, dir, o.worker.model, o.worker.unet);
       log(`job ${jobId}: started`);
       let last = 0;
       let lost = false;

@@ -358,7 +358,7 @@ class App {
     } catch {
       throw new HttpError(400, 'options must be JSON');
     }
-    const { fields } = parseJobOptions(options, this.config.worker.model);
+    const { fields } = parseJobOptions(options, this.config.worker.model, this.config.worker.unet);
     const e = estimateEdit(video, fields, this.latestPace(), this.queue.geometry() ?? this.queue.pace()?.model ?? SVD_GEOMETRY);
     return {
       eta_s: e.seconds, unet_steps: e.unetSteps, unet_calls: e.plan.unetCalls, blocks: e.plan.blocks, frames: e.plan.frames,
@@ -536,7 +536,7 @@ class App {
           throw new HttpError(400, 'options is not valid JSON');
         }
       }
-      const parsed = parseJobOptions(options, this.config.worker.model);
+      const parsed = parseJobOptions(options, this.config.worker.model, this.config.worker.unet);
       const size = await checkImage(frame, path.join(dir, 'edited.png'));
       // The edit's own aspect rule, and its plan (size, section, blocks) checked against the loaded model, before queueing.
       checkAspect(size, video, parsed.fields.fit);

@@ -60,6 +60,11 @@ test('npm run bench -- --models tiny --no-torch: one JSON object with every stag
     assert.equal(tiny.calls.unet_batch2.theirs_ms, null);
     assert.ok(tiny.calls.unet_batch1.ours_ms.n >= 3);
     assert.equal(tiny.edit_output.frames, 14);
+    // The same edit on AnimateLCM's defaults: 4 + 4 single calls instead of 13 + 2·13.
+    assert.equal(tiny.edit_per_scheduler.euler.unet_calls, 39);
+    assert.equal(tiny.edit_per_scheduler.animatelcm.unet_calls, 8);
+    assert.ok(tiny.edit_per_scheduler.animatelcm.total_ms > 0);
+    assert.deepEqual(report.summary.tiny.unet_calls_per_scheduler, { euler: 39, animatelcm: 8 });
     assert.ok(tiny.peak_rss_mb > 50);
     assert.match(tiny.notes.join(' '), /--no-torch/);
   } finally {

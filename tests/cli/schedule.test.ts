@@ -41,3 +41,28 @@ test('schedule reads a config file and refuses bad ones with one clear line', as
   assert.equal(table.code, 0);
   assert.match(table.out[0], /steps 2…3 run \(2 steps\)/);
 });
+
+test('schedule --scheduler animatelcm prints AnimateLCM-SVD\'s grid; its defaults, its limits', async () => {
+  const four = await cli('schedule', '--scheduler', 'animatelcm', '--steps', '4', '--json');
+  assert.equal(four.code, 0);
+  const s = JSON.parse(four.out[0]);
+  assert.equal(s.scheduler, 'animatelcm');
+  assert.deepEqual(s.sigmas.map((v: number) => Number(v.toPrecision(4))), [700, 128.6, 13.68, 0.4969, 0]);
+  assert.ok(Math.abs(s.timesteps[2] - 0.25 * Math.log(s.sigmas[2])) < 1e-6);
+  const table = await cli('schedule', '--scheduler', 'animatelcm', '--steps', '4');
+  assert.match(table.out[0], /^animatelcm, 4 steps, strength 0\.5: steps 2…3 run \(2 steps\)/);
+  const defaults = JSON.parse((await cli('schedule', '--scheduler', 'animatelcm', '--json')).out[0]);
+  assert.equal(defaults.steps, 8);
+  assert.equal(defaults.strength, 0.5);
+  const errors: string[] = [];
+  const orig = console.error;
+  console.error = (m: string) => errors.push(m);
+  try {
+    assert.equal((await cli('schedule', '--scheduler', 'animatelcm', '--steps', '41')).code, 2);
+    assert.equal((await cli('schedule', '--scheduler', 'lcm')).code, 2);
+  } finally {
+    console.error = orig;
+  }
+  assert.match(errors[0], /1 to 40 steps/);
+  assert.match(errors[1], /--scheduler must be one of euler, animatelcm/);
+});

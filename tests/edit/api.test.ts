@@ -28,6 +28,14 @@ after(() => ws?.remove());
 
 const method = { steps: 4, seed: 3 };
 
+test('editVideo on the AnimateLCM sampler: unguided by default, UNet calls counted per block', async () => {
+  const output = path.join(ws.outDir(), 'out-lcm.mp4');
+  const r = await editVideo({ video: clip, editedFrame: edited, output, model: ws.model, scheduler: 'animatelcm', steps: 4, seed: 3 });
+  // Per block ⌊4·0.5⌋ = 2 inversion and 2 denoising calls, all batch 1 (guidance 1): 2 blocks × 4.
+  assert.deepEqual([r.scheduler, r.steps, r.strength, r.unetCalls], ['animatelcm', 4, 0.5, 8]);
+  assert.equal(r.frames, 20);
+});
+
 test('editVideo: the result object, progress per stage and block, and the file it describes', async () => {
   const outDir = ws.outDir();
   const output = path.join(outDir, 'out.mp4');
@@ -44,7 +52,7 @@ test('editVideo: the result object, progress per stage and block, and the file i
   assert.deepEqual(r.blocks, [{ start: 0, end: 14 }, { start: 6, end: 20 }]);
   // Per block ⌊4·0.55⌋ = 2 inversion calls and 2 guided (batch-2) denoising calls.
   assert.equal(r.unetCalls, 2 * (2 + 2 * 2));
-  assert.deepEqual([r.steps, r.strength], [4, 0.55]);
+  assert.deepEqual([r.scheduler, r.steps, r.strength], ['euler', 4, 0.55]);
   assert.equal(r.audio, 'copied');
   assert.equal(r.model, ws.model);
   assert.deepEqual([r.device, r.dtype], ['cpu', 'float32']);

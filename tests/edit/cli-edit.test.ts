@@ -62,6 +62,9 @@ test('--json prints one object with per-stage timings, the blocks and the proces
   // 14 frames per block (the model's num_frames), overlap ≥ 4: two blocks.
   assert.deepEqual(j.blocks, [{ start: 0, end: 14 }, { start: 6, end: 20 }]);
   assert.equal(j.audio, 'copied');
+  // UNet calls, counted at the network: per block ⌊4·0.55⌋ = 2 inverted + 2 guided (batch 2, counted 2).
+  assert.equal(j.unetCalls, 2 * (2 + 2 * 2));
+  assert.equal(j.scheduler, 'euler');
   assert.equal(j.model, ws.model);
   assert.equal(j.device, 'cpu');
   assert.equal(j.dtype, 'float32');

@@ -60,6 +60,17 @@ test('a finished job replaces the test edit; with neither there is no time', () 
   assert.equal(estimateEdit(hd, {}, null).seconds, null);
 });
 
+test('a pace that counted its UNet calls prices per call: a guided Euler pace prices an unguided AnimateLCM edit right', () => {
+  // 5 steps inverted (batch 1) + 5 guided (batch 2) = 15 calls in 15 s: 1 s a call.
+  const job: Pace = { frames: 14, blocks: 1, processing: { width: 1024, height: 576 }, steps: 10, strength: 0.5, unet_calls: 15,
+    timings_ms: { load: 0, read: 0, write: 0, encode: 0, decode: 0, invert: 5_000, denoise: 10_000, total: 0 } };
+  const basis = { pace: job, basis: 'pace of job j1' };
+  assert.equal(estimateEdit(hd, {}, basis).seconds, 39); // the default edit: 13 + 2·13 calls, as per step (26 × 1.5 s)
+  const lcm = estimateEdit(hd, { scheduler: 'animatelcm' }, basis);
+  assert.equal(lcm.plan.unetCalls, 8);
+  assert.equal(lcm.seconds, 8);
+});
+
 test('any length is planned in O(1); what cannot be an edit is refused before any planning', () => {
   const t0 = performance.now();
   const huge = estimateEdit({ frames: MAX_FRAMES, width: 1920, height: 1080 }, {}, calibration);

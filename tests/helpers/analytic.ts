@@ -121,10 +121,23 @@ export class GaussianVideoPrior {
 
   /** The exact posterior mean D(x; σ) [F·C·h·w] (float64 arithmetic). */
   posteriorMean(x: Float32Array | Float64Array, sigma: number, mu: Float64Array, frames: number): Float64Array {
-    const frameSize = mu.length / frames;
     const { mean: l1, perp: l2 } = this.eigenvalues(frames);
-    const k1 = l1 / (l1 + sigma * sigma);
-    const k2 = l2 / (l2 + sigma * sigma);
+    return this.shrink(x, mu, frames, l1 / (l1 + sigma * sigma), l2 / (l2 + sigma * sigma));
+  }
+
+  /**
+   * The exact consistency function: where the probability-flow ODE dx/dσ = (x − D(x; σ))/σ from x at σ lands at
+   * σ = 0. Along each eigen-direction x − μ grows as √(λ + σ²), so f(x; σ) = μ + √(λ/(λ + σ²))·(x − μ): what an ideally
+   * distilled consistency model (AnimateLCM) computes in one step.
+   */
+  consistencyFunction(x: Float32Array | Float64Array, sigma: number, mu: Float64Array, frames: number): Float64Array {
+    const { mean: l1, perp: l2 } = this.eigenvalues(frames);
+    return this.shrink(x, mu, frames, Math.sqrt(l1 / (l1 + sigma * sigma)), Math.sqrt(l2 / (l2 + sigma * sigma)));
+  }
+
+  /** μ + k1·(across-frame mean of x − μ) + k2·(the rest). */
+  private shrink(x: Float32Array | Float64Array, mu: Float64Array, frames: number, k1: number, k2: number): Float64Array {
+    const frameSize = mu.length / frames;
     const out = new Float64Array(mu.length);
     for (let p = 0; p < frameSize; p++) {
       let m = 0;
@@ -161,14 +174,17 @@ export class AnalyticDenoiser implements Denoiser {
   readonly latentChannels: number;
   readonly numFrames: number;
   private readonly prediction: PredictionType;
+  /** true: the consistency function (an ideally distilled model) instead of the posterior mean. */
+  private readonly consistency: boolean;
   /** Number of predict() calls and of batch entries evaluated, for tests. */
   calls = 0;
   evaluations = 0;
 
   constructor(
     readonly prior: GaussianVideoPrior,
-    options: { latentChannels?: number; numFrames?: number; prediction?: PredictionType } = {},
+    options: { latentChannels?: number; numFrames?: number; prediction?: PredictionType; consistency?: boolean } = {},
   ) {
+    this.consistency = options.consistency ?? false;
     this.latentChannels = options.latentChannels ?? 4;
     this.numFrames = options.numFrames ?? 14;
     this.prediction = options.prediction ?? 'v_prediction';
@@ -202,7 +218,7 @@ export class AnalyticDenoiser implements Denoiser {
       const cond = input.sample.data.slice(condStart, condStart + frameSize);
       const emb = input.encoderHiddenStates.data.slice(b * embedDim, (b + 1) * embedDim);
       const mu = this.prior.mean(shape, cond, emb);
-      const D = this.prior.posteriorMean(x, sigma, mu, frames);
+      const D = this.consistency ? this.prior.consistencyFunction(x, sigma, mu, frames) : this.prior.posteriorMean(x, sigma, mu, frames);
       for (let i = 0; i < D.length; i++) out[b * frames * frameSize + i] = (D[i] - cSkip * x[i]) / cOut;
     }
     this.calls++;
@@ -315,9 +331,11 @@ export interface AnalyticModels extends VideoshopModels {
   readonly prior: GaussianVideoPrior;
 }
 
-export function analyticModels(prior: Partial<GaussianPriorParams> = {}, numFrames = 14): AnalyticModels {
+/** `consistency`: the denoiser is the prior's consistency function (an ideal AnimateLCM), not its posterior mean. */
+export function analyticModels(prior: Partial<GaussianPriorParams> = {}, numFrames = 14, consistency = false): AnalyticModels {
   const p = new GaussianVideoPrior(prior);
-  return { denoiser: new AnalyticDenoiser(p, { numFrames }), vae: new LinearVideoAutoencoder(), imageEmbedder: new ChannelMeanEmbedder(), prior: p };
+  const denoiser = new AnalyticDenoiser(p, { numFrames, consistency });
+  return { denoiser, vae: new LinearVideoAutoencoder(), imageEmbedder: new ChannelMeanEmbedder(), prior: p };
 }
 
 /** (MᵀM)⁻¹Mᵀ for a full-column-rank m×3 matrix. */

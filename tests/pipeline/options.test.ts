@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { DEFAULT_OPTIONS, resolveOptions, SVD_SCHEDULER_CONFIG, type VideoshopOptions } from '../../src/pipeline/options.js';
+import { ANIMATELCM_DEFAULTS, DEFAULT_OPTIONS, resolveOptions, SVD_SCHEDULER_CONFIG, type VideoshopOptions } from '../../src/pipeline/options.js';
 import { makeSchedule, parseEulerSchedulerConfig } from '../../src/schedulers/euler.js';
 import { repoRoot } from '../helpers/oracle.js';
 
 test('defaults are the reference run.py values', () => {
   const { scheduler: _scheduler, ...rest } = DEFAULT_OPTIONS;
   assert.deepEqual(rest, {
+    sampler: 'euler',
     steps: 25,
     strength: 0.55,
     minGuidance: 4,
@@ -67,10 +68,21 @@ test('invalid options throw RangeErrors that name the option', () => {
     [{ rescale: 'yes' }, /^rescale must be true or false/],
     [{ insideEdit: 'fresh' } as Record<string, unknown>, /^insideEdit must be one of 'none', 'renoise'/],
     [{ stepz: 3 }, /^unknown option "stepz"/],
+    [{ sampler: 'lcm' } as Record<string, unknown>, /^sampler must be one of 'euler', 'animatelcm'/],
+    [{ sampler: 'animatelcm', steps: 41 }, /^steps must be at most 40 on the animatelcm sampler/],
     [{ noise: { latents: { data: new Float32Array(1), dims: [1] } } }, /^unknown option "noise.latents"/],
   ];
   for (const [options, message] of bad) {
     assert.throws(() => resolveOptions(options as Partial<VideoshopOptions>),
       (e: unknown) => e instanceof RangeError && message.test(e.message), JSON.stringify(options));
   }
+});
+
+test('the AnimateLCM sampler takes its own defaults for what is not given, and the given values over them', () => {
+  const lcm = resolveOptions({ sampler: 'animatelcm' });
+  assert.deepEqual({ ...lcm }, { ...DEFAULT_OPTIONS, ...ANIMATELCM_DEFAULTS, sampler: 'animatelcm' });
+  assert.equal(lcm.maxGuidance, 1);
+  assert.equal(resolveOptions({ sampler: 'animatelcm', steps: 4 }).steps, 4);
+  assert.equal(resolveOptions({ sampler: 'animatelcm', steps: 4 }).strength, ANIMATELCM_DEFAULTS.strength);
+  assert.deepEqual(resolveOptions({}), DEFAULT_OPTIONS);
 });

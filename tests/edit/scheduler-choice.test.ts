@@ -51,6 +51,9 @@ test('scheduler animatelcm: its defaults (8 steps, strength 0.5, guidance 1, Σ 
   // A preview keeps AnimateLCM's own steps (Euler's preview is 13).
   assert.equal(checkEditRequest({ ...base, scheduler: 'animatelcm', preview: true }).methodOptions.steps, 8);
   assert.equal(checkEditRequest({ ...base, preview: true }).methodOptions.steps, 13);
+  // auto by the name of the UNet file that replaces the model's (the request's unet; serve --unet passes the operator's).
+  assert.equal(checkEditRequest({ ...base, unet: 'wangfuyun/AnimateLCM-SVD-xt/AnimateLCM-SVD-xt.safetensors' }).methodOptions.sampler, 'animatelcm');
+  assert.equal(checkEditRequest({ ...base, unet: 'models/toy/unet/diffusion_pytorch_model.safetensors' }).methodOptions.sampler, 'euler');
   // auto by the model's name when no UNet file replaces it.
   assert.equal(checkEditRequest({ ...base, model: '/models/AnimateLCM-SVD-xt-diffusers' }).methodOptions.sampler, 'animatelcm');
 });

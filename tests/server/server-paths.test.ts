@@ -21,3 +21,14 @@ test('what is not a path is left alone', () => {
     assert.equal(withoutServerPaths(text, video), text);
   }
 });
+
+test('serve --unet: a job\'s fields carry the operator\'s UNet file, so its plan and sampler follow it (AnimateLCM: 8 calls)', async () => {
+  const { parseJobOptions } = await import('../../src/server/job-options.js');
+  const { checkEditRequest } = await import('../../src/edit/index.js');
+  const { fields, given } = parseJobOptions({ steps: 4 }, 'toy', '/srv/AnimateLCM-SVD-xt.safetensors');
+  assert.equal(fields.unet, '/srv/AnimateLCM-SVD-xt.safetensors');
+  assert.deepEqual(given, { steps: 4 }, 'the server path is not shown back');
+  const r = checkEditRequest({ video: 'v', editedFrame: 'e', output: 'o.mp4', ...fields });
+  assert.equal(r.methodOptions.sampler, 'animatelcm');
+  assert.equal(parseJobOptions({}, 'toy').fields.unet, undefined);
+});

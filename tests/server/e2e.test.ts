@@ -153,10 +153,12 @@ test('upload → brush, eraser, inserted image, undo/redo → render with live p
   await page.waitForSelector('.job');
   const id = (await page.getAttribute('.job', 'id'))!.replace(/^job-/, '');
   const statuses = new Set<string>();
+  const titles = new Set<string>();
   let shown = false;
   for (let i = 0; i < 600; i++) {
     const text = await page.textContent(`#job-${id} .status`);
     if (text) statuses.add(text);
+    titles.add(await page.title());
     if ((await page.getAttribute(`#job-${id}`, 'data-status')) === 'done') break;
     if (!shown && /^(invert|denoise) · step/.test(text ?? '')) {
       shown = true;
@@ -168,6 +170,9 @@ test('upload → brush, eraser, inserted image, undo/redo → render with live p
   assert.equal(await page.getAttribute(`#job-${id}`, 'data-status'), 'done', [...statuses].join('\n'));
   const live = [...statuses].filter((s) => /^\w+ · step \d+\/\d+ · block \d\/\d · \d+%/.test(s));
   assert.ok(live.length >= 2, `live progress seen: ${[...statuses].join(' | ')}`);
+  assert.ok([...titles].some((t) => /^\d+% · clip\.mp4 — Videoshop$/.test(t)), `progress in the tab title: ${[...titles].join(' | ')}`);
+  // The job this page submitted opens in the result view by itself when done.
+  await page.waitForSelector(`#result-panel:not([hidden])[data-job="${id}"]`);
 
   // The server got exactly the frame the editor exported.
   const received = Buffer.from(await (await fetch(new URL(`/api/jobs/${id}/edited.png`, srv.url))).arrayBuffer());

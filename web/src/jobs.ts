@@ -17,9 +17,19 @@ export class JobList {
     for (const job of (await api.jobs()).reverse()) this.upsert(job);
   }
 
+  /** Jobs submitted from this page: opened in the result view when they finish. */
+  private readonly mine = new Set<string>();
+
+  watch(id: string): void {
+    this.mine.add(id);
+  }
+
   upsert(job: Job): void {
+    const before = this.jobs.get(job.id);
     this.jobs.set(job.id, job);
     this.render(job);
+    this.showInTitle();
+    if (job.status === 'done' && before && before.status !== 'done' && this.mine.delete(job.id)) this.onOpen(job);
     if ((job.status === 'queued' || job.status === 'running') && !this.streams.has(job.id)) this.follow(job.id);
   }
 
@@ -35,6 +45,12 @@ export class JobList {
       // The server restarted or the job was deleted: reload its state once the stream gives up.
       if (source.readyState === EventSource.CLOSED) this.streams.delete(id);
     };
+  }
+
+  /** The running job's progress in the tab's title, so it shows from another tab. */
+  private showInTitle(): void {
+    const running = [...this.jobs.values()].find((j) => j.status === 'running');
+    document.title = running ? `${Math.round((running.progress?.fraction ?? 0) * 100)}% · ${running.video.name} — Videoshop` : 'Videoshop';
   }
 
   private render(job: Job): void {

@@ -85,6 +85,7 @@ async function retry(job: Job): Promise<void> {
   try {
     const [from, frame] = await Promise.all([api.uploadFromJob(job.id), fetch(job.urls.edited_frame).then((r) => r.blob())]);
     const created = await api.createJob(from.id, frame, job.options);
+    jobs.watch(created.id);
     jobs.upsert(await api.job(created.id));
   } catch (err) {
     note((err as Error).message, true);
@@ -478,6 +479,7 @@ async function run(): Promise<void> {
   button.disabled = true;
   try {
     const created = await api.createJob(upload.id, await editor.toBlob(), settings.values());
+    jobs.watch(created.id);
     jobs.upsert(await api.job(created.id));
   } catch (err) {
     error.textContent = (err as Error).message;

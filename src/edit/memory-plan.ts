@@ -62,7 +62,7 @@ export const SVD_MEMORY_MODEL: MemoryModel = {
 const WEIGHT_BYTES_PER_PARAM = 4 * 1.08;
 const UNET_FLOATS = 25;
 const ENCODER_FLOATS = 3.8;
-export const DECODER_FLOATS = 5.5;
+export const DECODER_FLOATS = 11.2;
 const BLOCK_COPIES = 6;
 const PROCESS_BYTES = 0.35 * GIB;
 /** Left free for the rest of the machine and the estimate's error. */
@@ -175,7 +175,8 @@ of memory even decoding one frame at a time, more than the ${gigabytes(budget)} 
 
 /**
  * The memory this process can use: what the kernel could hand out now (MemAvailable) plus what it already holds
- * (VmRSS: a loaded model counts), capped by a cgroup (container) limit when there is one.
+ * (VmRSS: a loaded model counts), capped by a cgroup (container) limit when there is one, and by
+ * $VIDEOSHOP_MEMORY_GIB when set.
  */
 export function memoryBudget(): number {
   const read = (file: string): string | null => {
@@ -196,6 +197,9 @@ export function memoryBudget(): number {
     // cgroup v1 reports "no limit" as a huge number; v2 as "max" (NaN here).
     if (Number.isFinite(limit) && limit < 2 ** 52 && Number.isFinite(usage)) budget = Math.min(budget, limit - usage + rss);
   }
+  // An operator's cap (and bench:full's --memory-gib): plan as if the machine had only this much.
+  const cap = Number(process.env.VIDEOSHOP_MEMORY_GIB);
+  if (cap > 0) budget = Math.min(budget, cap * GIB);
   return budget;
 }
 

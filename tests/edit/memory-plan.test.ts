@@ -3,15 +3,18 @@
  * a budget, and the refusal naming a size that fits, on SVD's real configs and on the toy model (no weights read).
  */
 import assert from 'node:assert/strict';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import {
   chooseMemorySettings, DEFAULT_MEMORY_SETTINGS, estimateMemory, memoryBudget, memoryModelOfFolder, planEditMemory, planMemory,
   smallestSettings, SVD_MEMORY_MODEL,
 } from '../../src/edit/memory-plan.js';
+import { editVideo } from '../../src/edit/index.js';
 import { toyModelFolder } from '../../src/models/toy.js';
 import { VideoshopError } from '../../src/util/errors.js';
 import { repoRoot } from '../helpers/oracle.js';
+import { createWorkspace, firstFrame, makeVideo } from './fixtures.js';
 
 const GIB = 2 ** 30;
 const FULL = { width: 1024, height: 576, blockFrames: 14 };
@@ -73,4 +76,27 @@ test('when nothing fits, one line names a size that does, before any load', () =
     (e: VideoshopError) => e.code === 'too_large' && /choose .*\d+x\d+/.test(e.message));
   assert.equal(planEditMemory({ device: 'cuda', maxGuidance: 4 }, { width: 128, height: 128, frames: 8 }), undefined);
   assert.ok(memoryBudget() > 0.1 * GIB);
+});
+
+test('editVideo refuses a size whose smallest plan exceeds the budget before loading the model, naming a size that fits', async () => {
+  const ws = createWorkspace('memory-plan');
+  const saved = process.env.VIDEOSHOP_MEMORY_GIB;
+  try {
+    const video = await makeVideo(ws.file('in.mp4'), { frames: 4, size: '200x120' });
+    const edited = await firstFrame(video, ws.file('edited.png'));
+    process.env.VIDEOSHOP_MEMORY_GIB = '1.2';
+    // The model's configs without its weights: a refusal after the load would be a different error.
+    const configsOnly = ws.file('configs-only');
+    for (const c of ['unet', 'vae', 'image_encoder']) {
+      mkdirSync(path.join(configsOnly, c), { recursive: true });
+      copyFileSync(path.join(ws.model, c, 'config.json'), path.join(configsOnly, c, 'config.json'));
+    }
+    await assert.rejects(editVideo({ video, editedFrame: edited, output: ws.file('out.mp4'), model: configsOnly, size: { width: 640, height: 384 } }),
+      (e: VideoshopError) => e.code === 'too_large' && /choose .*\d+x\d+"?, which fits/.test(e.message) && !/\n/.test(e.message));
+    assert.ok(!existsSync(ws.file('out.mp4')));
+  } finally {
+    if (saved === undefined) delete process.env.VIDEOSHOP_MEMORY_GIB;
+    else process.env.VIDEOSHOP_MEMORY_GIB = saved;
+    ws.remove();
+  }
 });

@@ -38,18 +38,20 @@ const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 interface Options {
   json: boolean; frames: number; width: number; height: number; steps: number; device: Device; dtype?: 'float32' | 'float16';
   threads: number; cache: string; gemm: number; memoryGib?: number; results: string;
+  /** A model folder to edit with instead of the random-weight SVD (its own configs then count the FLOPs). */
+  model?: string;
 }
 
 const USAGE = `usage: npm run bench:full -- [--json] [--frames 14] [--width 1024 --height 576] [--steps 2]
   [--device cpu|cuda|webgpu] [--dtype float32|float16] [--threads 2] [--cache DIR] [--gemm 3072] [--memory-gib X]
-  [--results DIR (default bench/results)]`;
+  [--results DIR (default bench/results)] [--model DIR (a diffusers folder instead of random weights, e.g. models/toy)]`;
 
 function parse(argv: string[]): Options {
   const { values: v } = parseArgs({
     args: argv, options: {
       json: { type: 'boolean' }, frames: { type: 'string' }, width: { type: 'string' }, height: { type: 'string' },
       steps: { type: 'string' }, device: { type: 'string' }, dtype: { type: 'string' }, threads: { type: 'string' },
-      cache: { type: 'string' }, gemm: { type: 'string' }, 'memory-gib': { type: 'string' }, results: { type: 'string' },
+      cache: { type: 'string' }, gemm: { type: 'string' }, 'memory-gib': { type: 'string' }, results: { type: 'string' }, model: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -70,8 +72,9 @@ function parse(argv: string[]): Options {
     steps: int(v.steps, 2, 'steps'), device, dtype: v.dtype as Options['dtype'], threads: int(v.threads, 2, 'threads'),
     cache: path.resolve(v.cache ?? path.join(os.tmpdir(), 'videoshop-bench-full')), gemm: int(v.gemm, 3072, 'gemm'),
     memoryGib: v['memory-gib'] === undefined ? undefined : Number(v['memory-gib']), results: path.resolve(v.results ?? path.join(HERE, 'results')),
+    model: v.model === undefined ? undefined : path.resolve(v.model),
   };
-  if (o.width % 64 || o.height % 64) throw new Error('--width and --height must be multiples of 64 (SVD\'s size multiple)');
+  if (!o.model && (o.width % 64 || o.height % 64)) throw new Error('--width and --height must be multiples of 64 (SVD\'s size multiple)');
   return o;
 }
 
@@ -202,7 +205,7 @@ async function main(o: Options): Promise<void> {
   };
   const emit = (x: object) => o.json && process.stdout.write(`${JSON.stringify(x)}\n`);
   emit({ type: 'machine', ...machine });
-  const model = await writeModel(o.cache);
+  const model = o.model ?? await writeModel(o.cache);
   const clip = writeClip(path.join(o.cache, 'clips'), o);
 
   log(`GEMM ${o.gemm}³ float32 on ${o.device}`);
@@ -217,7 +220,7 @@ async function main(o: Options): Promise<void> {
   const wallMs = performance.now() - t;
 
   // FLOPs per network from the configs; the edit ran ⌊steps·0.55⌋ inversion (batch 1) and as many guided steps (batch 2).
-  const read = (c: string) => JSON.parse(readFileSync(path.join(CONFIGS, c, 'config.json'), 'utf8')) as unknown;
+  const read = (c: string) => JSON.parse(readFileSync(path.join(model, c, 'config.json'), 'utf8')) as unknown;
   const unet = parseUnetConfig(read('unet'));
   const vae = parseVaeConfig(read('vae'));
   const clipConfig = parseClipVisionConfig(read('image_encoder'));

@@ -33,6 +33,7 @@ import { explainFailure } from './errors.js';
 import { checkInto, spliceInto } from './into.js';
 import { checkKeyframeSpacing, placeKeyframes, type PlacedKeyframe } from './keyframes.js';
 import { checkEditMemory } from './memory.js';
+import { planEditMemory, type MemoryPlan } from './memory-plan.js';
 import { loadModel } from './model.js';
 import { checkAspect, planBlocksOf, planEdit } from './plan.js';
 import { progressTracker, type EditProgress, type StageEvent } from './progress.js';
@@ -69,6 +70,8 @@ export interface EditResult {
    */
   readonly timings: Record<'load' | 'read' | 'encode' | 'invert' | 'denoise' | 'decode' | 'write' | 'keep' | 'total', number>;
   readonly warnings: readonly string[];
+  /** The memory plan the edit ran with (CPU only): settings and the estimated peak per stage, bytes. */
+  readonly memory?: MemoryPlan;
 }
 
 /** Something the user should know that does not stop the edit, as parts naming fields (rendered per surface). */
@@ -129,6 +132,10 @@ async function runEdit(request: EditRequest, hooks: EditHooks, signal: AbortSign
   const decoded = await checkDecodable(info, { needed: segment.start + segment.count, signal });
   if (decoded.damage) warn(msg`${opts.video} has damaged frames that ffmpeg conceals (${decoded.damage})`);
   if (opts.size) checkEditMemory(opts.size, opts.blockFrames ?? DEFAULT_BLOCK_FRAMES);
+  // The memory plan, before any download or load: the settings that keep the peak within this process's memory, or
+  // one line naming a size that fits (src/edit/memory-plan.ts). A caller's loaded model is planned once it is known.
+  const memory = hooks.model ? undefined
+    : planEditMemory({ ...opts, maxGuidance: opts.methodOptions.maxGuidance }, { ...info, frames: segment.count });
   const keep = opts.keepUnedited ?? 'auto';
   const masksOut = opts.maskOut !== undefined || keep !== 'off';
   const framesPng = opts.framesDir ? new FramesPngWriter(opts.framesDir, segment.count, 'frame_', 0, masksOut ? ['mask_'] : []) : undefined;
@@ -147,7 +154,8 @@ async function runEdit(request: EditRequest, hooks: EditHooks, signal: AbortSign
     });
     const loadMs = performance.now() - tLoad;
     try {
-      return await editWithModel(opts, svd, info, edited, { progress, warn, warnings, t0, loadMs, framesPng, segment, signal, userMask, keyframes, into });
+      return await editWithModel(opts, svd, info, edited,
+        { progress, warn, warnings, t0, loadMs, framesPng, segment, signal, userMask, keyframes, into, memory });
     } finally {
       if (!hooks.model) await svd.release();
     }
@@ -170,6 +178,7 @@ interface RunContext {
   keyframes: readonly PlacedKeyframe[];
   /** The earlier result the section goes into (`into`), probed and checked. */
   into: VideoInfo | undefined;
+  memory: MemoryPlan | undefined;
 }
 
 async function editWithModel(opts: CheckedRequest, svd: SvdModel, info: VideoInfo, edited: RgbImage, ctx: RunContext): Promise<EditResult> {
@@ -180,7 +189,10 @@ async function editWithModel(opts: CheckedRequest, svd: SvdModel, info: VideoInf
   checkKeyframeSpacing(keyframes, plan.frames, plan.blockOverlap);
   const keyAt = new Map(keyframes.map((k) => [k.offset, k]));
   const size = plan.size;
-  const method = { ...opts.methodOptions, scheduler: svd.scheduler };
+  const memory = ctx.memory ?? (svd.device === 'cpu'
+    ? planEditMemory({ ...opts, model: svd.folder, size, maxGuidance: opts.methodOptions.maxGuidance }, { ...info, frames: plan.blockFrames })
+    : undefined);
+  const method = { ...opts.methodOptions, ...memory?.settings, scheduler: svd.scheduler };
   const editedFrame = fitImage(edited, size.width, size.height, opts.fit ?? 'stretch');
   // The segment edited (start/duration, checked before the model loaded), in frames; block indices below count
   // from its first frame.
@@ -377,6 +389,7 @@ async function editWithModel(opts: CheckedRequest, svd: SvdModel, info: VideoInf
     dtype: svd.dtype,
     timings,
     warnings: ctx.warnings,
+    memory,
   };
 }
 

@@ -3,7 +3,8 @@
  * model is loaded (a 100000×50000 request otherwise dies in "Invalid typed array length" after the model load).
  * Counted: a block of frames as float32 several times over (input, output, pending cross-fade, RGB conversion) and
  * the VAE decoder's full-resolution activations (128 channels in SVD, a few alive at once). Weights and the UNet's
- * latent-size activations come on top, so the real need is higher: this only catches the impossible.
+ * latent-size activations come on top, so the real need is higher: this only catches the impossible. The edit's real
+ * plan (every network, the decoder's frames per chunk, the memory actually available) is src/edit/memory-plan.ts.
  */
 import { totalmem } from 'node:os';
 import { msg, option, VideoshopError } from '../util/errors.js';

@@ -46,6 +46,8 @@ export interface VideoAutoencoder {
    * `numFrames` consecutive frames (n = numFrames) to frames [n, 3, H, W] in roughly [-1, 1].
    */
   decode(latents: Tensor, numFrames: number): Promise<Tensor>;
+  /** Frees the encoder's memory until the next `encode` (optional: implementations without sessions skip it). */
+  releaseEncoder?(): Promise<void>;
 }
 
 /** transformers' CLIPVisionModelWithProjection with SVD's preprocessing, seen from the pipeline. */
@@ -53,6 +55,8 @@ export interface ImageEmbedder {
   readonly embedDim: number;
   /** Embed one image [3, H, W] with values in [-1, 1] (any size: the embedder resizes it). Returns [embedDim]. */
   embed(image: Tensor): Promise<Float32Array>;
+  /** Frees the network's memory until the next `embed` (optional). */
+  release?(): Promise<void>;
 }
 
 export interface VideoshopModels {

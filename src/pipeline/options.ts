@@ -101,6 +101,20 @@ export interface VideoshopOptions {
   readonly noise?: VideoshopNoise;
   /** What happens inside `editMask` (ignored without one); 'none' = the paper's method, bit for bit. */
   readonly insideEdit: InsideEditVariant;
+  /**
+   * Frames per VAE decode call (diffusers' decode_chunk_size; src/pipeline/decode.ts). null (default): the whole block
+   * in one call, as the reference does; smaller chunks bound the decoder's memory, the frames mixing only within a chunk.
+   */
+  readonly decodeChunk: number | null;
+  /**
+   * Release the CLIP image encoder's and the VAE encoder's sessions once the block's conditioning is computed (they
+   * are rebuilt if a later block needs them): their memory is then free for the UNet and the decoder. Same numbers.
+   */
+  readonly releaseEncoders: boolean;
+  /** Frames per VAE encode call; null (default): the reference's 14 (10 past 14). The encoder is per frame. */
+  readonly encodeChunk: number | null;
+  /** Guided steps as two batch-1 UNet calls instead of one batch-2 call (src/pipeline/batch-split.ts). */
+  readonly oneBranchAtATime: boolean;
 }
 
 /** stabilityai/stable-video-diffusion-img2vid scheduler/scheduler_config.json. */
@@ -143,6 +157,10 @@ export const DEFAULT_OPTIONS: VideoshopOptions = Object.freeze({
   rescaleFormula: 'reference',
   scheduler: SVD_SCHEDULER_CONFIG,
   insideEdit: 'none',
+  decodeChunk: null,
+  releaseEncoders: false,
+  encodeChunk: null,
+  oneBranchAtATime: false,
 });
 
 /**
@@ -205,6 +223,14 @@ export function validateOptions(o: VideoshopOptions): void {
   oneOf(o.thresholdNoise, 'thresholdNoise', ['data-std', 'unit']);
   oneOf(o.rescaleFormula, 'rescaleFormula', ['reference', 'paper']);
   oneOf(o.insideEdit, 'insideEdit', INSIDE_EDIT_VARIANTS);
+  if (o.decodeChunk !== null && !(Number.isInteger(o.decodeChunk) && o.decodeChunk >= 1)) {
+    throw new RangeError(`decodeChunk must be a positive integer or null (the whole block), got ${o.decodeChunk}`);
+  }
+  if (o.encodeChunk !== null && !(Number.isInteger(o.encodeChunk) && o.encodeChunk >= 1)) {
+    throw new RangeError(`encodeChunk must be a positive integer or null (the reference's), got ${o.encodeChunk}`);
+  }
+  if (typeof o.oneBranchAtATime !== 'boolean') throw new RangeError(`oneBranchAtATime must be true or false, got ${String(o.oneBranchAtATime)}`);
+  if (typeof o.releaseEncoders !== 'boolean') throw new RangeError(`releaseEncoders must be true or false, got ${String(o.releaseEncoders)}`);
   if (typeof o.rescale !== 'boolean') throw new RangeError(`rescale must be true or false, got ${String(o.rescale)}`);
   if (typeof o.normalizeInversionConditioning !== 'boolean') {
     throw new RangeError(`normalizeInversionConditioning must be true or false, got ${String(o.normalizeInversionConditioning)}`);

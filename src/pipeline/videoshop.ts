@@ -9,6 +9,8 @@ import { ANIMATELCM_CONFIG, makeLcmSchedule } from '../schedulers/animatelcm.js'
 import { makeSchedule, type PredictionType, type Schedule } from '../schedulers/euler.js';
 import { concat, slice, type Tensor } from '../tensor.js';
 import { augment, embedFrame, type Conditioning } from './conditioning.js';
+import { oneBranchAtATime } from './batch-split.js';
+import { decodeInChunks } from './decode.js';
 import { denoiseLatents } from './denoise.js';
 import { denoiseInsideEdit, INSIDE_PLANS, insideStartIndex, LATENT_MASK_DILATION, renoise, type InsidePlan } from './inside-edit.js';
 import { invertLatents, type InversionBranch, type InversionSettings } from './invert.js';
@@ -109,7 +111,8 @@ export async function runVideoshop(
 ): Promise<VideoshopResult> {
   const options = resolveOptions(partialOptions);
   const { vae } = models;
-  const counter = countingDenoiser(models.denoiser);
+  // Counted at the network as the caller sees it (a guided batch-2 call counts 2, split into two batch-1 calls or not).
+  const counter = countingDenoiser(options.oneBranchAtATime ? oneBranchAtATime(models.denoiser) : models.denoiser);
   const denoiser = counter.denoiser;
   const t0 = performance.now();
   const { frames, height: H, width: W } = checkVideo(input, vae.downscale);
@@ -126,7 +129,7 @@ export async function runVideoshop(
   if (frames > denoiser.numFrames) warnings.push(`${frames} frames in one block; the denoiser was trained on ${denoiser.numFrames}`);
 
   // 1. Encode & normalize.
-  const chunk = encodeChunkSize(frames);
+  const chunk = options.encodeChunk ?? encodeChunkSize(frames);
   const chunks = Math.ceil(frames / chunk);
   const encodeTotal = chunks + (pre.inversion ? 0 : 2) + (pre.edit ? 0 : 2) + (options.rescale && !pre.rescaleTarget ? 1 : 0);
   let encodeStep = 0;
@@ -176,6 +179,11 @@ export async function runVideoshop(
       rescaleTarget = imageChannelStats({ data: z.data.map((v) => v * sf), dims: [shape.channels, shape.height, shape.width] });
       tick();
     }
+  }
+  // The UNet and the decoder come next: with releaseEncoders their memory goes back before them (same numbers).
+  if (options.releaseEncoders) {
+    await models.imageEmbedder.release?.();
+    await vae.releaseEncoder?.();
   }
   const t1 = performance.now();
 
@@ -256,14 +264,16 @@ export async function runVideoshop(
     return r.latents.data;
   }
 
-  // 4. Rescale & decode (one call for the whole block: the temporal decoder mixes frames).
+  // 4. Rescale & decode: one call for the whole block by default (the temporal decoder mixes frames), or chunks of
+  // options.decodeChunk frames, mixing only within each (diffusers' decode_chunk_size).
   const rescaled = rescaleTarget ? rescaleLatents(denoised, rescaleTarget, options.rescaleFormula) : null;
   const latents = rescaled ? rescaled.latents : denoised;
-  const decoded = await vae.decode({ data: latents.data.map((v) => v / sf), dims: [frames, shape.channels, shape.height, shape.width] }, frames);
+  const unscaled: Tensor = { data: latents.data.map((v) => v / sf), dims: [frames, shape.channels, shape.height, shape.width] };
+  const decoded = await decodeInChunks(vae, unscaled, options.decodeChunk,
+    (step, total) => onProgress?.({ stage: 'decode', step, total }));
   if (decoded.dims.length !== 4 || decoded.dims[0] !== frames || decoded.dims[1] !== 3 || decoded.dims[2] !== H || decoded.dims[3] !== W) {
     throw new Error(`VAE decode returned [${decoded.dims.join(', ')}], expected [${frames}, 3, ${H}, ${W}]`);
   }
-  onProgress?.({ stage: 'decode', step: 1, total: 1 });
   const outputNonFinite = countNonFinite(latents.data);
   if (outputNonFinite > 0 && invertedNonFinite === 0) warnings.push(`denoising produced ${outputNonFinite} non-finite latent values`);
   const t4 = performance.now();

@@ -26,6 +26,11 @@ test('defaults are the reference run.py values', () => {
     rescale: true,
     rescaleFormula: 'reference',
     insideEdit: 'none',
+    // Memory settings (src/edit/memory-plan.ts): the reference's single decode and encode calls, batch-2 guidance.
+    decodeChunk: null,
+    releaseEncoders: false,
+    encodeChunk: null,
+    oneBranchAtATime: false,
   });
 });
 

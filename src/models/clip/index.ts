@@ -21,9 +21,12 @@ export type ClipLoadOptions = ModelLoadOptions;
 
 export class ClipImageEmbedder implements ImageEmbedder {
   readonly embedDim: number;
+  private session?: Promise<ModelSession>;
 
-  constructor(readonly config: ClipVisionConfig, private readonly session: ModelSession) {
+  /** `reopen` rebuilds the session after `release()` (from the graph cache), so a released embedder still embeds. */
+  constructor(readonly config: ClipVisionConfig, session: ModelSession, private readonly reopen?: () => Promise<ModelSession>) {
     this.embedDim = config.projectionDim;
+    this.session = Promise.resolve(session);
   }
 
   /** Side of the square the network sees; images are resized to it. */
@@ -54,12 +57,19 @@ export class ClipImageEmbedder implements ImageEmbedder {
     if (pixelValues.dims.length !== 4 || pixelValues.dims[1] !== c || pixelValues.dims[2] !== s || pixelValues.dims[3] !== s) {
       throw new Error(`CLIP: pixel_values must be [batch, ${c}, ${s}, ${s}], got [${pixelValues.dims.join(', ')}]`);
     }
-    const out = await this.session.run({ [CLIP_INPUT]: pixelValues });
+    if (!this.session) {
+      if (!this.reopen) throw new Error('CLIP: the session was released');
+      this.session = this.reopen();
+    }
+    const out = await (await this.session).run({ [CLIP_INPUT]: pixelValues });
     return tensor(out[CLIP_OUTPUT].data, [b, this.embedDim]);
   }
 
-  release(): Promise<void> {
-    return this.session.release();
+  /** Frees the session (its weights: 2.4 GiB for SVD's ViT-H); the next embed rebuilds it when `reopen` was given. */
+  async release(): Promise<void> {
+    const session = this.session;
+    this.session = undefined;
+    if (session) await (await session).release();
   }
 }
 
@@ -72,6 +82,6 @@ export async function loadClip(folder: string, opts: ClipLoadOptions = {}): Prom
     computeType: opts.dtype ?? 'float32',
     attention: opts.attention ?? DEFAULT_ATTENTION,
   });
-  const session = await ModelSession.create(graph, { device: opts.device, cacheDir: opts.cacheDir, threads: opts.threads });
-  return new ClipImageEmbedder(config, session);
+  const open = () => ModelSession.create(graph, { device: opts.device, cacheDir: opts.cacheDir, threads: opts.threads });
+  return new ClipImageEmbedder(config, await open(), open);
 }

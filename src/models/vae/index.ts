@@ -101,6 +101,13 @@ export class OnnxVideoAutoencoder implements VideoAutoencoder {
     return out.frames;
   }
 
+  /** Frees the encoder's session (rebuilt on the next encode): a pipeline done encoding keeps only the decoder. */
+  async releaseEncoder(): Promise<void> {
+    const s = this.encoder;
+    this.encoder = undefined;
+    if (s) await (await s).release();
+  }
+
   async release(): Promise<void> {
     const sessions = [this.encoder, this.decoder];
     this.encoder = undefined;

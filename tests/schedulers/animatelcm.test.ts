@@ -14,6 +14,7 @@ import {
 import { eulerStep, inverseEulerStep, predictOriginal } from '../../src/schedulers/euler.js';
 import { Random } from '../../src/random.js';
 import { oracleData, oracleSkip } from '../helpers/oracle.js';
+import { assertClose } from '../helpers/close.js';
 
 interface OracleSchedule { sigmas: number[]; c_noise: number[]; diffusers_cm_sigmas: number[] }
 interface OracleStep {
@@ -27,22 +28,6 @@ const load = oracleData('animatelcm', (dir) => JSON.parse(readFileSync(path.join
 const C = ANIMATELCM_CONFIG;
 
 /** Largest error relative to the largest |expected|. */
-function relError(actual: ArrayLike<number>, expected: readonly number[]): number {
-  assert.equal(actual.length, expected.length, 'length');
-  let scale = 0;
-  let err = 0;
-  for (let i = 0; i < expected.length; i++) {
-    scale = Math.max(scale, Math.abs(expected[i]));
-    err = Math.max(err, Math.abs(actual[i] - expected[i]));
-  }
-  return scale === 0 ? err : err / scale;
-}
-
-function close(actual: ArrayLike<number>, expected: readonly number[], tol: number, what: string): void {
-  const e = relError(actual, expected);
-  assert.ok(e <= tol, `${what}: relative error ${e.toExponential(2)} > ${tol}`);
-}
-
 describe('AnimateLCM scheduler vs the published formulas', () => {
   test('σ grid and c_noise for 1 … 40 steps; diffusers\' consistency scheduler gives the same levels', { skip }, () => {
     const oracle = load();
@@ -50,11 +35,11 @@ describe('AnimateLCM scheduler vs the published formulas', () => {
       const s = makeLcmSchedule(C, Number(n));
       // σ are float32 (one rounding of the float64 value): within 6e-8 relative per element.
       for (let i = 0; i < want.sigmas.length; i++) {
-        close([s.sigmas[i]], [want.sigmas[i]], 6e-8, `${n} steps σ[${i}]`);
-        if (i < Number(n)) close([s.sigmas[i]], [want.diffusers_cm_sigmas[i]], 1e-7, `${n} steps σ[${i}] vs diffusers`);
+        assertClose([s.sigmas[i]], [want.sigmas[i]], 6e-8, `${n} steps σ[${i}]`);
+        if (i < Number(n)) assertClose([s.sigmas[i]], [want.diffusers_cm_sigmas[i]], 1e-7, `${n} steps σ[${i}] vs diffusers`);
       }
       assert.equal(s.sigmas[Number(n)], 0);
-      for (let i = 0; i < want.c_noise.length; i++) close([s.timesteps[i]], [want.c_noise[i]], 1e-7, `${n} steps c_noise[${i}]`);
+      for (let i = 0; i < want.c_noise.length; i++) assertClose([s.timesteps[i]], [want.c_noise[i]], 1e-7, `${n} steps c_noise[${i}]`);
     }
   });
 
@@ -65,11 +50,11 @@ describe('AnimateLCM scheduler vs the published formulas', () => {
     for (const st of oracle.steps) {
       const x = Float32Array.from(st.sample);
       const where = `σ ${st.sigma} → ${st.sigma_next}`;
-      close(lcmScaleModelInput(x, st.sigma, C), st.scaled, 1e-6, `${where} scaled`);
-      close(lcmDenoised(f, x, st.sigma, C), st.denoised, 1e-6, `${where} D`);
-      close(lcmStochasticStep(f, x, st.sigma, st.sigma_next, z, C), st.stochastic, 1e-6, `${where} stochastic`);
-      close(lcmDeterministicStep(f, x, st.sigma, st.sigma_next, C), st.deterministic, 1e-6, `${where} deterministic`);
-      close(lcmInverseStep(f, Float32Array.from(st.deterministic), st.sigma_next, st.sigma, C), st.inverse, 1e-5, `${where} inverse`);
+      assertClose(lcmScaleModelInput(x, st.sigma, C), st.scaled, 1e-6, `${where} scaled`);
+      assertClose(lcmDenoised(f, x, st.sigma, C), st.denoised, 1e-6, `${where} D`);
+      assertClose(lcmStochasticStep(f, x, st.sigma, st.sigma_next, z, C), st.stochastic, 1e-6, `${where} stochastic`);
+      assertClose(lcmDeterministicStep(f, x, st.sigma, st.sigma_next, C), st.deterministic, 1e-6, `${where} deterministic`);
+      assertClose(lcmInverseStep(f, Float32Array.from(st.deterministic), st.sigma_next, st.sigma, C), st.inverse, 1e-5, `${where} inverse`);
     }
   });
 });
@@ -93,7 +78,7 @@ describe('AnimateLCM scheduler: properties', () => {
     const xHigh = rng.normals(50).map((v) => v * 14);
     for (const [lo, hi] of [[0, 0.4969], [0.4969, 13.68], [13.68, 128.6]]) {
       const xLow = lcmDeterministicStep(f, xHigh, hi, lo, C);
-      close(lcmInverseStep(f, xLow, lo, hi, C), Array.from(xHigh), 1e-5, `${lo} → ${hi}`);
+      assertClose(lcmInverseStep(f, xLow, lo, hi, C), Array.from(xHigh), 1e-5, `${lo} → ${hi}`);
     }
   });
 
@@ -101,9 +86,9 @@ describe('AnimateLCM scheduler: properties', () => {
     const rng = new Random(5);
     const f = rng.normals(40);
     const x = rng.normals(40).map((v) => v * 3);
-    close(lcmDenoised(f, x, 3.17, C), Array.from(predictOriginal(f, x, 3.17, 'v_prediction')), 1e-6, 'D');
-    close(lcmDeterministicStep(f, x, 3.17, 0.497, C), Array.from(eulerStep(f, x, 3.17, 0.497, 'v_prediction')), 1e-6, 'step');
-    close(lcmInverseStep(f, x, 0.497, 3.17, C), Array.from(inverseEulerStep(f, x, 0.497, 3.17, 'v_prediction')), 1e-6, 'inverse');
+    assertClose(lcmDenoised(f, x, 3.17, C), Array.from(predictOriginal(f, x, 3.17, 'v_prediction')), 1e-6, 'D');
+    assertClose(lcmDeterministicStep(f, x, 3.17, 0.497, C), Array.from(eulerStep(f, x, 3.17, 0.497, 'v_prediction')), 1e-6, 'step');
+    assertClose(lcmInverseStep(f, x, 0.497, 3.17, C), Array.from(inverseEulerStep(f, x, 0.497, 3.17, 'v_prediction')), 1e-6, 'inverse');
   });
 
   test('the stochastic step at σ_next = 0 returns D whatever the noise', () => {

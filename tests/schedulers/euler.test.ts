@@ -22,6 +22,7 @@ import {
 import { ConfigError } from '../../src/util/config.js';
 import { Random } from '../../src/random.js';
 import { oracleCases, oracleData, oracleSkip, repoRoot } from '../helpers/oracle.js';
+import { assertClose } from '../helpers/close.js';
 
 interface OracleSchedule { sigmas: number[]; timesteps: number[]; init_noise_sigma: number }
 interface OracleStep { index: number; sample: number[]; scaled: number[]; prev_sample: number[]; pred_original_sample: number[] }
@@ -55,22 +56,6 @@ const STEP_COUNT = 25;
  */
 const SCHEDULE_TOL = 2.5e-7;
 const STEP_TOL = 1e-6;
-
-function relError(actual: ArrayLike<number>, expected: readonly number[]): number {
-  assert.equal(actual.length, expected.length, 'length');
-  let scale = 0;
-  let err = 0;
-  for (let i = 0; i < expected.length; i++) {
-    scale = Math.max(scale, Math.abs(expected[i]));
-    err = Math.max(err, Math.abs(actual[i] - expected[i]));
-  }
-  return scale === 0 ? err : err / scale;
-}
-
-function assertClose(actual: ArrayLike<number>, expected: readonly number[], tol: number, what: string): void {
-  const err = relError(actual, expected);
-  assert.ok(err <= tol, `${what}: relative error ${err.toExponential(2)} > ${tol}`);
-}
 
 describe('Euler scheduler vs diffusers', () => {
   test('the SVD config file parses to the values diffusers uses', () => {

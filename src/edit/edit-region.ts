@@ -4,7 +4,7 @@
  * re-render the whole frame). The same localizer as the edit's first frame (pipeline/locality), on the source's
  * first frame as exported and the edited frame as given.
  */
-import { EditLocalizer, looksUnedited } from '../pipeline/locality/index.js';
+import { EditLocalizer, isEmpty } from '../pipeline/locality/index.js';
 import { fitImage, readImage } from '../video/image.js';
 
 export interface EditRegionPreview {
@@ -31,8 +31,10 @@ export async function previewEditRegion(sourceFrame: string, editedFrame: string
   const region = localizer.firstRegion;
   const mask = new Uint8Array(region.data.length);
   for (let i = 0; i < mask.length; i++) mask[i] = region.data[i] > 0.5 ? 1 : 0;
+  // No user region here, so the first region is exactly looksUnedited's edited pixels (same grid, same difference):
+  // empty means unedited, without computing the difference a second time.
   return {
     width: region.width, height: region.height, mask, coverage: localizer.coverage,
-    unedited: looksUnedited(source, edited), wholeFrame: localizer.global,
+    unedited: isEmpty(region), wholeFrame: localizer.global,
   };
 }

@@ -66,7 +66,7 @@ export class JobQueue extends EventEmitter {
         if (job.attempts >= MAX_ATTEMPTS) {
           this.finishJob(job.id, 'failed', { error: `the server stopped while this job ran (${job.attempts} times): not retried again`, errorCode: 'crashed' });
         } else {
-          this.store.requeue(job.id);
+          this.store.requeue(job.id, 'the server stopped while this job ran');
         }
       }
     }
@@ -186,7 +186,7 @@ export class JobQueue extends EventEmitter {
         this.finishJob(id, 'failed', { error: `${outcome.reason} (${job.attempts} times): not retried again`, errorCode: 'lost' });
       } else {
         console.error(`videoshop serve: job ${id}: ${outcome.reason}; queued again`);
-        this.store.requeue(id);
+        this.store.requeue(id, outcome.reason);
         void this.submit(id);
       }
     } else {
@@ -322,7 +322,7 @@ export class JobQueue extends EventEmitter {
     if (!this.remote) {
       for (const job of this.store.withStatus('running')) {
         try {
-          this.store.requeue(job.id, false);
+          this.store.requeue(job.id, 'the server was restarted while this job ran', false);
         } catch (err) {
           this.storageTrouble(err);
         }

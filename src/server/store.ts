@@ -44,6 +44,8 @@ export interface JobRecord {
   warnings: string[];
   /** How many times a run was started (a crash mid-run leaves it > 0 with status queued). */
   attempts: number;
+  /** Why an earlier run of it was cut off and it went back to the queue (it starts over), or null. */
+  requeued: string | null;
   /** Result summary once done: frames, seconds per stage. */
   result: Record<string, unknown> | null;
 }
@@ -76,6 +78,7 @@ interface Row {
   attempts: number;
   result: string | null;
   token: string | null;
+  requeued: string | null;
 }
 
 function fromRow(r: Row): JobRecord {
@@ -83,6 +86,7 @@ function fromRow(r: Row): JobRecord {
     id: r.id, status: r.status, created_at: r.created_at, started_at: r.started_at, finished_at: r.finished_at,
     options: JSON.parse(r.options), video: JSON.parse(r.video), progress: r.progress ? JSON.parse(r.progress) : null,
     error: r.error, error_code: r.error_code ?? null, warnings: JSON.parse(r.warnings), attempts: r.attempts,
+    requeued: r.requeued ?? null,
     result: r.result ? JSON.parse(r.result) : null,
   };
 }
@@ -120,6 +124,7 @@ export class JobStore {
       const columns = new Set((this.db.prepare('PRAGMA table_info(jobs)').all() as { name: string }[]).map((c) => c.name));
       if (!columns.has('error_code')) this.db.exec('ALTER TABLE jobs ADD COLUMN error_code TEXT');
       if (!columns.has('token')) this.db.exec('ALTER TABLE jobs ADD COLUMN token TEXT');
+      if (!columns.has('requeued')) this.db.exec('ALTER TABLE jobs ADD COLUMN requeued TEXT');
     } catch (err) {
       const e = storageError(err, 'opening it');
       const fix = e.code === 'storage_full' ? 'free some space' : 'move the file away (it is left as it is) or choose another --data-dir';
@@ -215,10 +220,14 @@ export class JobStore {
     });
   }
 
-  /** Back to the queue; `countAttempt` false when the run did not fail (a clean stop of the server). */
-  requeue(id: string, countAttempt = true): void {
+  /**
+   * Back to the queue, saying why (the page shows it: the job starts over); `countAttempt` false when the run did not
+   * fail (a clean stop of the server).
+   */
+  requeue(id: string, why: string, countAttempt = true): void {
     this.write('re-queueing a job', () => this.db.prepare(
-      `UPDATE jobs SET status = 'queued', started_at = NULL, progress = NULL, attempts = MAX(0, attempts - ?) WHERE id = ?`).run(countAttempt ? 0 : 1, id));
+      `UPDATE jobs SET status = 'queued', started_at = NULL, progress = NULL, attempts = MAX(0, attempts - ?), requeued = ? WHERE id = ?`)
+      .run(countAttempt ? 0 : 1, why, id));
   }
 
   delete(id: string): void {

@@ -17,7 +17,7 @@ import sharp from 'sharp';
 import type { RunningServer } from '../../src/server/server.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 import { createWorkspace, firstFrame, makeVideo, type Workspace } from '../edit/fixtures.js';
-import { getJson, startTestServer, waitFinished } from './helpers.js';
+import { getJson, postJob, readEvents, startTestServer, waitFinished } from './helpers.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = process.env.VIDEOSHOP_SCREENSHOTS;
@@ -424,11 +424,17 @@ test('the sample video to start from; the server goes away: a banner, Render pau
 test('the job history survives a server restart: jobs, thumbnails, and the result opens', { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}`, timeout: 60_000 }, async () => {
   const before = (await (await fetch(new URL('/api/jobs', srv.url))).json() as { jobs: { id: string; status: string; video: { frames: number } }[] }).jobs;
   assert.ok(before.some((j) => j.status === 'done'), 'the first test left a finished job');
+  // A job the restart cuts off: it goes back to the queue, and its card says why it starts over.
+  const cut = (await postJob(srv.url, { video: long, editedFrame: await firstFrame(long, ws.file('long-frame.png')) })).body.id as string;
+  await readEvents(srv.url, cut, (j) => j.status === 'running');
   await srv.close();
   srv = await startTestServer(ws.file('data'), ws.model);
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await page.goto(srv.url);
   await page.waitForSelector('body[data-ready=true]');
+  assert.match(await page.textContent(`#job-${cut} .requeued`) ?? '', /the server was restarted while this job ran: it starts over/);
+  await shot(page, 'desktop-requeued-after-restart.png');
+  await fetch(new URL(`/api/jobs/${cut}`, srv.url), { method: 'DELETE' });
   for (const job of before) await page.waitForSelector(`#job-${job.id}[data-status=${job.status}]`);
   await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('.job img.thumb')].every((i) => i.complete && i.naturalWidth > 0));
   const done = before.find((j) => j.status === 'done')!;

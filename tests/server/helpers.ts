@@ -54,6 +54,7 @@ export interface JobJson {
   progress: JobProgress | null;
   error: string | null;
   attempts: number;
+  requeued: string | null;
   started_at: string | null;
   queue_position: number | null;
 }

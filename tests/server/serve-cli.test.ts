@@ -96,6 +96,7 @@ test('queued and running jobs survive a crash (SIGKILL) and a Ctrl-C: re-queued,
     assert.deepEqual(jobs.map((j) => j.id), [b, a], 'both jobs are still there');
     const ja = jobs.find((j) => j.id === a)!;
     assert.ok(ja.status === 'queued' || ja.status === 'running', `the cut-off job is re-queued: ${ja.status}`);
+    assert.equal(ja.requeued, 'the server stopped while this job ran', 'the job says why it starts over');
     // Ctrl-C while `a` runs again: it goes back to the queue, not to failed.
     await readEvents(url, a, (j) => j.status === 'running' && j.progress !== null);
     const r = await stop(cli);
@@ -119,7 +120,7 @@ test('a job cut off by two crashes is marked failed with the reason, not run a t
   const store = new JobStore(path.join(dataDir, 'jobs.sqlite'));
   store.insert({ id: '00000000000000aa', options: {}, video: { name: 'x.mp4', file: 'source.mp4', width: 2, height: 2, frames: 1, fps: 1, duration_s: 1, bytes: 1 } });
   store.markRunning('00000000000000aa');
-  store.requeue('00000000000000aa');
+  store.requeue('00000000000000aa', 'the server stopped while this job ran');
   store.markRunning('00000000000000aa');
   store.close();
   const srv = await startTestServer(dataDir, ws.model);

@@ -35,6 +35,8 @@ export interface Job {
   progress: Progress | null;
   error: string | null;
   warnings: string[];
+  /** Why an earlier run was cut off and the job went back to the queue (it starts over), or null. */
+  requeued: string | null;
   queue_position: number | null;
   urls: { self: string; events: string; source: string; edited_frame: string; thumbnail: string; result: string | null };
 }
@@ -65,6 +67,8 @@ export interface Estimate {
   frames: number;
   size: { width: number; height: number };
   basis: string;
+  /** Known before Render: a processing size far above the model's, an edit of hours. */
+  warnings: string[];
 }
 
 /** POST /api/uploads/:id/region: what the edit will change, before it runs. */

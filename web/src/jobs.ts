@@ -81,6 +81,8 @@ export class JobList {
         el('strong', { textContent: job.video.name, title: job.video.name }),
         el('span', { className: 'status', textContent: statusText(job) }),
         ...(job.status === 'running' || job.status === 'queued' ? [bar] : []),
+        ...((job.status === 'running' || job.status === 'queued') && job.requeued
+          ? [el('small', { className: 'requeued', textContent: `↻ ${job.requeued}: it starts over from the beginning` })] : []),
         ...(job.warnings.length ? [el('small', { className: 'warning', textContent: `⚠ ${job.warnings.join('; ')}`, title: job.warnings.join('\n') })] : []),
         actions),
     );

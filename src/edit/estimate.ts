@@ -43,7 +43,14 @@ export interface EditEstimate {
   readonly unetSteps: number;
   /** Where the pace comes from, in words. */
   readonly basis: string;
+  /** What is worth knowing before starting it, in words: a processing size far above the model's, a run of hours. */
+  readonly warnings: readonly string[];
 }
+
+/** Above this share of the model's native area a size is called out before the edit (time and memory grow faster). */
+const LARGE_AREA = 2;
+/** An edit longer than this (seconds) is called out before it starts. */
+const LONG_EDIT_S = 3600;
 
 /** SVD's geometry: what an estimate assumes before any edit has told it the model's. */
 export const SVD_GEOMETRY: ModelGeometry = { nativeArea: 1024 * 576, sizeMultiple: 64, numFrames: 14 };
@@ -82,7 +89,13 @@ export function estimateEdit(
   const request = checkEditRequest({ video: 'v', editedFrame: 'e', output: 'o.mp4', ...options });
   const plan = planEdit(video, sectionFrames(frames, fps, request.start, request.duration), request, model);
   const unetSteps = 2 * plan.stepsPerBlock * plan.blocks;
-  if (!pace) return { seconds: null, plan, unetSteps, basis: 'no edit has been measured on this machine yet' };
+  const warnings: string[] = [];
+  const share = (plan.size.width * plan.size.height) / model.nativeArea;
+  if (share > LARGE_AREA) {
+    warnings.push(`the processing size ${plan.size.width}×${plan.size.height} is ${share.toFixed(1)}× the model's native area: every step is ` +
+      `more than ${share.toFixed(1)}× slower, it needs more memory, and the model was trained at its native size; a smaller size is faster`);
+  }
+  if (!pace) return { seconds: null, plan, unetSteps, basis: 'no edit has been measured on this machine yet', warnings };
   const p = pace.pace;
   const paceArea = p.processing.width * p.processing.height;
   const area = plan.size.width * plan.size.height;
@@ -94,5 +107,9 @@ export function estimateEdit(
   const perBlock = (t.encode + t.decode) / p.blocks / paceArea;
   const perFrame = (t.read + t.write) / p.frames;
   const ms = unetMs + plan.blocks * perBlock * area + plan.frames * perFrame;
-  return { seconds: Math.max(1, Math.round(ms / 1000)), plan, unetSteps, basis: pace.basis };
+  const seconds = Math.max(1, Math.round(ms / 1000));
+  if (seconds > LONG_EDIT_S) {
+    warnings.push(`this edit takes about ${(seconds / 3600).toFixed(1)} hours here (${plan.blocks} blocks): a quick preview or a shorter section first shows whether the edit holds`);
+  }
+  return { seconds, plan, unetSteps, basis: pace.basis, warnings };
 }

@@ -362,7 +362,7 @@ class App {
     const e = estimateEdit(video, fields, this.latestPace(), this.queue.geometry() ?? this.queue.pace()?.model ?? SVD_GEOMETRY);
     return {
       eta_s: e.seconds, unet_steps: e.unetSteps, unet_calls: e.plan.unetCalls, blocks: e.plan.blocks, frames: e.plan.frames,
-      size: e.plan.size, basis: e.basis,
+      size: e.plan.size, basis: e.basis, warnings: e.warnings,
     };
   }
 

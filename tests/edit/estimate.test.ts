@@ -71,6 +71,16 @@ test('a pace that counted its UNet calls prices per call: a guided Euler pace pr
   assert.equal(lcm.seconds, 8);
 });
 
+test('warnings knowable before Render: a processing size far above the model\'s, an edit of hours', () => {
+  assert.deepEqual(estimateEdit(hd, {}, calibration, pace.model).warnings, []);
+  const big = estimateEdit(hd, { size: { width: 1920, height: 1088 } }, calibration, pace.model);
+  assert.match(big.warnings[0], /^the processing size 1920×1088 is 3\.5× the model's native area/);
+  // 2 h of source at 24 fps: about 1,100 blocks, hours at this pace; the same without a pace says nothing of time.
+  const film = { frames: 2 * 3600 * 24, width: 1920, height: 1080, fps: 24 };
+  assert.match(estimateEdit(film, {}, calibration, pace.model).warnings.join('\n'), /this edit takes about \d+\.\d hours here \(\d+ blocks\): a quick preview/);
+  assert.deepEqual(estimateEdit(film, {}, null).warnings, []);
+});
+
 test('any length is planned in O(1); what cannot be an edit is refused before any planning', () => {
   const t0 = performance.now();
   const huge = estimateEdit({ frames: MAX_FRAMES, width: 1920, height: 1080 }, {}, calibration);

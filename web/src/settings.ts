@@ -116,6 +116,9 @@ export class Settings {
       const what = `${e.frames} frames at ${e.size.width}×${e.size.height}, ${e.unet_calls} network passes in ${e.blocks} block${e.blocks > 1 ? 's' : ''}`;
       out.textContent = e.eta_s === null ? `${what}; time estimate once the server has measured its pace (a short test edit after loading, or the first job)` : `Estimated time ≈ ${duration(e.eta_s)} (${what}, ${e.basis})`;
       out.classList.remove('error');
+      const warn = $('estimate-warning');
+      warn.textContent = e.warnings.map((w) => `⚠ ${w}`).join('\n');
+      warn.hidden = e.warnings.length === 0;
       // The pace arrives on its own (the test edit ends, a job finishes): ask again until it is there.
       if (e.eta_s === null) this.timer = window.setTimeout(() => void this.estimate(), 2000);
     } catch (err) {

@@ -54,6 +54,8 @@ export interface SessionOptions {
   config?: Record<string, string>;
   /** ORT log severity (0 verbose … 4 fatal), default 3 (errors only). */
   logSeverity?: 0 | 1 | 2 | 3 | 4;
+  /** ORT's profiler on: a Chrome-trace JSON per session, named from this prefix, written by `endProfiling` (benchmarks). */
+  profilePrefix?: string;
 }
 
 export type Feed = Tensor | {
@@ -195,6 +197,7 @@ export class ModelSession {
       extra: nest(config),
     };
     if (opts.threads) options.intraOpNumThreads = opts.threads;
+    if (opts.profilePrefix) Object.assign(options, { enableProfiling: true, profileFilePrefix: opts.profilePrefix });
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(modelPath, options);
@@ -222,6 +225,11 @@ export class ModelSession {
     const out: Record<string, Tensor> = {};
     for (const name of this.outputNames) out[name] = fromOrt(name, results[name]);
     return out;
+  }
+
+  /** Ends ORT's profiler (a session made with `profilePrefix`): the trace file is written. */
+  endProfiling(): void {
+    this.session.endProfiling();
   }
 
   async release(): Promise<void> {

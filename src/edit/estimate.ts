@@ -5,10 +5,12 @@
  * server runs after loading its model (src/edit/calibrate.ts). Pure arithmetic: any video length is O(1).
  */
 import { MAX_FRAMES, planEdit, type EditPlan, type ModelGeometry } from './plan.js';
-import { checkEditRequest, type EditRequest } from './request.js';
+import { checkKeyframeSpacing, placeKeyframes, type PlacedKeyframe } from './keyframes.js';
+import { checkEditRequest, type CheckedRequest, type EditRequest } from './request.js';
 import { fieldSpec } from './schema.js';
 import type { EditResult } from './edit-video.js';
 import { msg, option, VideoshopError } from '../util/errors.js';
+import { segmentFrames } from '../video/timing.js';
 
 /** A measured edit's numbers (a finished edit's result, or the test edit's). */
 export interface Pace {
@@ -71,8 +73,25 @@ export function sectionFrames(frames: number, fps: number | undefined, start?: n
 }
 
 /**
+ * The keyframes (`keyframe`, their images not read) on a constant-rate video, frame i at i/fps: an estimate knows no
+ * frame's own time (the edit places them by each frame's timestamp; for a constant-rate source the two agree).
+ * O(frames), only when keyframes are given.
+ */
+function placeAtRate(video: VideoShape, request: CheckedRequest): PlacedKeyframe[] {
+  const keyframes = request.keyframe ?? [];
+  const needsRate = keyframes.some((k) => k.frame === undefined) || request.start !== undefined || request.duration !== undefined;
+  if (!video.fps && needsRate) {
+    throw new VideoshopError('bad_input', msg`the video's frame rate is needed to place ${option('keyframe')} by time`, { field: 'keyframe' });
+  }
+  const clock = { frameCount: video.frames, fps: { num: video.fps ?? 1, den: 1 }, pts: [], timeBase: { num: 1, den: 1 } };
+  return placeKeyframes(clock, segmentFrames(clock, request.start, request.duration), keyframes);
+}
+
+/**
  * The estimate of editing `video` with `options` (request fields; files are not needed). `pace`: the newest measured
  * edit, with its `basis` in words; null: none yet (the plan is still returned). `model`: the loaded model's geometry.
+ * Keyframes (`keyframe`, by time or index) start blocks of their own and are refused as the edit refuses them (past
+ * the end, outside the section, two within one block overlap).
  */
 export function estimateEdit(
   video: VideoShape,
@@ -87,7 +106,10 @@ export function estimateEdit(
     }
   }
   const request = checkEditRequest({ video: 'v', editedFrame: 'e', output: 'o.mp4', ...options });
-  const plan = planEdit(video, sectionFrames(frames, fps, request.start, request.duration), request, model);
+  const keyframes = request.keyframe?.length ? placeAtRate(video, request) : [];
+  const plan = planEdit(video, sectionFrames(frames, fps, request.start, request.duration), request, model, keyframes.map((k) => k.offset));
+  // As the edit checks them: each keyframe the plan reaches starts a block, at least a block overlap from the next.
+  checkKeyframeSpacing(keyframes.filter((k) => plan.keyframes.includes(k.offset)), plan.frames, plan.blockOverlap);
   const unetSteps = 2 * plan.stepsPerBlock * plan.blocks;
   const warnings: string[] = [];
   const share = (plan.size.width * plan.size.height) / model.nativeArea;

@@ -17,7 +17,7 @@ export { editVideo, type EditResult, type EditHooks, type EditWarning } from './
 export { checkEditRequest, requestFields, PREVIEW_STEPS, type EditRequest } from './request.js';
 export {
   EDIT_FIELDS, fieldSpec, defaultText, checkFieldValue, parseTime, cliNaming, apiNaming, DEFAULT_MODEL,
-  type FieldSpec, type FieldType, type FieldGroup, type FieldScope, type FieldValue,
+  type FieldSpec, type FieldType, type FieldGroup, type FieldScope, type FieldValue, type Keyframe,
 } from './schema.js';
 export { estimateEdit, sectionFrames, SVD_GEOMETRY, type EditEstimate, type Pace, type VideoShape } from './estimate.js';
 export { checkAspect, planEdit, MAX_FRAMES, type EditPlan, type ModelGeometry } from './plan.js';

@@ -14,8 +14,7 @@
  */
 import { planBlocks, type Block } from '../pipeline/blocks.js';
 import { msg, option, VideoshopError, type MessagePart } from '../util/errors.js';
-import type { VideoInfo } from '../video/probe.js';
-import { frameTime, segmentFrames } from '../video/timing.js';
+import { frameTime, segmentFrames, type FrameClock } from '../video/timing.js';
 import { keyframeText, type Keyframe } from './schema.js';
 
 export interface PlacedKeyframe extends Keyframe {
@@ -34,7 +33,7 @@ function refuse(k: Keyframe, what: string | readonly MessagePart[]): VideoshopEr
  * The keyframes' frames, in order. Refused: past the video's end, outside the section, on the section's first frame
  * (that frame is the edited frame's), two on one frame.
  */
-export function placeKeyframes(info: VideoInfo, section: { start: number; count: number }, keyframes: readonly Keyframe[]): PlacedKeyframe[] {
+export function placeKeyframes(info: FrameClock, section: { start: number; count: number }, keyframes: readonly Keyframe[]): PlacedKeyframe[] {
   const last = info.frameCount - 1;
   const placed = keyframes.map((k): PlacedKeyframe => {
     let index: number;

@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import { checkEditRequest, EDIT_FIELDS, fieldSpec, requestFields, VideoshopError, type EditRequest, type FieldSpec } from '../edit/index.js';
+import { INTO_FILE, type JobInputs } from './job-inputs.js';
 
 export const RESULT_FILE = 'result.mp4';
 
@@ -58,10 +59,17 @@ export function parseJobOptions(json: unknown, model: string, unet?: string): { 
   return { fields: unet ? { ...fields, unet } : fields, given };
 }
 
-/** The edit request of a job whose files lie in `dir` (the server's job folder, or a remote worker's copy). */
-export function jobRequest(options: Record<string, unknown>, videoFile: string, dir: string, model: string, unet?: string): EditRequest {
+/**
+ * The edit request of a job whose files lie in `dir` (the server's job folder, or a remote worker's copy): its
+ * keyframes and the earlier result it re-renders a section of (`inputs`) too.
+ */
+export function jobRequest(options: Record<string, unknown>, videoFile: string, dir: string, model: string, unet?: string, inputs: JobInputs = {}): EditRequest {
   const { fields } = parseJobOptions(options, model, unet);
-  return { ...fields, video: path.join(dir, videoFile), editedFrame: path.join(dir, 'edited.png'), output: path.join(dir, RESULT_FILE), force: true };
+  const keyframe = inputs.keyframes?.map((k) => ({ time: k.time, image: path.join(dir, k.file) }));
+  return {
+    ...fields, video: path.join(dir, videoFile), editedFrame: path.join(dir, 'edited.png'), output: path.join(dir, RESULT_FILE), force: true,
+    ...(keyframe?.length ? { keyframe } : {}), ...(inputs.into ? { into: path.join(dir, inputs.into.file) } : {}),
+  };
 }
 
 /**
@@ -75,5 +83,7 @@ export function withoutServerPaths(text: string, video: { name: string; file: st
     .replace(new RegExp(`(?:[A-Za-z]:)?[\\\\/][^\\s:;,'"()]*[\\\\/]edited\\.png`, 'g'), 'the edited frame')
     .replace(new RegExp(`(?:[A-Za-z]:)?[\\\\/][^\\s:;,'"()]*[\\\\/]${escape(video.file)}`, 'g'), video.name)
     .replace(new RegExp(`(?:[A-Za-z]:)?[\\\\/][^\\s:;,'"()]*[\\\\/]${escape(RESULT_FILE)}`, 'g'), 'the result')
+    .replace(new RegExp(`(?:[A-Za-z]:)?[\\\\/][^\\s:;,'"()]*[\\\\/]${escape(INTO_FILE)}`, 'g'), 'the earlier result')
+    .replace(new RegExp(`(?:[A-Za-z]:)?[\\\\/][^\\s:;,'"()=]*[\\\\/]keyframe-(\\d+)\\.png`, 'g'), 'keyframe_$1')
     .replace(/(^|[\s(“"'])(?:[A-Za-z]:)?[\\/](?:[^\s:;,'"()\\/]+[\\/])+[^\s:;,'"()]*/g, '$1a file on the server');
 }

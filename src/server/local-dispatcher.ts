@@ -55,7 +55,7 @@ export class LocalDispatcher implements Dispatcher {
     const events = this.events!;
     let request;
     try {
-      request = jobRequest(job.options, job.video.file, this.jobDir(job.id), this.worker.model, this.worker.unet);
+      request = jobRequest(job.options, job.video.file, this.jobDir(job.id), this.worker.model, this.worker.unet, job.inputs);
     } catch (err) {
       if (!isVideoshopError(err)) throw err;
       events.finished(job.id, { kind: 'failed', error: err.toJSON(), warnings: [] });

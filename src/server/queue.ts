@@ -17,6 +17,7 @@ import { apiNaming, renderParts, VideoshopError, type MeasuredPace, type ModelGe
 import type { Dispatcher, ModelState, Outcome } from './dispatcher.js';
 import { RESULT_FILE, withoutServerPaths } from './job-options.js';
 import { FINISHED, JobStore, StorageError, type JobProgress, type JobRecord, type VideoSummary } from './store.js';
+import type { JobInputs } from './job-inputs.js';
 
 export const MAX_ATTEMPTS = 2;
 /** How often progress reaches the table (the API's SSE gets every event). */
@@ -236,7 +237,7 @@ export class JobQueue extends EventEmitter {
   }
 
   /** A new job whose files are in its folder already; a Redis job gets the secret its worker fetches them with. */
-  add(job: { id: string; options: Record<string, unknown>; video: VideoSummary }): JobView {
+  add(job: { id: string; options: Record<string, unknown>; video: VideoSummary; inputs?: JobInputs }): JobView {
     const record = this.store.insert(job, this.remote ? randomBytes(24).toString('base64url') : null);
     this.emit('update', this.view(record));
     void this.submit(record.id);

@@ -16,6 +16,7 @@ import path from 'node:path';
 import type { EditProgress, MessagePart, ModelGeometry, SerializedError } from '../edit/index.js';
 import type { DispatchEvents, Dispatcher, ModelState } from './dispatcher.js';
 import { RESULT_FILE } from './job-options.js';
+import { inputFiles, type JobInputs } from './job-inputs.js';
 import type { JobRecord } from './store.js';
 import type { JobResult } from './worker-protocol.js';
 
@@ -32,6 +33,8 @@ export interface JobPayload {
   /** This server's address (e.g. http://10.0.0.5:7860/) and the job's secret for its media routes. */
   server: string;
   token: string;
+  /** Keyframes and the earlier result (files the worker fetches from …/files/<name>); absent for a plain job. */
+  inputs?: JobInputs;
 }
 
 /** What a worker sends with each progress event and returns at the end. */
@@ -166,6 +169,7 @@ export class RedisDispatcher implements Dispatcher {
       if (existing) await existing.remove().catch(() => {});
       const payload: JobPayload = {
         id: job.id, options: job.options, file: job.video.file, bytes: job.video.bytes, server: this.o.publicUrl(), token: secret ?? '',
+        ...(inputFiles(job.inputs).length ? { inputs: job.inputs } : {}),
       };
       // One attempt: a job that fails is the user's to fix; a job whose worker died comes back through the stalled check.
       await this.queue.add('edit', payload, { jobId: job.id, attempts: 1, removeOnComplete: 1000, removeOnFail: 1000 });

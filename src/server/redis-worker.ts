@@ -19,6 +19,7 @@ import {
   assertRedisReachable, CANCEL_CHANNEL, failureReason, QUEUE_NAME, redisConnection, untilReady, type JobPayload, type RemoteProgress, type RemoteResult,
 } from './redis-dispatcher.js';
 import { InferenceSlot } from './slot.js';
+import { inputFiles } from './job-inputs.js';
 import { downloadFile, uploadFile } from './worker-media.js';
 import type { WorkerConfig } from './worker-protocol.js';
 
@@ -84,7 +85,7 @@ export async function startRemoteWorker(o: RemoteWorkerOptions): Promise<Running
   let current: Promise<unknown> | null = null;
 
   const runJob = async (job: Job<JobPayload>): Promise<RemoteResult> => {
-    const { id: jobId, options, file, server, token } = job.data;
+    const { id: jobId, options, file, server, token, inputs = {} } = job.data;
     const dir = path.join(scratch, jobId);
     const abort = new AbortController();
     aborts.set(jobId, abort);
@@ -97,11 +98,12 @@ export async function startRemoteWorker(o: RemoteWorkerOptions): Promise<Running
       try {
         await downloadFile(new URL('source', base).href, path.join(dir, video), transfer);
         await downloadFile(new URL('edited.png', base).href, path.join(dir, 'edited.png'), transfer);
+        for (const name of inputFiles(inputs)) await downloadFile(new URL(`files/${name}`, base).href, path.join(dir, name), transfer);
       } catch (err) {
         if (abort.signal.aborted) throw fail({ code: 'cancelled', message: 'cancelled' });
         throw fail({ code: 'media_unavailable', message: `could not fetch the job's files from the server: ${(err as Error).message}` });
       }
-      const request = jobRequest(options, video, dir, o.worker.model, o.worker.unet);
+      const request = jobRequest(options, video, dir, o.worker.model, o.worker.unet, inputs);
       log(`job ${jobId}: started`);
       let last = 0;
       let lost = false;

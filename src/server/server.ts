@@ -10,9 +10,12 @@ import { existsSync, linkSync, copyFileSync, mkdirSync, readFileSync, renameSync
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { checkAspect, estimateEdit, fieldSpec, inspectImage, isVideoshopError, previewEditRegion, SVD_GEOMETRY, type MeasuredPace, type Pace } from '../edit/index.js';
+import {
+  checkAspect, estimateEdit, fieldSpec, inspectImage, isVideoshopError, previewEditRegion, SVD_GEOMETRY, type EditRequest, type Keyframe, type MeasuredPace, type Pace,
+} from '../edit/index.js';
 import type { Dispatcher } from './dispatcher.js';
-import { decodeSegment, errorBody, HttpError, sendFile, sendJson } from './http.js';
+import { decodeSegment, errorBody, HttpError, InputRefused, sendFile, sendJson } from './http.js';
+import { inputFiles, INTO_FILE, KEYFRAME_FIELDS, keyframeFile, MAX_KEYFRAMES, sameContent, type JobInputs } from './job-inputs.js';
 import { jobFields, parseJobOptions, RESULT_FILE } from './job-options.js';
 import { Janitor } from './janitor.js';
 import { LocalDispatcher } from './local-dispatcher.js';
@@ -21,7 +24,7 @@ import { RedisDispatcher } from './redis-dispatcher.js';
 import { authorized, checkHost, checkOrigin, COOKIE, isLoopbackHost, setSecurityHeaders } from './security.js';
 import { loadStaticFiles, webDistDir, type StaticFile } from './static-files.js';
 import { FINISHED, ID_PATTERN, JobStore, newId, type VideoSummary } from './store.js';
-import { checkImage, checkVideo, extractFrame, extractFrameAt, maskPng, receiveMultipart, thumbnail } from './uploads.js';
+import { checkImage, checkVideo, extractFrame, extractFrameAt, maskPng, receiveMultipart, thumbnail, type Multipart } from './uploads.js';
 import { receiveResult, resultStatus } from './worker-media.js';
 import type { WorkerConfig } from './worker-protocol.js';
 
@@ -208,10 +211,13 @@ class App {
       { method: 'POST', pattern: new RegExp(`^/api/jobs/${id}/upload$`), handler: (_q, res, [j]) => this.uploadFromJob(res, j) },
       { method: 'GET', pattern: new RegExp(`^/api/jobs/${id}/edited\\.png$`), handler: (req, res, [j]) => sendFile(req, res, this.jobFile(j, 'edited.png'), 'image/png') },
       { method: 'GET', pattern: new RegExp(`^/api/jobs/${id}/thumb\\.jpg$`), handler: (req, res, [j]) => sendFile(req, res, this.jobFile(j, 'thumb.jpg'), 'image/jpeg') },
+      { method: 'GET', pattern: new RegExp(`^/api/jobs/${id}/files/${id}$`), handler: (req, res, [j, f]) => this.inputFile(req, res, j, f) },
+      { method: 'GET', pattern: new RegExp(`^/api/jobs/${id}/result/frame\\.png$`), handler: (req, res, [j], url) => this.resultFrame(req, res, j, url) },
       // Remote workers (Redis mode): the job's files, and its result sent back (resumable).
       { method: 'GET', pattern: new RegExp(`^/api/worker/jobs/${id}/source$`), jobToken: true, handler: (req, res, [j]) => this.jobSource(req, res, j) },
       { method: 'GET', pattern: new RegExp(`^/api/worker/jobs/${id}/edited\\.png$`), jobToken: true,
         handler: (req, res, [j]) => sendFile(req, res, this.jobFile(j, 'edited.png'), 'image/png') },
+      { method: 'GET', pattern: new RegExp(`^/api/worker/jobs/${id}/files/${id}$`), jobToken: true, handler: (req, res, [j, f]) => this.inputFile(req, res, j, f) },
       { method: 'GET', pattern: new RegExp(`^/api/worker/jobs/${id}/result$`), jobToken: true, handler: (_q, _s, [j]) => resultStatus(this.queue.jobDir(this.getJob(j).id)) },
       { method: 'PUT', pattern: new RegExp(`^/api/worker/jobs/${id}/result$`), jobToken: true, handler: (req, _s, [j]) => this.putResult(req, j) },
     ];
@@ -359,7 +365,13 @@ class App {
       throw new HttpError(400, 'options must be JSON');
     }
     const { fields } = parseJobOptions(options, this.config.worker.model, this.config.worker.unet);
-    const e = estimateEdit(video, fields, this.latestPace(), this.queue.geometry() ?? this.queue.pace()?.model ?? SVD_GEOMETRY);
+    // keyframes=1.5,3: the keyframes' times (seconds in the source), which start blocks of their own.
+    const times = (q.get('keyframes') ?? '').split(',').filter((t) => t.trim() !== '').map(Number);
+    if (times.length > MAX_KEYFRAMES || times.some((t) => !Number.isFinite(t) || t < 0)) {
+      throw new HttpError(400, `keyframes must be up to ${MAX_KEYFRAMES} times in seconds, separated by commas (1.5,3), got ${JSON.stringify((q.get('keyframes') ?? '').slice(0, 60))}`);
+    }
+    const keyframe: Keyframe[] = times.map((time, n) => ({ time, image: `keyframe_${n}` }));
+    const e = estimateEdit(video, { ...fields, ...(keyframe.length ? { keyframe } : {}) }, this.latestPace(), this.queue.geometry() ?? this.queue.pace()?.model ?? SVD_GEOMETRY);
     return {
       eta_s: e.seconds, unet_steps: e.unetSteps, unet_calls: e.plan.unetCalls, blocks: e.plan.blocks, frames: e.plan.frames,
       size: e.plan.size, basis: e.basis, warnings: e.warnings,
@@ -513,7 +525,7 @@ class App {
     let job: JobView;
     let release = () => {};
     try {
-      const { form, account } = await this.receive(req, dir, { video: 'source', edited_frame: 'edited-upload' });
+      const { form, account } = await this.receive(req, dir, { video: 'source', edited_frame: 'edited-upload', ...KEYFRAME_FIELDS });
       release = account.release;
       let video: VideoSummary;
       if (form.files.video) {
@@ -540,11 +552,12 @@ class App {
       const size = await checkImage(frame, path.join(dir, 'edited.png'));
       // The edit's own aspect rule, and its plan (size, section, blocks) checked against the loaded model, before queueing.
       checkAspect(size, video, parsed.fields.fit);
+      const { inputs, keyframe } = await this.jobInputs(form, dir, video, parsed.fields);
       const geometry = this.queue.geometry();
-      if (geometry) estimateEdit(video, parsed.fields, null, geometry);
+      if (geometry) estimateEdit(video, { ...parsed.fields, ...(keyframe.length ? { keyframe } : {}) }, null, geometry);
       await thumbnail(path.join(dir, 'edited.png'), path.join(dir, 'thumb.jpg'));
       renameSync(dir, this.queue.jobDir(id));
-      job = this.queue.add({ id, options: parsed.given, video });
+      job = this.queue.add({ id, options: parsed.given, video, inputs });
     } catch (err) {
       rmSync(dir, { recursive: true, force: true });
       throw err;
@@ -554,6 +567,81 @@ class App {
     this.janitor.makeRoom();
     res.setHeader('Location', `/api/jobs/${id}`);
     sendJson(res, 201, { id: job.id, status: job.status, queue_position: job.queue_position });
+  }
+
+  /**
+   * A job's keyframes (`keyframe_<n>` images, each with `keyframe_<n>_time`: seconds in the source) and the finished
+   * job of the same video whose result it re-renders a section of (`into_job`), checked as the edited frame is and
+   * stored in its folder `dir`. The keyframes come back as the plan reads them too, named by their fields (a refusal
+   * names no server path).
+   */
+  private async jobInputs(form: Multipart, dir: string, video: VideoSummary, fields: Partial<EditRequest>): Promise<{ inputs: JobInputs; keyframe: Keyframe[] }> {
+    const inputs: JobInputs = {};
+    const keyframe: Keyframe[] = [];
+    for (const key of Object.keys(form.fields)) {
+      const n = /^keyframe_(\d+)_time$/.exec(key)?.[1];
+      if (n !== undefined && !(Number(n) < MAX_KEYFRAMES)) throw new HttpError(400, `${key}: a job takes at most ${MAX_KEYFRAMES} keyframes (keyframe_0 … keyframe_${MAX_KEYFRAMES - 1})`);
+    }
+    for (let n = 0; n < MAX_KEYFRAMES; n++) {
+      const name = `keyframe_${n}`;
+      const file = form.files[name];
+      const text = form.fields[`${name}_time`];
+      if (!file && text === undefined) continue;
+      if (!file) throw new HttpError(400, `${name}_time is given without its image: send the image as the file field "${name}"`);
+      const time = text === undefined || text.trim() === '' ? NaN : Number(text);
+      if (!Number.isFinite(time) || time < 0) {
+        throw new HttpError(400, `${name} needs its time in the source: a field "${name}_time" in seconds (a number ≥ 0), got ${JSON.stringify((text ?? '').slice(0, 40))}`);
+      }
+      const size = await checkImage(file, path.join(dir, keyframeFile(n)), name);
+      try {
+        checkAspect(size, video, fields.fit);
+      } catch (err) {
+        throw isVideoshopError(err) ? new InputRefused(`${name} rejected: `, err) : err;
+      }
+      (inputs.keyframes ??= []).push({ time, file: keyframeFile(n) });
+      keyframe.push({ time, image: name });
+    }
+    const into = form.fields.into_job?.trim();
+    if (into) {
+      const earlier = ID_PATTERN.test(into) ? this.queue.get(into) : undefined;
+      if (!earlier) throw new HttpError(400, `into_job: no such job ${JSON.stringify(into.slice(0, 40))}`);
+      if (earlier.status !== 'done') throw new HttpError(400, `into_job: job ${into} is ${earlier.status}: a section goes into a finished job's result`);
+      if (fields.start === undefined) throw new HttpError(400, 'into_job re-renders a section: give its start (and duration) in options');
+      const earlierDir = this.queue.jobDir(earlier.id);
+      if (!(await sameContent(path.join(dir, video.file), path.join(earlierDir, earlier.video.file)))) {
+        throw new HttpError(400, `into_job: job ${into} edited another video (${earlier.video.name}): a section goes into a result of this same video`);
+      }
+      const frames = (earlier.result as { frames?: unknown } | null)?.frames;
+      if (typeof frames === 'number' && frames !== video.frames) {
+        throw new HttpError(400, `into_job: job ${into} rendered ${frames} of the video's ${video.frames} frames (a section or a preview): choose a job that rendered the whole video`);
+      }
+      linkOrCopy(path.join(earlierDir, RESULT_FILE), path.join(dir, INTO_FILE));
+      inputs.into = { job: earlier.id, file: INTO_FILE };
+    }
+    return { inputs, keyframe };
+  }
+
+  /**
+   * A frame of a finished job's result, `?time=T` seconds from its start (the first frame at or after T, as the
+   * upload's frame.png): the edited frame of a section re-rendered into that result (`into_job`). Kept in the job.
+   */
+  private async resultFrame(req: IncomingMessage, res: ServerResponse, id: string, url: URL): Promise<void> {
+    const job = this.getJob(id);
+    if (job.status !== 'done') throw new HttpError(409, `job ${id} is ${job.status}: its result exists once it is done`);
+    const text = url.searchParams.get('time') ?? '0';
+    const time = Number(text);
+    if (text.trim() === '' || !Number.isFinite(time) || time < 0) throw new HttpError(400, `time must be seconds from the start (a number ≥ 0), got ${JSON.stringify(text.slice(0, 40))}`);
+    if (time >= job.video.duration_s) throw new HttpError(400, `time ${time} s is past the end of the video (${job.video.duration_s.toFixed(2)} s)`);
+    const file = path.join(this.queue.jobDir(id), `result-frame-${Math.round(time * 1000)}.png`);
+    if (!existsSync(file)) await extractFrameAt(path.join(this.queue.jobDir(id), RESULT_FILE), file, time);
+    await sendFile(req, res, file, 'image/png');
+  }
+
+  /** One of a job's input files (a keyframe's image, the earlier result), by the name the job lists it under. */
+  private async inputFile(req: IncomingMessage, res: ServerResponse, id: string, name: string): Promise<void> {
+    const job = this.getJob(id);
+    if (!inputFiles(job.inputs).includes(name)) throw new HttpError(404, `job ${id} has no file ${JSON.stringify(name.slice(0, 40))}`);
+    await sendFile(req, res, path.join(this.queue.jobDir(id), name), name.endsWith('.png') ? 'image/png' : 'video/mp4');
   }
 
   private listJobs() {
@@ -664,11 +752,13 @@ class App {
 
 /** A job as the API shows it (no server paths). */
 function publicJob(job: JobView) {
-  const { video, ...rest } = job;
+  const { video, inputs, ...rest } = job;
   const { file: _file, ...shown } = video;
   return {
     ...rest,
     video: shown,
+    keyframes: (inputs.keyframes ?? []).map((k) => ({ time: k.time, url: `/api/jobs/${job.id}/files/${k.file}` })),
+    into_job: inputs.into?.job ?? null,
     urls: {
       self: `/api/jobs/${job.id}`, events: `/api/jobs/${job.id}/events`, source: `/api/jobs/${job.id}/source`,
       edited_frame: `/api/jobs/${job.id}/edited.png`, thumbnail: `/api/jobs/${job.id}/thumb.jpg`,

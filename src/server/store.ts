@@ -12,6 +12,7 @@ import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { VideoshopError } from '../edit/index.js';
 import type { JobProgress, JobStatus } from './api-types.js';
+import { inputFiles, type JobInputs } from './job-inputs.js';
 
 export type { JobProgress, JobStatus } from './api-types.js';
 export const FINISHED: readonly JobStatus[] = ['done', 'failed', 'cancelled'];
@@ -48,6 +49,7 @@ export interface JobRecord {
   requeued: string | null;
   /** Result summary once done: frames, seconds per stage. */
   result: Record<string, unknown> | null;
+  inputs: JobInputs;
 }
 
 /** Ids are 16 lowercase hex digits; anything else in a URL is not a job. */
@@ -79,6 +81,7 @@ interface Row {
   result: string | null;
   token: string | null;
   requeued: string | null;
+  inputs: string | null;
 }
 
 function fromRow(r: Row): JobRecord {
@@ -87,7 +90,7 @@ function fromRow(r: Row): JobRecord {
     options: JSON.parse(r.options), video: JSON.parse(r.video), progress: r.progress ? JSON.parse(r.progress) : null,
     error: r.error, error_code: r.error_code ?? null, warnings: JSON.parse(r.warnings), attempts: r.attempts,
     requeued: r.requeued ?? null,
-    result: r.result ? JSON.parse(r.result) : null,
+    result: r.result ? JSON.parse(r.result) : null, inputs: r.inputs ? JSON.parse(r.inputs) : {},
   };
 }
 
@@ -125,6 +128,7 @@ export class JobStore {
       if (!columns.has('error_code')) this.db.exec('ALTER TABLE jobs ADD COLUMN error_code TEXT');
       if (!columns.has('token')) this.db.exec('ALTER TABLE jobs ADD COLUMN token TEXT');
       if (!columns.has('requeued')) this.db.exec('ALTER TABLE jobs ADD COLUMN requeued TEXT');
+      if (!columns.has('inputs')) this.db.exec('ALTER TABLE jobs ADD COLUMN inputs TEXT');
     } catch (err) {
       const e = storageError(err, 'opening it');
       const fix = e.code === 'storage_full' ? 'free some space' : 'move the file away (it is left as it is) or choose another --data-dir';
@@ -148,11 +152,12 @@ export class JobStore {
     }
   }
 
-  insert(job: Pick<JobRecord, 'id' | 'options' | 'video'>, token: string | null = null): JobRecord {
+  insert(job: Pick<JobRecord, 'id' | 'options' | 'video'> & { inputs?: JobInputs }, token: string | null = null): JobRecord {
     this.write('adding a job', () => {
       const seq = (this.db.prepare('SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM jobs').get() as { n: number }).n;
-      this.db.prepare(`INSERT INTO jobs (id, seq, status, created_at, options, video, token) VALUES (?, ?, 'queued', ?, ?, ?, ?)`)
-        .run(job.id, seq, new Date().toISOString(), JSON.stringify(job.options), JSON.stringify(job.video), token);
+      const inputs = job.inputs && inputFiles(job.inputs).length ? JSON.stringify(job.inputs) : null;
+      this.db.prepare(`INSERT INTO jobs (id, seq, status, created_at, options, video, token, inputs) VALUES (?, ?, 'queued', ?, ?, ?, ?, ?)`)
+        .run(job.id, seq, new Date().toISOString(), JSON.stringify(job.options), JSON.stringify(job.video), token, inputs);
     });
     return this.get(job.id)!;
   }

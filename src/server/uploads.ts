@@ -101,7 +101,7 @@ export function receiveMultipart(req: IncomingMessage, dir: string, allowed: Rec
     let parser: busboy.Busboy;
     try {
       parser = busboy({ headers: req.headers, defParamCharset: 'utf8',
-        limits: { fileSize: maxBytes, files: Object.keys(allowed).length, fields: 20, fieldSize: 64 * 1024 } });
+        limits: { fileSize: maxBytes, files: Object.keys(allowed).length, fields: 40, fieldSize: 64 * 1024 } });
     } catch {
       reject(new HttpError(400, 'malformed multipart body'));
       return;
@@ -187,13 +187,13 @@ function refused(err: unknown, prefix: string): unknown {
   return isVideoshopError(err) ? new InputRefused(prefix, err) : err;
 }
 
-/** The edited frame, checked as the edit will read it (format, pixel budget) and stored as PNG at `to`. */
-export async function checkImage(file: ReceivedFile, to: string): Promise<{ width: number; height: number }> {
+/** The edited frame (or a keyframe: `field`), checked as the edit will read it (format, pixel budget) and stored as PNG at `to`. */
+export async function checkImage(file: ReceivedFile, to: string, field = 'edited_frame'): Promise<{ width: number; height: number }> {
   let size: { width: number; height: number };
   try {
     size = await inspectImage(file.path, file.filename);
   } catch (err) {
-    throw refused(err, 'edited_frame rejected: ');
+    throw refused(err, `${field} rejected: `);
   }
   await sharp(file.path).png().toFile(to);
   if (path.resolve(to) !== path.resolve(file.path)) rmSync(file.path, { force: true });

@@ -2,6 +2,9 @@
 import { msg, option, VideoshopError } from '../util/errors.js';
 import type { VideoInfo } from './probe.js';
 
+/** What frame times are read from: every frame's timestamp, or a constant rate (an estimate's view of a video). */
+export type FrameClock = Pick<VideoInfo, 'frameCount' | 'fps' | 'pts' | 'timeBase'>;
+
 export interface FrameTimes {
   /** Seconds from the first written frame, one per frame. */
   readonly times: readonly number[];
@@ -29,7 +32,7 @@ export function frameTimes(info: VideoInfo, start = 0, count = info.frameCount -
  * The frames [start, start + count) of `startSeconds` … `startSeconds + durationSeconds` (times from the first
  * frame): from the first frame at or after the start (1 µs of slack) to the last one that starts before the end.
  */
-export function segmentFrames(info: VideoInfo, startSeconds = 0, durationSeconds?: number): { start: number; count: number } {
+export function segmentFrames(info: FrameClock, startSeconds = 0, durationSeconds?: number): { start: number; count: number } {
   if (!(startSeconds >= 0) || !Number.isFinite(startSeconds)) {
     throw new VideoshopError('bad_option', msg`${option('start')} must be a time ≥ 0 in seconds, got ${startSeconds}`, { field: 'start', params: { value: startSeconds } });
   }
@@ -58,7 +61,7 @@ export function segmentFrames(info: VideoInfo, startSeconds = 0, durationSeconds
 }
 
 /** The time of frame `index` in seconds from the first frame. */
-export function frameTime(info: VideoInfo, index: number): number {
+export function frameTime(info: FrameClock, index: number): number {
   if (info.pts.length === info.frameCount) return ((info.pts[index] - info.pts[0]) * info.timeBase.num) / info.timeBase.den;
   return (index * info.fps.den) / info.fps.num;
 }

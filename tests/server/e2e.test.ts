@@ -4,7 +4,8 @@
  * The web app end to end in Debian's Chromium (playwright-core with executablePath, headless, no browser download)
  * against a real server on 127.0.0.1 with the toy model (--model toy; the tiny random one for the restart and token tests): upload → a brush stroke, an erased stroke, an inserted
  * image, undo/redo → "download frame" holds exactly those edits → render → live progress seen → the result plays →
- * its download equals the API's result; cancel from the job list; every other tool; the history after a restart. VIDEOSHOP_SCREENSHOTS=<dir> also saves screenshots
+ * its download equals the API's result; cancel from the job list; every other tool; the history after a restart; keyframes
+ * and a section re-rendered into a result. VIDEOSHOP_SCREENSHOTS=<dir> also saves screenshots
  * (docs/screenshots is made that way).
  */
 import assert from 'node:assert/strict';
@@ -478,4 +479,102 @@ test('with a token, the printed link logs the browser in (cookie) and the page w
   } finally {
     await guarded.close();
   }
+});
+
+test('keyframes: "Add keyframe here" adds a later frame to edit, the strip switches between them and keeps each drawing, Render sends both; the result re-renders a section into itself', { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}`, timeout: 180_000 }, async () => {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 1100 }, acceptDownloads: true });
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
+  await page.goto(srv.url);
+  await page.waitForSelector('body[data-ready=true]');
+  await page.setInputFiles('#video-input', clip);
+  await page.waitForSelector('#editor-panel:not([hidden]) canvas');
+  const stroke = async (points: [number, number][]) => {
+    const box = (await page.locator('#canvas-host canvas').first().boundingBox())!;
+    const zoom = box.width / 200;
+    const at = (x: number, y: number) => ({ x: box.x + x * zoom, y: box.y + y * zoom });
+    await page.mouse.move(at(...points[0]).x, at(...points[0]).y);
+    await page.mouse.down();
+    for (const p of points.slice(1)) await page.mouse.move(at(...p).x, at(...p).y, { steps: 4 });
+    await page.mouse.up();
+  };
+  // The first frame: a red stroke along the top.
+  await page.evaluate(() => document.getElementById('editor-panel')!.scrollIntoView({ block: 'start' }));
+  await stroke([[20, 12], [100, 12]]);
+
+  // The timeline at 0.75 s (frame 9), "Add keyframe here": that frame in the editor, the strip shows both.
+  await page.evaluate(() => {
+    const t = document.getElementById('timeline') as HTMLInputElement;
+    t.value = '0.75';
+    t.dispatchEvent(new Event('input'));
+  });
+  await page.click('#add-keyframe');
+  await page.waitForSelector('#keyframe-strip:not([hidden]) .key:nth-child(2).active');
+  assert.match(await page.textContent('#editor-title') ?? '', /Edit the keyframe at 0\.75 s/);
+  assert.deepEqual(await page.locator('#keyframe-strip .key').evaluateAll((keys) => keys.map((k) => (k as HTMLElement).dataset.time)), ['0.000', '0.750']);
+  let frame = await downloadFrame(page);
+  const untouched = await rgbAt(frame, 60, 100);
+  // The keyframe: a green stroke along the bottom.
+  await page.evaluate(() => {
+    const input = document.getElementById('color') as HTMLInputElement;
+    input.value = '#00c800';
+    input.dispatchEvent(new Event('input'));
+  });
+  await page.evaluate(() => document.getElementById('editor-panel')!.scrollIntoView({ block: 'start' }));
+  await stroke([[20, 100], [100, 100]]);
+  await shot(page, 'keyframes.png');
+  frame = await downloadFrame(page);
+  assert.ok(near(await rgbAt(frame, 60, 100), [0, 200, 0], 8), `the keyframe's stroke: ${await rgbAt(frame, 60, 100)}`);
+  assert.ok(!near(await rgbAt(frame, 60, 12), [224, 48, 30], 30), 'the first frame\'s stroke is not on the keyframe');
+
+  // Back to the first frame: its own stroke, not the keyframe's; and back again.
+  await page.click('#keyframe-strip .key:nth-child(1) .pick');
+  await page.waitForFunction(() => document.getElementById('editor-title')?.textContent === 'Edit the first frame');
+  frame = await downloadFrame(page);
+  assert.ok(near(await rgbAt(frame, 60, 12), [224, 48, 30], 8), `the first frame's stroke is kept: ${await rgbAt(frame, 60, 12)}`);
+  assert.ok(!near(await rgbAt(frame, 60, 100), [0, 200, 0], 30), `no keyframe stroke on the first frame: ${await rgbAt(frame, 60, 100)} (source ${untouched})`);
+  // The estimate plans the keyframe's block.
+  await page.waitForFunction(() => /block/.test(document.getElementById('estimate')?.textContent ?? ''));
+
+  // Render: the job gets the first frame and the keyframe, each as drawn.
+  await page.click('#settings-form details summary');
+  await page.fill('#opt-steps', '2');
+  const count = await page.locator('.job').count();
+  await page.click('#run');
+  await page.waitForFunction((n) => document.querySelectorAll('.job').length > n, count);
+  const id = (await page.getAttribute('.job', 'id'))!.replace(/^job-/, '');
+  assert.equal((await waitFinished(srv.url, id)).status, 'done');
+  const job = (await getJson(srv.url, `/api/jobs/${id}`)).body as { keyframes: { time: number; url: string }[] };
+  assert.deepEqual(job.keyframes.map((k) => k.time), [0.75]);
+  const sentKey = Buffer.from(await (await fetch(new URL(job.keyframes[0].url, srv.url))).arrayBuffer());
+  assert.ok(near(await rgbAt(sentKey, 60, 100), [0, 200, 0], 8), `the keyframe as drawn was sent: ${await rgbAt(sentKey, 60, 100)}`);
+  const sentFirst = Buffer.from(await (await fetch(new URL(`/api/jobs/${id}/edited.png`, srv.url))).arrayBuffer());
+  assert.ok(near(await rgbAt(sentFirst, 60, 12), [224, 48, 30], 8), 'the first frame as drawn was sent');
+  await page.waitForSelector(`#job-${id} .into`);
+  assert.match(await page.textContent(`#job-${id} .into`) ?? '', /1 keyframe \(0\.75 s\)/);
+
+  // The result view: "Re-render a section…" 0.5 s for 1 s, another variation: a job into this one's result.
+  await page.waitForSelector(`#result-panel:not([hidden])[data-job="${id}"]`);
+  await page.click('#rerender-section');
+  await page.fill('#rerender-start', '0.5');
+  await page.fill('#rerender-duration', '1');
+  await page.evaluate(() => document.getElementById('result-panel')!.scrollIntoView({ block: 'start' }));
+  await shot(page, 'rerender.png');
+  const before = await page.locator('.job').count();
+  await page.click('#rerender-run');
+  await page.waitForFunction((n) => document.querySelectorAll('.job').length > n, before);
+  const section = (await page.getAttribute('.job', 'id'))!.replace(/^job-/, '');
+  assert.match(await page.textContent(`#job-${section} .into`) ?? '', new RegExp(`^Section re-render \\(0\\.50–1\\.50 s\\) of job ${id.slice(0, 6)}`));
+  const done = await waitFinished(srv.url, section);
+  assert.equal(done.status, 'done', JSON.stringify(done));
+  const body = (await getJson(srv.url, `/api/jobs/${section}`)).body as { into_job: string; options: Record<string, unknown>; result: { frames: number } };
+  assert.equal(body.into_job, id);
+  assert.deepEqual([body.options.start, body.options.duration, body.result.frames], [0.5, 1, 16]);
+  assert.notEqual(body.options.seed, undefined, 'another variation: a seed');
+  await page.waitForSelector(`#result-panel[data-job="${section}"]`);
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await shot(page, 'rerender-job.png');
+  assert.deepEqual(problems, []);
+  await page.close();
 });

@@ -16,6 +16,13 @@ test('the job files are named by what they are, other absolute paths as "a file 
   assert.equal(withoutServerPaths('C:\\data\\jobs\\ab12\\edited.png is empty', video), 'the edited frame is empty');
 });
 
+test('a job\'s keyframes by their field names, the earlier result of a section re-render as such', () => {
+  assert.equal(withoutServerPaths('keyframe: "0.5=/srv/data/jobs/ab12/keyframe-3.png": frame 6 is outside the edited section', video),
+    'keyframe: "0.5=keyframe_3": frame 6 is outside the edited section');
+  assert.equal(withoutServerPaths('into: frames outside the section are re-encoded with h264 (within its loss of /srv/data/jobs/ab12/into.mp4, not identical)', video),
+    'into: frames outside the section are re-encoded with h264 (within its loss of the earlier result, not identical)');
+});
+
 test('what is not a path is left alone', () => {
   for (const text of ['block 2/3: the edit covers 80% of the frame', 'fps 30000/1001 is variable', 'recolour and/or replace', 'see https://example.org/docs']) {
     assert.equal(withoutServerPaths(text, video), text);

@@ -39,6 +39,16 @@ export interface Job {
   requeued: string | null;
   queue_position: number | null;
   urls: { self: string; events: string; source: string; edited_frame: string; thumbnail: string; result: string | null };
+  /** Later edited frames the job was given: their time in the source and their image. */
+  keyframes?: { time: number; url: string }[];
+  /** The job whose result this one re-renders a section of (its options' start/duration). */
+  into_job?: string | null;
+}
+
+/** A later frame to edit, sent with a job: its time in the source (seconds) and the edited image. */
+export interface KeyframeImage {
+  time: number;
+  image: Blob;
 }
 
 /** A job option, as the edit schema declares it (GET /api/options). */
@@ -144,19 +154,30 @@ export const api = {
   uploadInfo: (id: string) => call(`/api/uploads/${id}`).then((r) => json<Upload>(r)),
   /** The job's source as a new upload (Edit again, Retry). */
   uploadFromJob: (id: string) => call(`/api/jobs/${id}/upload`, { method: 'POST' }).then((r) => json<Upload>(r)),
+  /** A frame of a finished job's result (the edited frame of a section re-rendered into it). */
+  resultFrame: (job: string, time: number) => call(`/api/jobs/${job}/result/frame.png?time=${time.toFixed(3)}`).then(async (r) => {
+    if (!r.ok) await json(r);
+    return r.blob();
+  }),
   remove: (id: string) => call(`/api/jobs/${id}`, { method: 'DELETE' }).then((r) => json<{ result: string }>(r)),
-  estimate: (v: VideoSummary, options: Record<string, unknown>) => {
-    // fps: a section in seconds (start, duration) is planned in frames, as the job will be.
+  estimate: (v: VideoSummary, options: Record<string, unknown>, keyframes: readonly number[] = []) => {
+    // fps: a section in seconds (start, duration) is planned in frames, as the job will be; each keyframe starts a block.
     const q = new URLSearchParams({
       frames: String(v.frames), width: String(v.width), height: String(v.height), fps: String(v.fps), options: JSON.stringify(options),
     });
+    if (keyframes.length) q.set('keyframes', keyframes.join(','));
     return call(`/api/estimate?${q}`).then((r) => json<Estimate>(r));
   },
-  createJob: (upload: string, frame: Blob, options: Record<string, unknown>) => {
+  createJob: (upload: string, frame: Blob, options: Record<string, unknown>, more: { keyframes?: readonly KeyframeImage[]; intoJob?: string } = {}) => {
     const form = new FormData();
     form.append('upload', upload);
     form.append('options', JSON.stringify(options));
     form.append('edited_frame', frame, 'edited.png');
+    (more.keyframes ?? []).forEach((k, n) => {
+      form.append(`keyframe_${n}_time`, String(k.time));
+      form.append(`keyframe_${n}`, k.image, `keyframe-${n}.png`);
+    });
+    if (more.intoJob) form.append('into_job', more.intoJob);
     return call('/api/jobs', { method: 'POST', body: form }).then((r) => json<{ id: string; status: JobStatus }>(r));
   },
   /** XHR, not fetch: fetch reports no upload progress. */

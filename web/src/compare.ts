@@ -55,7 +55,8 @@ export class Compare {
   open(job: Job): void {
     this.pause();
     $('result-title').textContent = `— ${job.video.name}`;
-    this.offset = seconds(job.options.start);
+    // A section re-rendered into an earlier result is the whole video again.
+    this.offset = job.into_job ? 0 : seconds(job.options.start);
     this.source.src = job.urls.source;
     this.source.addEventListener('loadedmetadata', () => (this.source.currentTime = this.offset), { once: true });
     this.result.src = job.urls.result!;

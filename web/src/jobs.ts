@@ -1,6 +1,7 @@
 /** The job list: queue and history from GET /api/jobs, live progress over each active job's event stream. */
 import { api, type Job } from './api.js';
 import { $, el } from './dom.js';
+import { seconds } from './compare.js';
 import { statusText } from './format.js';
 
 export class JobList {
@@ -80,6 +81,7 @@ export class JobList {
       el('div', { className: 'meta' },
         el('strong', { textContent: job.video.name, title: job.video.name }),
         el('span', { className: 'status', textContent: statusText(job) }),
+        ...inputsLine(job),
         ...(job.status === 'running' || job.status === 'queued' ? [bar] : []),
         ...((job.status === 'running' || job.status === 'queued') && job.requeued
           ? [el('small', { className: 'requeued', textContent: `↻ ${job.requeued}: it starts over from the beginning` })] : []),
@@ -94,4 +96,18 @@ export class JobList {
     document.getElementById(`job-${id}`)?.remove();
     $('jobs-empty').hidden = this.jobs.size > 0;
   }
+}
+
+/** What a job was given beyond its first frame: the section of which earlier job it re-renders, its keyframes. */
+function inputsLine(job: Job): HTMLElement[] {
+  const parts: (string | HTMLElement)[] = [];
+  if (job.into_job) {
+    const start = seconds(job.options.start);
+    const end = job.options.duration === undefined ? '' : `–${(start + seconds(job.options.duration)).toFixed(2)}`;
+    parts.push(`Section re-render (${start.toFixed(2)}${end} s) of job `,
+      el('a', { href: `#job-${job.into_job}`, textContent: job.into_job.slice(0, 6), title: 'The job whose result this section goes into' }));
+  }
+  const keys = job.keyframes?.length ?? 0;
+  if (keys) parts.push(`${parts.length ? ' · ' : ''}${keys} keyframe${keys > 1 ? 's' : ''} (${job.keyframes!.map((k) => `${k.time.toFixed(2)} s`).join(', ')})`);
+  return parts.length ? [el('small', { className: 'into' }, ...parts)] : [];
 }

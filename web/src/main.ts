@@ -5,8 +5,10 @@ import { $, loadImage, show } from './dom.js';
 import { FrameEditor, type Tool } from './editor.js';
 import { mb } from './format.js';
 import { JobList } from './jobs.js';
+import { composite, FrameStrip, keyTime, MAX_KEYFRAMES, type FrameSlot } from './keyframes.js';
 import { drafts } from './persist.js';
 import { RegionPreview } from './region.js';
+import { SectionRerender } from './rerender.js';
 import { Settings } from './settings.js';
 import { initTheme } from './theme.js';
 
@@ -19,7 +21,18 @@ const settings = new Settings();
 const jobs = new JobList();
 const compare = new Compare();
 const region = new RegionPreview();
-jobs.onOpen = (job) => compare.open(job);
+const strip = new FrameStrip((time) => (upload ? frameUrl(upload, time) : ''));
+strip.onSelect = (index) => void showFrame(index);
+strip.onRemove = (index) => void removeKeyframe(index);
+const rerender = new SectionRerender(() => {
+  const v = settings.values();
+  return { start: v.start === undefined ? undefined : seconds(v.start), duration: v.duration === undefined ? undefined : seconds(v.duration) };
+});
+rerender.onCreated = (id) => void follow(id);
+jobs.onOpen = (job) => {
+  compare.open(job);
+  rerender.open(job);
+};
 jobs.onEditAgain = (job) => void editAgain(job);
 jobs.onRetry = (job) => void retry(job);
 jobs.onReuse = (job) => {
@@ -51,7 +64,8 @@ function saveDraftSoon(): void {
 
 async function saveDraft(): Promise<void> {
   if (!upload || !editor) return;
-  const ok = await drafts.save({ upload, edits: editor.canUndo ? await editor.editsToBlob() : null, options: settings.values() });
+  await keepActiveEdits();
+  const ok = await drafts.save({ upload, edits: strip.slots[0].edits, keyframes: strip.keyframes, options: settings.values() });
   document.body.dataset.draft = ok ? 'saved' : 'unsaved';
 }
 
@@ -65,16 +79,16 @@ async function restoreDraft(): Promise<void> {
     return;
   }
   settings.apply(draft.options);
-  await openUpload(draft.upload, draft.edits);
+  await openUpload(draft.upload, draft.edits, draft.keyframes);
   note(`Restored your unfinished edit of ${draft.upload.video.name}.`);
 }
 
 /** A job's source and edited frame back in the editor (its additions as one layer), its settings in the form. */
 async function editAgain(job: Job): Promise<void> {
   try {
-    const [from, frame] = await Promise.all([api.uploadFromJob(job.id), fetch(job.urls.edited_frame).then((r) => r.blob())]);
+    const [from, frame, keyframes] = await Promise.all([api.uploadFromJob(job.id), fetch(job.urls.edited_frame).then((r) => r.blob()), jobKeyframes(job)]);
     settings.apply(job.options);
-    await openUpload(from, frame);
+    await openUpload(from, frame, keyframes.map((k) => ({ time: k.time, edits: k.image })));
     $('editor-panel').scrollIntoView({ block: 'start' });
   } catch (err) {
     note((err as Error).message, true);
@@ -83,13 +97,23 @@ async function editAgain(job: Job): Promise<void> {
 
 async function retry(job: Job): Promise<void> {
   try {
-    const [from, frame] = await Promise.all([api.uploadFromJob(job.id), fetch(job.urls.edited_frame).then((r) => r.blob())]);
-    const created = await api.createJob(from.id, frame, job.options);
-    jobs.watch(created.id);
-    jobs.upsert(await api.job(created.id));
+    const [from, frame, keyframes] = await Promise.all([api.uploadFromJob(job.id), fetch(job.urls.edited_frame).then((r) => r.blob()), jobKeyframes(job)]);
+    const created = await api.createJob(from.id, frame, job.options, { keyframes, intoJob: job.into_job ?? undefined });
+    await follow(created.id);
   } catch (err) {
     note((err as Error).message, true);
   }
+}
+
+/** A job's keyframes as it was given them (Edit again, Retry). */
+function jobKeyframes(job: Job): Promise<{ time: number; image: Blob }[]> {
+  return Promise.all((job.keyframes ?? []).map(async (k) => ({ time: k.time, image: await (await fetch(k.url)).blob() })));
+}
+
+/** A job this page submitted: in the list, followed, opened when done. */
+async function follow(id: string): Promise<void> {
+  jobs.watch(id);
+  jobs.upsert(await api.job(id));
 }
 
 async function refreshHealth(): Promise<void> {
@@ -174,7 +198,7 @@ async function sendVideo(file: File): Promise<void> {
 }
 
 /** An uploaded video in the page: its preview, its first frame in the editor (with earlier additions laid over it). */
-async function openUpload(u: Upload, edits?: Blob | null): Promise<void> {
+async function openUpload(u: Upload, edits?: Blob | null, keyframes: FrameSlot[] = []): Promise<void> {
   upload = u;
   show($('intro'), false);
   const v = u.video;
@@ -187,15 +211,9 @@ async function openUpload(u: Upload, edits?: Blob | null): Promise<void> {
   frameTime = seconds(settings.values().start);
   timeline.value = String(frameTime);
   $('timeline-time').textContent = `${frameTime.toFixed(2)} s`;
-  await openEditor(frameUrl(u, frameTime));
-  if (edits && editor) {
-    const url = URL.createObjectURL(edits);
-    try {
-      editor.placeFrame(await loadImage(url));
-    } finally {
-      URL.revokeObjectURL(url);
-    }
-  }
+  strip.reset({ time: frameTime, edits: edits ?? null }, keyframes);
+  await showFrame(0, false);
+  settings.setKeyframes(strip.keyframes.map((k) => k.time));
   settings.setVideo(v);
   show($('settings-panel'), true);
   checkRegion();
@@ -220,15 +238,18 @@ function wireTimeline(): void {
     }
   });
   $('edit-this-frame').addEventListener('click', () => void editFrameAt(Number(timeline.value)));
+  $('add-keyframe').addEventListener('click', () => void addKeyframeAt(Number(timeline.value)));
 }
 
 async function editFrameAt(time: number): Promise<void> {
   if (!upload) return;
-  if (editor?.canUndo && !confirm('Your drawing is on another frame. Start again on this one?')) return;
+  await keepActiveEdits();
+  if (strip.slots[0].edits && !confirm('Your drawing is on another frame. Start again on this one?')) return;
   frameTime = Math.round(time * 1000) / 1000;
   show($('start-note'), false);
   settings.setStart(frameTime > 0 ? String(frameTime) : '');
-  await openEditor(frameUrl(upload, frameTime));
+  strip.slots[0] = { time: frameTime, edits: null };
+  await showFrame(0, false);
   settings.setVideo(upload.video);
   checkRegion();
   saveDraftSoon();
@@ -242,7 +263,7 @@ function startChanged(): void {
     const start = seconds(settings.values().start);
     const line = $('start-note');
     if (Math.abs(start - frameTime) < 1e-3) return show(line, false);
-    if (!editor?.canUndo) return void editFrameAt(start);
+    if (!strip.slots[0].edits && !(strip.active === 0 && editor?.canUndo)) return void editFrameAt(start);
     line.textContent = `⚠ The editor shows the frame at ${frameTime.toFixed(2)} s but the render would start at ${start.toFixed(2)} s: the result is conditioned on the edited frame, so pick that frame on the timeline (Edit this frame).`;
     show(line, true);
   }, 600);
@@ -250,7 +271,74 @@ function startChanged(): void {
 
 function checkRegion(): void {
   const e = editor;
-  if (upload && e) region.schedule(upload.id, () => e.toBlob());
+  // The region is found against the first frame: a keyframe's is the edit's own business.
+  if (upload && e && strip.active === 0) region.schedule(upload.id, () => e.toBlob());
+}
+
+// --- keyframes: later frames edited too ---------------------------------------------------------------------------
+
+/** The editor's additions kept in the frame it shows (before it shows another, a draft is saved, or a render). */
+async function keepActiveEdits(): Promise<void> {
+  if (editor) strip.slots[strip.active].edits = editor.canUndo ? await editor.editsToBlob() : null;
+}
+
+/** Shows frame `index` of the strip (0: the first frame) in the editor, with its additions laid back over it. */
+async function showFrame(index: number, keep = true): Promise<void> {
+  if (!upload) return;
+  if (keep) await keepActiveEdits();
+  strip.active = index;
+  const slot = strip.slots[index];
+  await openEditor(frameUrl(upload, slot.time));
+  if (slot.edits && editor) {
+    const url = URL.createObjectURL(slot.edits);
+    try {
+      editor.placeFrame(await loadImage(url));
+    } finally {
+      URL.revokeObjectURL(url);
+    }
+  }
+  strip.render();
+  $('editor-title').textContent = index === 0 ? 'Edit the first frame' : `Edit the keyframe at ${slot.time.toFixed(2)} s`;
+  checkRegion();
+}
+
+/** "Add keyframe here": the timeline's frame becomes another frame to edit (after the first). */
+async function addKeyframeAt(time: number): Promise<void> {
+  if (!upload) return;
+  const t = keyTime(time);
+  if (t <= strip.slots[0].time + 1e-3) {
+    note(`A keyframe is a later frame: move the timeline past the first frame (${strip.slots[0].time.toFixed(2)} s), or use Edit this frame.`, true);
+    return;
+  }
+  if (strip.keyframes.length >= MAX_KEYFRAMES && !strip.slots.some((s) => Math.abs(s.time - t) < 1e-3)) {
+    note(`A render takes at most ${MAX_KEYFRAMES} keyframes: remove one first.`, true);
+    return;
+  }
+  await keepActiveEdits();
+  const index = strip.add(t);
+  settings.setKeyframes(strip.keyframes.map((k) => k.time));
+  await showFrame(index);
+  $('editor-panel').scrollIntoView({ block: 'start' });
+  saveDraftSoon();
+}
+
+async function removeKeyframe(index: number): Promise<void> {
+  const slot = strip.slots[index];
+  const drawn = index === strip.active ? editor?.canUndo : slot.edits !== null;
+  if (drawn && !confirm(`Remove the keyframe at ${slot.time.toFixed(2)} s and its drawing?`)) return;
+  const wasShown = index === strip.active;
+  strip.remove(index);
+  if (wasShown) await showFrame(0, false);
+  settings.setKeyframes(strip.keyframes.map((k) => k.time));
+  saveDraftSoon();
+}
+
+/** The frames as sent: the one in the editor as drawn, the others composed from their source frame and additions. */
+async function framesToSend(u: Upload, e: FrameEditor): Promise<{ frame: Blob; keyframes: { time: number; image: Blob }[] }> {
+  await keepActiveEdits();
+  const image = (i: number) => (i === strip.active ? e.toBlob() : composite(frameUrl(u, strip.slots[i].time), strip.slots[i].edits));
+  const [frame, ...rest] = await Promise.all(strip.slots.map((_, i) => image(i)));
+  return { frame, keyframes: rest.map((blob, n) => ({ time: strip.slots[n + 1].time, image: blob })) };
 }
 
 /** A line under the upload box: what the page did on its own (restored a draft) or why an action failed. */
@@ -478,9 +566,9 @@ async function run(): Promise<void> {
   const button = $<HTMLButtonElement>('run');
   button.disabled = true;
   try {
-    const created = await api.createJob(upload.id, await editor.toBlob(), settings.values());
-    jobs.watch(created.id);
-    jobs.upsert(await api.job(created.id));
+    const { frame, keyframes } = await framesToSend(upload, editor);
+    const created = await api.createJob(upload.id, frame, settings.values(), { keyframes });
+    await follow(created.id);
   } catch (err) {
     error.textContent = (err as Error).message;
     show(error, true);

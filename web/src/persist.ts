@@ -1,14 +1,17 @@
 /**
  * The work in progress survives a reload: which upload is open, the user's additions to the frame (a PNG with
  * transparency, laid back over the source frame) and the settings, kept in IndexedDB (a drawing can be megabytes:
- * too much for localStorage). One record, replaced on each change; cleared when a job is submitted.
+ * too much for localStorage), the keyframes' times and additions likewise. One record, replaced on each change; cleared when a job is submitted.
  */
 import type { Upload } from './api.js';
 
 export interface Draft {
   upload: Upload;
+  /** The first frame's additions. */
   edits: Blob | null;
   options: Record<string, unknown>;
+  /** Later frames being edited (keyframes): each one's time in the source and its additions. */
+  keyframes?: { time: number; edits: Blob | null }[];
 }
 
 const DB = 'videoshop';

@@ -18,6 +18,8 @@ const PRESETS: Record<string, { preview: boolean; steps: string }> = {
 export class Settings {
   private specs: OptionSpec[] = [];
   private video: VideoSummary | null = null;
+  /** The keyframes' times: each starts a block, which the estimate counts. */
+  private keyframes: number[] = [];
   private timer = 0;
 
   async init(): Promise<void> {
@@ -69,6 +71,11 @@ export class Settings {
     if (seed) seed.value = String(Math.floor(Math.random() * 2 ** 31));
   }
 
+  setKeyframes(times: readonly number[]): void {
+    this.keyframes = [...times];
+    this.scheduleEstimate();
+  }
+
   setVideo(video: VideoSummary): void {
     this.video = video;
     this.scheduleEstimate();
@@ -112,7 +119,7 @@ export class Settings {
     const out = $('estimate');
     if (!this.video) return;
     try {
-      const e = await api.estimate(this.video, this.values());
+      const e = await api.estimate(this.video, this.values(), this.keyframes);
       const what = `${e.frames} frames at ${e.size.width}×${e.size.height}, ${e.unet_calls} network passes in ${e.blocks} block${e.blocks > 1 ? 's' : ''}`;
       out.textContent = e.eta_s === null ? `${what}; time estimate once the server has measured its pace (a short test edit after loading, or the first job)` : `Estimated time ≈ ${duration(e.eta_s)} (${what}, ${e.basis})`;
       out.classList.remove('error');

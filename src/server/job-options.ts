@@ -63,7 +63,9 @@ export function parseJobOptions(json: unknown, model: string, unet?: string): { 
  * The edit request of a job whose files lie in `dir` (the server's job folder, or a remote worker's copy): its
  * keyframes and the earlier result it re-renders a section of (`inputs`) too.
  */
-export function jobRequest(options: Record<string, unknown>, videoFile: string, dir: string, model: string, unet?: string, inputs: JobInputs = {}): EditRequest {
+export function jobRequest(
+  options: Record<string, unknown>, videoFile: string, dir: string, model: string, unet?: string, inputs: JobInputs = {},
+): EditRequest {
   const { fields } = parseJobOptions(options, model, unet);
   const keyframe = inputs.keyframes?.map((k) => ({ time: k.time, image: path.join(dir, k.file) }));
   return {

@@ -11,7 +11,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import {
-  checkAspect, estimateEdit, fieldSpec, inspectImage, isVideoshopError, previewEditRegion, SVD_GEOMETRY, type EditRequest, type Keyframe, type MeasuredPace, type Pace,
+  checkAspect, estimateEdit, fieldSpec, inspectImage, isVideoshopError, previewEditRegion, SVD_GEOMETRY,
+  type EditRequest, type Keyframe, type MeasuredPace, type Pace,
 } from '../edit/index.js';
 import type { Dispatcher } from './dispatcher.js';
 import { decodeSegment, errorBody, HttpError, InputRefused, sendFile, sendJson } from './http.js';
@@ -371,7 +372,8 @@ class App {
       throw new HttpError(400, `keyframes must be up to ${MAX_KEYFRAMES} times in seconds, separated by commas (1.5,3), got ${JSON.stringify((q.get('keyframes') ?? '').slice(0, 60))}`);
     }
     const keyframe: Keyframe[] = times.map((time, n) => ({ time, image: `keyframe_${n}` }));
-    const e = estimateEdit(video, { ...fields, ...(keyframe.length ? { keyframe } : {}) }, this.latestPace(), this.queue.geometry() ?? this.queue.pace()?.model ?? SVD_GEOMETRY);
+    const geometry = this.queue.geometry() ?? this.queue.pace()?.model ?? SVD_GEOMETRY;
+    const e = estimateEdit(video, { ...fields, ...(keyframe.length ? { keyframe } : {}) }, this.latestPace(), geometry);
     return {
       eta_s: e.seconds, unet_steps: e.unetSteps, unet_calls: e.plan.unetCalls, blocks: e.plan.blocks, frames: e.plan.frames,
       size: e.plan.size, basis: e.basis, warnings: e.warnings,
@@ -575,7 +577,9 @@ class App {
    * stored in its folder `dir`. The keyframes come back as the plan reads them too, named by their fields (a refusal
    * names no server path).
    */
-  private async jobInputs(form: Multipart, dir: string, video: VideoSummary, fields: Partial<EditRequest>): Promise<{ inputs: JobInputs; keyframe: Keyframe[] }> {
+  private async jobInputs(
+    form: Multipart, dir: string, video: VideoSummary, fields: Partial<EditRequest>,
+  ): Promise<{ inputs: JobInputs; keyframe: Keyframe[] }> {
     const inputs: JobInputs = {};
     const keyframe: Keyframe[] = [];
     for (const key of Object.keys(form.fields)) {

@@ -526,7 +526,7 @@ test('keyframes: "Add keyframe here" adds a later frame to edit, the strip switc
   await shot(page, 'keyframes.png');
   frame = await downloadFrame(page);
   assert.ok(near(await rgbAt(frame, 60, 100), [0, 200, 0], 8), `the keyframe's stroke: ${await rgbAt(frame, 60, 100)}`);
-  assert.ok(!near(await rgbAt(frame, 60, 12), [224, 48, 30], 30), 'the first frame\'s stroke is not on the keyframe');
+  assert.ok(!near(await rgbAt(frame, 60, 12), [224, 48, 30], 30), `the first frame's stroke is not on the keyframe: ${await rgbAt(frame, 60, 12)}`);
 
   // Back to the first frame: its own stroke, not the keyframe's; and back again.
   await page.click('#keyframe-strip .key:nth-child(1) .pick');

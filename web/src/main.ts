@@ -277,15 +277,24 @@ function checkRegion(): void {
 
 // --- keyframes: later frames edited too ---------------------------------------------------------------------------
 
+/**
+ * The slot whose drawing the editor holds; null while the editor changes frames. Kept apart from `strip.active`,
+ * which moves at once: a draft saved while the next frame loads must not file the old editor's drawing under it.
+ */
+let shown: FrameSlot | null = null;
+
 /** The editor's additions kept in the frame it shows (before it shows another, a draft is saved, or a render). */
 async function keepActiveEdits(): Promise<void> {
-  if (editor) strip.slots[strip.active].edits = editor.canUndo ? await editor.editsToBlob() : null;
+  const slot = shown;
+  const e = editor;
+  if (slot && e) slot.edits = e.canUndo ? await e.editsToBlob() : null;
 }
 
 /** Shows frame `index` of the strip (0: the first frame) in the editor, with its additions laid back over it. */
 async function showFrame(index: number, keep = true): Promise<void> {
   if (!upload) return;
   if (keep) await keepActiveEdits();
+  shown = null;
   strip.active = index;
   const slot = strip.slots[index];
   await openEditor(frameUrl(upload, slot.time));
@@ -297,6 +306,7 @@ async function showFrame(index: number, keep = true): Promise<void> {
       URL.revokeObjectURL(url);
     }
   }
+  if (strip.slots[strip.active] === slot) shown = slot;
   strip.render();
   $('editor-title').textContent = index === 0 ? 'Edit the first frame' : `Edit the keyframe at ${slot.time.toFixed(2)} s`;
   checkRegion();
@@ -336,7 +346,7 @@ async function removeKeyframe(index: number): Promise<void> {
 /** The frames as sent: the one in the editor as drawn, the others composed from their source frame and additions. */
 async function framesToSend(u: Upload, e: FrameEditor): Promise<{ frame: Blob; keyframes: { time: number; image: Blob }[] }> {
   await keepActiveEdits();
-  const image = (i: number) => (i === strip.active ? e.toBlob() : composite(frameUrl(u, strip.slots[i].time), strip.slots[i].edits));
+  const image = (i: number) => (strip.slots[i] === shown ? e.toBlob() : composite(frameUrl(u, strip.slots[i].time), strip.slots[i].edits));
   const [frame, ...rest] = await Promise.all(strip.slots.map((_, i) => image(i)));
   return { frame, keyframes: rest.map((blob, n) => ({ time: strip.slots[n + 1].time, image: blob })) };
 }

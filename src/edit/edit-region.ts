@@ -4,8 +4,9 @@
  * re-render the whole frame). The same localizer as the edit's first frame (pipeline/locality), on the source's
  * first frame as exported and the edited frame as given.
  */
-import { EditLocalizer, isEmpty } from '../pipeline/locality/index.js';
+import { EditLocalizer, looksUnedited } from '../pipeline/locality/index.js';
 import { fitImage, readImage } from '../video/image.js';
+import { userMaskOf } from './keep-unedited.js';
 
 export interface EditRegionPreview {
   /** The mask's grid (the frame scaled to a shorter side of at most 288). */
@@ -21,20 +22,26 @@ export interface EditRegionPreview {
   readonly wholeFrame: boolean;
 }
 
-/** `sourceFrame`: the video's frame as exportFrame wrote it; `editedFrame`: the user's image (scaled to it if needed). */
-export async function previewEditRegion(sourceFrame: string, editedFrame: string): Promise<EditRegionPreview> {
+/**
+ * `sourceFrame`: the video's frame as exportFrame wrote it; `editedFrame`: the user's image (scaled to it if needed);
+ * `marks`: the regions the user marked as edited (`mask`) and as unedited (`keepMask`), images of either size, white
+ * where marked, as the edit takes them.
+ */
+export async function previewEditRegion(
+  sourceFrame: string, editedFrame: string, marks: { mask?: string; keepMask?: string } = {},
+): Promise<EditRegionPreview> {
   const source = await readImage(sourceFrame);
-  let edited = await readImage(editedFrame);
+  const given = await readImage(editedFrame);
   const [, h, w] = source.dims;
-  if (edited.dims[1] !== h || edited.dims[2] !== w) edited = fitImage(edited, w, h);
-  const localizer = new EditLocalizer(source, edited);
+  const edited = given.dims[1] !== h || given.dims[2] !== w ? fitImage(given, w, h) : given;
+  const mark = async (file: string | undefined, field: 'mask' | 'keep-mask') =>
+    file === undefined ? undefined : userMaskOf(await readImage(file), file, given, source, field);
+  const localizer = new EditLocalizer(source, edited, { userMask: await mark(marks.mask, 'mask'), keepMask: await mark(marks.keepMask, 'keep-mask') });
   const region = localizer.firstRegion;
   const mask = new Uint8Array(region.data.length);
   for (let i = 0; i < mask.length; i++) mask[i] = region.data[i] > 0.5 ? 1 : 0;
-  // No user region here, so the first region is exactly looksUnedited's edited pixels (same grid, same difference):
-  // empty means unedited, without computing the difference a second time.
   return {
     width: region.width, height: region.height, mask, coverage: localizer.coverage,
-    unedited: isEmpty(region), wholeFrame: localizer.global,
+    unedited: looksUnedited(source, edited), wholeFrame: localizer.global,
   };
 }

@@ -145,6 +145,7 @@ async function runEdit(request: EditRequest, hooks: EditHooks, signal: AbortSign
     checkAspect(edited, info, opts.fit);
     for (const k of keyframes) await checkKeyframeImage(k, info, opts.fit, warn);
     const userMask = opts.mask ? userMaskOf(await readImage(opts.mask), opts.mask, edited, info) : undefined;
+    const keepMask = opts.keepMask ? userMaskOf(await readImage(opts.keepMask), opts.keepMask, edited, info, 'keep-mask') : undefined;
 
     // 3. The model.
     const tLoad = performance.now();
@@ -155,7 +156,7 @@ async function runEdit(request: EditRequest, hooks: EditHooks, signal: AbortSign
     const loadMs = performance.now() - tLoad;
     try {
       return await editWithModel(opts, svd, info, edited,
-        { progress, warn, warnings, t0, loadMs, framesPng, segment, signal, userMask, keyframes, into, memory });
+        { progress, warn, warnings, t0, loadMs, framesPng, segment, signal, userMask, keepMask, keyframes, into, memory });
     } finally {
       if (!hooks.model) await svd.release();
     }
@@ -175,6 +176,7 @@ interface RunContext {
   segment: { start: number; count: number };
   signal: AbortSignal | undefined;
   userMask: Mask | undefined;
+  keepMask: Mask | undefined;
   keyframes: readonly PlacedKeyframe[];
   /** The earlier result the section goes into (`into`), probed and checked. */
   into: VideoInfo | undefined;
@@ -267,7 +269,7 @@ async function editWithModel(opts: CheckedRequest, svd: SvdModel, info: VideoInf
         }
         if (j === 0 && OutputFrames.needed(keep, opts.maskOut)) {
           output = new OutputFrames({
-            mode: keep, video: opts.video, info, segment: { start: segment.start, count: frameCount }, userMask: ctx.userMask,
+            mode: keep, video: opts.video, info, segment: { start: segment.start, count: frameCount }, userMask: ctx.userMask, keepMask: ctx.keepMask,
             maskOut: opts.maskOut, writeOptions: { ...writeOptions, audioFrom: undefined, inputs: [opts.video, opts.editedFrame, opts.output] },
             framesPng: ctx.framesPng, warn: ctx.warn, signal,
           }, frames[0], editedFrame);
@@ -421,12 +423,13 @@ function checkPaths(opts: CheckedRequest): void {
       { field: 'output' });
   }
   const into = opts.into && !replacesInto ? [opts.into] : [];
-  assertNotInput(opts.output, [opts.video, opts.editedFrame, ...keyImages, ...into, ...(opts.mask ? [opts.mask] : [])]);
+  const marks = [opts.mask, opts.keepMask].filter((f): f is string => f !== undefined);
+  assertNotInput(opts.output, [opts.video, opts.editedFrame, ...keyImages, ...into, ...marks]);
   // Folder writable, name short enough, an existing output only with `force`; stale temp files of dead runs go.
   checkOutputTarget(opts.output, { overwrite: opts.force });
   if (opts.maskOut !== undefined) {
     containerFor(opts.maskOut);
-    assertNotInput(opts.maskOut, [opts.video, opts.editedFrame, opts.output, ...(opts.mask ? [opts.mask] : [])]);
+    assertNotInput(opts.maskOut, [opts.video, opts.editedFrame, opts.output, ...marks]);
     checkOutputTarget(opts.maskOut, { overwrite: opts.force });
   }
 }

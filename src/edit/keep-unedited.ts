@@ -17,6 +17,11 @@ import type { VideoInfo } from '../video/probe.js';
 import { readFrames } from '../video/read.js';
 import { writeVideo, type WriteOptions, type WriteResult } from '../video/write.js';
 
+interface Size {
+  readonly width: number;
+  readonly height: number;
+}
+
 export type KeepUnedited = 'auto' | 'on' | 'off';
 
 export interface OutputFramesOptions {
@@ -26,6 +31,8 @@ export interface OutputFramesOptions {
   readonly segment: { readonly start: number; readonly count: number };
   /** The region the user marked (`mask`), if any. */
   readonly userMask?: Mask;
+  /** The region the user marked as unedited (`keep-mask`), if any. */
+  readonly keepMask?: Mask;
   readonly maskOut?: string;
   /** The writer options of the output (timing, look), reused for the mask video. */
   readonly writeOptions: WriteOptions;
@@ -34,13 +41,15 @@ export interface OutputFramesOptions {
   readonly signal?: AbortSignal;
 }
 
-/** A user's mask image (white: edited) as a Mask; it must have the edited frame's size or the video's. */
-export function userMaskOf(image: RgbImage, file: string, edited: RgbImage, info: VideoInfo): Mask {
+/** A user's mask image (white: marked) as a Mask; it must have the edited frame's size or the video's. */
+export function userMaskOf(
+  image: RgbImage, file: string, edited: Size, info: Size, field: 'mask' | 'keep-mask' = 'mask',
+): Mask {
   const fits = (w: number, h: number) => image.width === w && image.height === h;
   if (!fits(edited.width, edited.height) && !fits(info.width, info.height)) {
     throw new VideoshopError('bad_input',
-      msg`${option('mask')} ${file} is ${image.width}×${image.height}: it must have the edited frame's size (${edited.width}×${edited.height}) or the video's (${info.width}×${info.height})`,
-      { field: 'mask' });
+      msg`${option(field)} ${file} is ${image.width}×${image.height}: it must have the edited frame's size (${edited.width}×${edited.height}) or the video's (${info.width}×${info.height})`,
+      { field });
   }
   const plane = image.width * image.height;
   const grey = new Float32Array(plane);
@@ -62,7 +71,7 @@ export class OutputFrames {
 
   /** `source` and `edited`: the first frame before and after the edit, at the processing size. */
   constructor(private readonly o: OutputFramesOptions, source: Tensor, edited: Tensor) {
-    this.localizer = new EditLocalizer(source, edited, { userMask: o.userMask });
+    this.localizer = new EditLocalizer(source, edited, { userMask: o.userMask, keepMask: o.keepMask });
     const global = this.localizer.global;
     this.compositing = o.mode === 'on' || (o.mode === 'auto' && !global);
     if (o.mode === 'auto' && global) {

@@ -38,6 +38,8 @@ export interface EditRequest {
   readonly into?: string;
   /** An image, white where the first frame was edited (the first frame's or the video's size): added to the found region. */
   readonly mask?: string;
+  /** An image of the first frame, white where nothing may change: taken out of the region the edit finds. */
+  readonly keepMask?: string;
   /** Also write the per-frame masks (white: the model's pixels, black: the source's) as a video here. */
   readonly maskOut?: string;
   /**

@@ -89,6 +89,8 @@ const FIELDS: readonly Spec[] = [
       'replaced, cross-faded over a few frames at each join; everything else, audio and timing as they were' },
   { name: 'mask', type: 'path', label: 'Edited region', scope: 'input', group: 'expert', default: null, placeholder: 'image',
     help: 'an image of the first frame\'s size (or the video\'s) that is white where you edited: added to the region found by comparing the frames' },
+  { name: 'keep-mask', type: 'path', label: 'Unedited region', scope: 'input', group: 'expert', default: null, placeholder: 'image',
+    help: 'an image of the first frame\'s size (or the video\'s) that is white where nothing may change: taken out of the edited region (it wins over mask)' },
   { name: 'mask-out', type: 'path', label: 'Mask video', scope: 'input', group: 'expert', default: null, placeholder: 'file',
     help: 'also write the per-frame masks as a video: white where the output is the model\'s, black where it is the source\'s own pixels' },
 

@@ -10,16 +10,27 @@ export interface JobInputs {
   keyframes?: { time: number; file: string }[];
   /** The finished job whose result this job re-renders a section of, and that result's file name here (a link). */
   into?: { job: string; file: string };
+  /** The regions the user marked on the first frame (`mask`: edited, `keep_mask`: unedited), their file names. */
+  mask?: string;
+  keepMask?: string;
 }
 
 /** The files of a job's inputs (the names a worker may fetch). */
 export function inputFiles(inputs: JobInputs): string[] {
-  return [...(inputs.keyframes ?? []).map((k) => k.file), ...(inputs.into ? [inputs.into.file] : [])];
+  return [...(inputs.keyframes ?? []).map((k) => k.file), ...(inputs.into ? [inputs.into.file] : []),
+    ...(inputs.mask ? [inputs.mask] : []), ...(inputs.keepMask ? [inputs.keepMask] : [])];
 }
 
 /** A keyframe's image in a job's folder (`keyframe_<n>` of the request), and the earlier result `into_job` names. */
 export const keyframeFile = (n: number) => `keyframe-${n}.png`;
 export const INTO_FILE = 'into.mp4';
+
+/**
+ * The regions the user marked (POST /api/jobs' and POST /api/uploads/:id/region's file fields `mask` and `keep_mask`,
+ * white where marked), each to the base name it is received under and the name it is kept under.
+ */
+export const MARK_FIELDS = { mask: 'mask-upload', keep_mask: 'keep-mask-upload' } as const;
+export const MARK_FILES = { mask: 'mask.png', keep_mask: 'keep-mask.png' } as const;
 
 /** Keyframes a job may carry: POST /api/jobs' file fields `keyframe_0` … `keyframe_15`. */
 export const MAX_KEYFRAMES = 16;

@@ -71,6 +71,7 @@ export function jobRequest(
   return {
     ...fields, video: path.join(dir, videoFile), editedFrame: path.join(dir, 'edited.png'), output: path.join(dir, RESULT_FILE), force: true,
     ...(keyframe?.length ? { keyframe } : {}), ...(inputs.into ? { into: path.join(dir, inputs.into.file) } : {}),
+    ...(inputs.mask ? { mask: path.join(dir, inputs.mask) } : {}), ...(inputs.keepMask ? { keepMask: path.join(dir, inputs.keepMask) } : {}),
   };
 }
 

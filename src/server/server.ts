@@ -16,7 +16,9 @@ import {
 } from '../edit/index.js';
 import type { Dispatcher } from './dispatcher.js';
 import { decodeSegment, errorBody, HttpError, InputRefused, sendFile, sendJson } from './http.js';
-import { inputFiles, INTO_FILE, KEYFRAME_FIELDS, keyframeFile, MAX_KEYFRAMES, sameContent, type JobInputs } from './job-inputs.js';
+import {
+  inputFiles, INTO_FILE, KEYFRAME_FIELDS, keyframeFile, MARK_FIELDS, MARK_FILES, MAX_KEYFRAMES, sameContent, type JobInputs,
+} from './job-inputs.js';
 import { jobFields, parseJobOptions, RESULT_FILE } from './job-options.js';
 import { Janitor } from './janitor.js';
 import { LocalDispatcher } from './local-dispatcher.js';
@@ -471,16 +473,19 @@ class App {
     const dir = path.join(this.config.dataDir, 'tmp', `region-${newId()}`);
     let release = () => {};
     try {
-      const { form, account } = await this.receive(req, dir, { edited_frame: 'edited' });
+      const { form, account } = await this.receive(req, dir, { edited_frame: 'edited', ...MARK_FIELDS });
       release = account.release;
       const file = form.files.edited_frame;
       if (!file) throw new HttpError(400, 'the multipart body needs an "edited_frame" image file');
+      let size: { width: number; height: number };
       try {
-        await inspectImage(file.path, file.filename);
+        size = await inspectImage(file.path, file.filename);
       } catch (err) {
         throw isVideoshopError(err) ? new HttpError(400, `edited_frame rejected: ${err.message}`) : err;
       }
-      const r = await previewEditRegion(frame, file.path);
+      const { video } = this.uploadInfo(uploadId);
+      const marks = await this.marks(form, dir, [video, size]);
+      const r = await previewEditRegion(frame, file.path, marks);
       const warnings: string[] = [];
       if (r.unedited) warnings.push('the edited frame looks the same as the video\'s first frame: the result would be the source as it is');
       else if (r.wholeFrame) {
@@ -527,7 +532,7 @@ class App {
     let job: JobView;
     let release = () => {};
     try {
-      const { form, account } = await this.receive(req, dir, { video: 'source', edited_frame: 'edited-upload', ...KEYFRAME_FIELDS });
+      const { form, account } = await this.receive(req, dir, { video: 'source', edited_frame: 'edited-upload', ...KEYFRAME_FIELDS, ...MARK_FIELDS });
       release = account.release;
       let video: VideoSummary;
       if (form.files.video) {
@@ -555,6 +560,9 @@ class App {
       // The edit's own aspect rule, and its plan (size, section, blocks) checked against the loaded model, before queueing.
       checkAspect(size, video, parsed.fields.fit);
       const { inputs, keyframe } = await this.jobInputs(form, dir, video, parsed.fields);
+      const marks = await this.marks(form, dir, [video, size]);
+      if (marks.mask) inputs.mask = MARK_FILES.mask;
+      if (marks.keepMask) inputs.keepMask = MARK_FILES.keep_mask;
       const geometry = this.queue.geometry();
       if (geometry) estimateEdit(video, { ...parsed.fields, ...(keyframe.length ? { keyframe } : {}) }, null, geometry);
       await thumbnail(path.join(dir, 'edited.png'), path.join(dir, 'thumb.jpg'));
@@ -569,6 +577,28 @@ class App {
     this.janitor.makeRoom();
     res.setHeader('Location', `/api/jobs/${id}`);
     sendJson(res, 201, { id: job.id, status: job.status, queue_position: job.queue_position });
+  }
+
+  /**
+   * The regions the user marked on the first frame (`mask`: edited, `keep_mask`: unedited; white where marked), checked
+   * as images of one of `sizes` (the video's, the edited frame's) and kept in `dir` as PNGs: their paths, as the edit
+   * takes them.
+   */
+  private async marks(form: Multipart, dir: string, sizes: { width: number; height: number }[]): Promise<{ mask?: string; keepMask?: string }> {
+    const out: { mask?: string; keepMask?: string } = {};
+    for (const field of ['mask', 'keep_mask'] as const) {
+      const file = form.files[field];
+      if (!file) continue;
+      const to = path.join(dir, MARK_FILES[field]);
+      const size = await checkImage(file, to, field);
+      if (!sizes.some((s) => s.width === size.width && s.height === size.height)) {
+        const [a, b] = sizes;
+        throw new HttpError(400, `${field} is ${size.width}×${size.height}: it must have the video's size (${a.width}×${a.height})${
+          b && (b.width !== a.width || b.height !== a.height) ? ` or the edited frame's (${b.width}×${b.height})` : ''}`);
+      }
+      out[field === 'mask' ? 'mask' : 'keepMask'] = to;
+    }
+    return out;
   }
 
   /**
@@ -763,6 +793,10 @@ function publicJob(job: JobView) {
     video: shown,
     keyframes: (inputs.keyframes ?? []).map((k) => ({ time: k.time, url: `/api/jobs/${job.id}/files/${k.file}` })),
     into_job: inputs.into?.job ?? null,
+    marks: {
+      mask: inputs.mask ? `/api/jobs/${job.id}/files/${inputs.mask}` : null,
+      keep_mask: inputs.keepMask ? `/api/jobs/${job.id}/files/${inputs.keepMask}` : null,
+    },
     urls: {
       self: `/api/jobs/${job.id}`, events: `/api/jobs/${job.id}/events`, source: `/api/jobs/${job.id}/source`,
       edited_frame: `/api/jobs/${job.id}/edited.png`, thumbnail: `/api/jobs/${job.id}/thumb.jpg`,

@@ -143,6 +143,7 @@ test('bad mask input is one clear line, exit 2, nothing written', async () => {
   const cases: [string[], RegExp][] = [
     [['--mask', small], /--mask .*small-mask\.png is 50×40: it must have the edited frame's size \(256×144\) or the video's/],
     [['--mask', broken], /cannot read image .*broken-mask\.png/],
+    [['--keep-mask', small], /--keep-mask .*small-mask\.png is 50×40: it must have the edited frame's size \(256×144\) or the video's/],
     [['--keep-unedited', 'sometimes'], /--keep-unedited must be one of auto, on, off, got "sometimes"/],
     [['--mask-out', path.join(out, 'mask.txt')], /mask\.txt/],
   ];
@@ -151,6 +152,15 @@ test('bad mask input is one clear line, exit 2, nothing written', async () => {
     assert.equal(r.code, 2, r.stderr);
     assertRefused(r, message, out);
   }
+});
+
+test('keep-mask over the whole edit: nothing may change, so the output is the source\'s own decode', async () => {
+  const out = ws.outDir();
+  const keep = ws.file('keep-all.png');
+  await sharp({ create: { width: W, height: H, channels: 3, background: 'white' } }).png().toFile(keep);
+  const output = path.join(out, 'out.mkv');
+  await editVideo({ video: clip, editedFrame: edited, output, keepMask: keep, ...base });
+  assert.ok((await decodeRgb(output)).equals(await decodeRgb(clip)));
 });
 
 test('real footage (OpenCV\'s vtest.avi): the van recoloured, the people walking elsewhere untouched to the bit',

@@ -8,7 +8,7 @@ import { resizeImage } from '../../image/resize.js';
 import type { Tensor } from '../../tensor.js';
 import { featherAlpha } from './composite.js';
 import { departure, editDifference, editedPixels, LOCALITY_PARAMS, pixels, type LocalityParams } from './edit-region.js';
-import { binaryMask, coverage, dilate, intersectMask, isEmpty, resizeMask, unionMask, type Mask } from './mask.js';
+import { binaryMask, coverage, dilate, intersectMask, isEmpty, resizeMask, subtractMask, unionMask, type Mask } from './mask.js';
 import { carryMask, FlowTracker } from './track.js';
 
 /** Shorter side of the grid the masks are computed on. */
@@ -18,6 +18,13 @@ export interface LocalizeOptions {
   readonly params?: LocalityParams;
   /** A region the user marked on the first frame (any size; scaled to the grid), added to the edited pixels. */
   readonly userMask?: Mask;
+  /**
+   * A region the user marked as unedited on the first frame (any size; scaled to the grid): taken out of the first
+   * frame's region, after `userMask` (it wins where both are marked). Later frames follow the tracked region, and the
+   * generated video's departures are looked for only near it, so a far-off mark stays out. The first frame's mask
+   * stays out of it even at the seam; on later frames the seam's growth at the region's edge may reach into it.
+   */
+  readonly keepMask?: Mask;
   /**
    * What is carried to the next frame: the tracked region only; with this frame's departures too (`final`); or with
    * the departures that touch it, within `grow` (`adjacent`: the flow's lag at a moving edge is corrected, a drift
@@ -42,6 +49,8 @@ export class EditLocalizer {
   private readonly propagate: 'tracked' | 'final' | 'adjacent';
   private readonly flow: FlowTracker;
   private carried: Mask | undefined;
+  /** The user's unedited region on the grid: out of the first frame's mask even after growth. */
+  private keep: Mask | undefined;
   private previous: Tensor | undefined;
 
   /** `source` and `edited`: the first frame before and after the edit, [3,H,W] at the processing size. */
@@ -55,6 +64,10 @@ export class EditLocalizer {
     let region = difference.pixels;
     const { width: gw, height: gh } = this.grid;
     if (opts.userMask) region = unionMask(region, binaryMask(resizeMask(opts.userMask, gw, gh).data, gw, gh, 0.5));
+    if (opts.keepMask) {
+      this.keep = binaryMask(resizeMask(opts.keepMask, gw, gh).data, gw, gh, 0.5);
+      region = subtractMask(region, this.keep);
+    }
     this.firstRegion = region;
     this.coverage = Math.max(coverage(this.grow(region)), difference.faint);
   }
@@ -71,13 +84,15 @@ export class EditLocalizer {
   next(source: Tensor, generated: Tensor): Mask {
     const src = this.toGrid(source);
     const flow = this.flow.next(src);
+    const first = this.previous === undefined;
     const tracked = this.carried && flow && this.previous ? carryMask(this.carried, flow, this.previous, src) : this.firstRegion;
     this.previous = src;
     const departed = departure(src, this.toGrid(generated), tracked, this.params);
     const found = unionMask(tracked, departed);
     this.carried = this.propagate === 'final' ? found
       : this.propagate === 'adjacent' ? unionMask(tracked, intersectMask(departed, this.grow(tracked))) : tracked;
-    return this.grow(found);
+    const grown = this.grow(found);
+    return first && this.keep ? subtractMask(grown, this.keep) : grown;
   }
 
   /** The blend weight of the model's frame for a mask from `next`. */

@@ -46,6 +46,14 @@ export function intersectMask(a: Mask, b: Mask): Mask {
   return { data, width: a.width, height: a.height };
 }
 
+/** `a` where `b` is off: what the user marked as unedited taken out of a region. */
+export function subtractMask(a: Mask, b: Mask): Mask {
+  sameSize(a, b);
+  const data = new Float32Array(a.data.length);
+  for (let i = 0; i < data.length; i++) data[i] = Math.min(a.data[i], 1 - b.data[i]);
+  return { data, width: a.width, height: a.height };
+}
+
 /** Max (dilate) or min (erode) over a (2r+1)² square, separably; the frame's outside does not count. */
 function squareFilter(m: Mask, r: number, pick: (a: number, b: number) => number): Mask {
   if (r <= 0) return m;

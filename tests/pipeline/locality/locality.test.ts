@@ -137,3 +137,29 @@ test('an edit of most of the frame is global', () => {
   const everything = tensor(source.data.map((v) => -v), source.dims);
   assert.equal(new EditLocalizer(source, everything).global, true);
 });
+
+test('the user\'s marks: `userMask` adds a region, `keepMask` takes one out (it wins), on the first frame even after growth', () => {
+  const source = scene(0, RED), edited = scene(0, GREEN_SAME_LUMA);
+  const at = squareAt(0);
+  const box = (x0: number, y0: number, w: number, h: number): Mask => {
+    const data = new Float32Array(W * H);
+    for (let y = y0; y < y0 + h; y++) for (let x = x0; x < x0 + w; x++) data[y * W + x] = 1;
+    return { data, width: W, height: H };
+  };
+  const far = box(70, 40, 12, 12);
+  // The right half of the square marked unedited, and a far patch marked edited.
+  const keep = box(at.x + SIDE / 2, 0, W - at.x - SIDE / 2, H);
+  const plain = new EditLocalizer(source, edited);
+  const marked = new EditLocalizer(source, edited, { userMask: far, keepMask: keep });
+  const on = (m: Mask, x: number, y: number) => m.data[y * W + x] > 0.5;
+  assert.ok(on(plain.firstRegion, at.x + SIDE - 2, at.y + 8) && !on(plain.firstRegion, 75, 45));
+  assert.ok(on(marked.firstRegion, at.x + 2, at.y + 8), 'the left half of the square is still the edit');
+  assert.ok(!on(marked.firstRegion, at.x + SIDE - 2, at.y + 8), 'the kept half is out');
+  assert.ok(!on(marked.firstRegion, 75, 45), 'the far mark is inside the kept part (keep wins)');
+  // Frame 0's mask, grown for the seam: nothing of it inside the kept region.
+  const first = marked.next(source, edited);
+  assert.ok(first.data.every((v, i) => keep.data[i] === 0 || v === 0), 'the first mask stays out of the kept region');
+  // A keep mark elsewhere leaves the edit as it was; an added mark there joins it.
+  const added = new EditLocalizer(source, edited, { userMask: box(4, 4, 10, 10) });
+  assert.ok(on(added.firstRegion, 8, 8) && on(added.firstRegion, at.x + 8, at.y + 8));
+});

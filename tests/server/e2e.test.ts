@@ -512,6 +512,7 @@ test('keyframes: "Add keyframe here" adds a later frame to edit, the strip switc
   await page.click('#add-keyframe');
   await page.waitForSelector('#keyframe-strip:not([hidden]) .key:nth-child(2).active');
   assert.match(await page.textContent('#editor-title') ?? '', /Edit the keyframe at 0\.75 s/);
+  assert.ok(await page.locator('#tools [data-tool="mark-keep"]').isHidden(), 'region marks belong to the first frame');
   assert.deepEqual(await page.locator('#keyframe-strip .key').evaluateAll((keys) => keys.map((k) => (k as HTMLElement).dataset.time)), ['0.000', '0.750']);
   let frame = await downloadFrame(page);
   const untouched = await rgbAt(frame, 60, 100);
@@ -575,6 +576,67 @@ test('keyframes: "Add keyframe here" adds a later frame to edit, the strip switc
   await page.waitForSelector(`#result-panel[data-job="${section}"]`);
   await page.evaluate(() => window.scrollTo(0, 0));
   await shot(page, 'rerender-job.png');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('region marks: the tinted region before Render, "Protect" takes a stroke out of it and "Region +" adds a patch; the marks are not in the frame, the job gets them as masks', { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}`, timeout: 180_000 }, async () => {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 1100 }, acceptDownloads: true });
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
+  await page.goto(srv.url);
+  await page.waitForSelector('body[data-ready=true]');
+  await page.setInputFiles('#video-input', clip);
+  await page.waitForSelector('#editor-panel:not([hidden]) canvas');
+  await page.evaluate(() => document.getElementById('editor-panel')!.scrollIntoView({ block: 'start' }));
+  const stroke = async (points: [number, number][]) => {
+    const box = (await page.locator('#canvas-host canvas').first().boundingBox())!;
+    const zoom = box.width / 200;
+    const at = (x: number, y: number) => ({ x: box.x + x * zoom, y: box.y + y * zoom });
+    await page.mouse.move(at(...points[0]).x, at(...points[0]).y);
+    await page.mouse.down();
+    for (const p of points.slice(1)) await page.mouse.move(at(...p).x, at(...p).y, { steps: 4 });
+    await page.mouse.up();
+  };
+  const regionText = async (not: string) => {
+    await page.waitForFunction((t) => { const s = document.getElementById('region-info')?.textContent ?? ''; return s !== '' && s !== t; }, not);
+    return (await page.textContent('#region-info'))!;
+  };
+  // A red stroke along the top: the region is about it.
+  await stroke([[20, 12], [100, 12]]);
+  const edited = await regionText('');
+  assert.match(edited, /The edit changes \d+% of the frame/);
+  // Protect over its right half, and a Region + patch far away (keyboard: P, R).
+  await page.click('#tools [data-tool="mark-keep"]');
+  assert.match(await page.textContent('#editor-hint') ?? '', /Protect paints over what must stay exactly/);
+  await page.evaluate(() => { (document.getElementById('brush-size') as HTMLInputElement).value = '30'; document.getElementById('brush-size')!.dispatchEvent(new Event('input')); });
+  await stroke([[62, 12], [110, 12]]);
+  await page.keyboard.press('r');
+  assert.equal(await page.getAttribute('#tools [data-tool="mark-add"]', 'class'), 'mark-tool active');
+  await stroke([[160, 90], [180, 90]]);
+  await regionText(edited);
+  await shot(page, 'region-marks.png');
+  // The frame as exported has the red stroke, not the marks' colours.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-frame')]);
+  const frame = readFileSync((await download.path())!);
+  assert.ok(near(await rgbAt(frame, 80, 12), [224, 48, 30], 8), `the stroke under the Protect mark: ${await rgbAt(frame, 80, 12)}`);
+  const source = readFileSync(await firstFrame(clip, ws.file('marks-source.png')));
+  assert.deepEqual(await rgbAt(frame, 170, 90), await rgbAt(source, 170, 90), 'no Region + colour in the frame');
+
+  // Render: the job carries both marks, white where drawn.
+  await page.click('#settings-form details summary');
+  await page.fill('#opt-steps', '2');
+  const count = await page.locator('.job').count();
+  await page.click('#run');
+  await page.waitForFunction((n) => document.querySelectorAll('.job').length > n, count);
+  const id = (await page.getAttribute('.job', 'id'))!.replace(/^job-/, '');
+  assert.equal((await waitFinished(srv.url, id)).status, 'done');
+  const job = (await getJson(srv.url, `/api/jobs/${id}`)).body as { marks: { mask: string; keep_mask: string } };
+  const get = async (url: string) => Buffer.from(await (await fetch(new URL(url, srv.url))).arrayBuffer());
+  const [keep, add] = [await get(job.marks.keep_mask), await get(job.marks.mask)];
+  assert.deepEqual([(await rgbAt(keep, 80, 12))[0], (await rgbAt(keep, 40, 12))[0], (await rgbAt(keep, 170, 90))[0]], [255, 0, 0], 'Protect: over the right half');
+  assert.deepEqual([(await rgbAt(add, 170, 90))[0], (await rgbAt(add, 80, 12))[0]], [255, 0], 'Region +: the far patch');
   assert.deepEqual(problems, []);
   await page.close();
 });

@@ -1,5 +1,6 @@
 /** The page's only link to the server: the JSON API of docs/api.md (same origin; the token travels as a cookie). */
 import type { JobProgress as Progress, JobStatus } from '../../src/server/api-types.js';
+import type { MarkImages } from './marks.js';
 
 export type { JobStatus, Progress };
 
@@ -43,6 +44,8 @@ export interface Job {
   keyframes?: { time: number; url: string }[];
   /** The job whose result this one re-renders a section of (its options' start/duration). */
   into_job?: string | null;
+  /** The region marks it was sent with (white where marked): added to the edited region, and protected. */
+  marks?: { mask: string | null; keep_mask: string | null };
 }
 
 /** A later frame to edit, sent with a job: its time in the source (seconds) and the edited image. */
@@ -141,14 +144,21 @@ async function json<T>(res: Response): Promise<T> {
   return body as T;
 }
 
+/** The region marks as the file fields the server takes. */
+function appendMarks(form: FormData, marks: MarkImages | undefined): void {
+  if (marks?.mask) form.append('mask', marks.mask, 'mask.png');
+  if (marks?.keepMask) form.append('keep_mask', marks.keepMask, 'keep-mask.png');
+}
+
 export const api = {
   health: () => call('/api/health').then((r) => json<Health>(r)),
   options: () => call('/api/options').then((r) => json<{ model: string; device: string; options: OptionSpec[] }>(r)),
   jobs: () => call('/api/jobs').then((r) => json<{ jobs: Job[] }>(r)).then((b) => b.jobs),
   job: (id: string) => call(`/api/jobs/${id}`).then((r) => json<Job>(r)),
-  region: (upload: string, frame: Blob) => {
+  region: (upload: string, frame: Blob, marks?: MarkImages) => {
     const form = new FormData();
     form.append('edited_frame', frame, 'edited.png');
+    appendMarks(form, marks);
     return call(`/api/uploads/${upload}/region`, { method: 'POST', body: form }).then((r) => json<Region>(r));
   },
   uploadInfo: (id: string) => call(`/api/uploads/${id}`).then((r) => json<Upload>(r)),
@@ -168,7 +178,8 @@ export const api = {
     if (keyframes.length) q.set('keyframes', keyframes.join(','));
     return call(`/api/estimate?${q}`).then((r) => json<Estimate>(r));
   },
-  createJob: (upload: string, frame: Blob, options: Record<string, unknown>, more: { keyframes?: readonly KeyframeImage[]; intoJob?: string } = {}) => {
+  createJob: (upload: string, frame: Blob, options: Record<string, unknown>,
+    more: { keyframes?: readonly KeyframeImage[]; intoJob?: string; marks?: MarkImages } = {}) => {
     const form = new FormData();
     form.append('upload', upload);
     form.append('options', JSON.stringify(options));
@@ -178,6 +189,7 @@ export const api = {
       form.append(`keyframe_${n}`, k.image, `keyframe-${n}.png`);
     });
     if (more.intoJob) form.append('into_job', more.intoJob);
+    appendMarks(form, more.marks);
     return call('/api/jobs', { method: 'POST', body: form }).then((r) => json<{ id: string; status: JobStatus }>(r));
   },
   /** XHR, not fetch: fetch reports no upload progress. */

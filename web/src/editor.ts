@@ -3,11 +3,23 @@
  * is a node on the edit layer above it, in the order made: brush strokes, fills, inserted images and text (layers
  * that move, scale and rotate with a transformer). The eraser is a stroke that cuts through everything below it on
  * the edit layer, so what shows through is the source's own pixels. Undo/redo replays those node changes.
+ * Above the edits, the marks layer holds the region marks (not part of the frame): strokes that add to the region the
+ * edit changes, or protect an area so it stays exactly as in the video; they are sent beside the frame as masks.
  */
 import Konva from 'konva';
 import { floodFill, hexToRgb } from './fill.js';
 
-export type Tool = 'move' | 'brush' | 'eraser' | 'fill' | 'picker' | 'text';
+export type Tool = 'move' | 'brush' | 'eraser' | 'fill' | 'picker' | 'text' | 'mark-add' | 'mark-keep';
+
+/** A region mark: a stroke on the frame (frame pixels) that adds to the edited region or protects an area. */
+export interface RegionMark {
+  kind: 'add' | 'keep';
+  width: number;
+  points: number[];
+}
+
+/** How marks show: the region overlay's magenta for "add", a blue for "protect". */
+const MARK_COLOURS = { add: '#ff00c8', keep: '#1e90ff' } as const;
 
 interface Command {
   undo(): void;
@@ -32,6 +44,7 @@ export class FrameEditor {
 
   private readonly stage: Konva.Stage;
   private readonly editLayer = new Konva.Layer();
+  private readonly markLayer = new Konva.Layer({ listening: false, opacity: 0.55 });
   private readonly uiLayer = new Konva.Layer();
   private readonly transformer = new Konva.Transformer({
     rotateEnabled: true, keepRatio: true, anchorSize: 10, borderStroke: '#6d5dfc', anchorStroke: '#6d5dfc',
@@ -53,7 +66,7 @@ export class FrameEditor {
     this.base = base;
     base.add(new Konva.Image({ image: source, x: 0, y: 0, width: this.width, height: this.height }));
     this.uiLayer.add(this.transformer);
-    this.stage.add(base, this.editLayer, this.uiLayer);
+    this.stage.add(base, this.editLayer, this.markLayer, this.uiLayer);
     this.stage.on('pointerdown', (e) => this.down(e));
     this.stage.on('pointermove', () => this.move());
     this.stage.on('pointerup pointerleave', () => this.up());
@@ -69,6 +82,7 @@ export class FrameEditor {
       this.drawing.remove();
       this.drawing = null;
       this.editLayer.batchDraw();
+      this.markLayer.batchDraw();
     }
   }
 
@@ -119,6 +133,16 @@ export class FrameEditor {
         });
         this.editLayer.add(this.drawing);
         break;
+      case 'mark-add':
+      case 'mark-keep': {
+        const kind = this.tool === 'mark-add' ? 'add' : 'keep';
+        this.drawing = new Konva.Line({
+          points: [p.x, p.y, p.x + 0.01, p.y], stroke: MARK_COLOURS[kind], strokeWidth: this.size, name: kind,
+          lineCap: 'round', lineJoin: 'round', listening: false,
+        });
+        this.markLayer.add(this.drawing);
+        break;
+      }
       case 'fill':
         this.fill(p);
         break;
@@ -141,14 +165,40 @@ export class FrameEditor {
     if (!this.drawing) return;
     const p = this.point();
     this.drawing.points(this.drawing.points().concat([p.x, p.y]));
-    this.editLayer.batchDraw();
+    this.drawing.getLayer()?.batchDraw();
   }
 
   private up(): void {
     const line = this.drawing;
     if (!line) return;
     this.drawing = null;
-    this.push({ undo: () => line.remove(), redo: () => this.editLayer.add(line) });
+    const layer = line.getLayer() ?? this.editLayer;
+    this.push({
+      undo: () => {
+        line.remove();
+        layer.batchDraw();
+      },
+      redo: () => layer.add(line),
+    });
+  }
+
+  /** The region marks, in the order drawn. */
+  marks(): RegionMark[] {
+    return this.markLayer.getChildren().map((n) => {
+      const line = n as Konva.Line;
+      return { kind: line.hasName('add') ? 'add' : 'keep', width: line.strokeWidth(), points: [...line.points()] };
+    });
+  }
+
+  /** Marks kept from before (the frame shown again): not an edit to undo. */
+  setMarks(marks: readonly RegionMark[]): void {
+    this.markLayer.destroyChildren();
+    for (const m of marks) {
+      this.markLayer.add(new Konva.Line({
+        points: m.points, stroke: MARK_COLOURS[m.kind], strokeWidth: m.width, name: m.kind, lineCap: 'round', lineJoin: 'round', listening: false,
+      }));
+    }
+    this.markLayer.batchDraw();
   }
 
   /** Adds a node as an undoable step. */
@@ -204,6 +254,7 @@ export class FrameEditor {
   private afterHistory(): void {
     this.transformer.forceUpdate();
     this.editLayer.batchDraw();
+    this.markLayer.batchDraw();
     this.uiLayer.batchDraw();
     this.onChange();
     this.onEdit();
@@ -251,11 +302,13 @@ export class FrameEditor {
   render(): HTMLCanvasElement {
     const selection = this.transformer.nodes();
     this.transformer.nodes([]);
+    this.markLayer.hide(); // the marks are not part of the frame
     const z = this.zoom;
     this.stage.scale({ x: 1, y: 1 });
     this.stage.size({ width: this.width, height: this.height });
     const canvas = this.stage.toCanvas({ x: 0, y: 0, width: this.width, height: this.height, pixelRatio: 1 });
     this.setZoom(z, false); // an export is not a zoom: no change to report
+    this.markLayer.show();
     this.transformer.nodes(selection);
     return canvas;
   }

@@ -5,12 +5,15 @@
  * The strip above the editor switches between them, with each frame's time, and removes a keyframe.
  */
 import { $, el, loadImage } from './dom.js';
+import type { RegionMark } from './editor.js';
 
 export interface FrameSlot {
   /** Seconds in the source (the frame at or after it, as GET /api/uploads/:id/frame.png?time= gives it). */
   time: number;
   /** What the user added, transparent elsewhere; null: nothing yet. */
   edits: Blob | null;
+  /** The region marks drawn on it (the first frame's are sent with the job). */
+  marks?: RegionMark[];
 }
 
 /** Keyframes a job takes (the server's keyframe_0 … keyframe_15). */

@@ -2,10 +2,11 @@
 import { api, type Job, type Upload } from './api.js';
 import { Compare, seconds } from './compare.js';
 import { $, loadImage, show } from './dom.js';
-import { FrameEditor, type Tool } from './editor.js';
+import { FrameEditor, type RegionMark, type Tool } from './editor.js';
 import { mb } from './format.js';
 import { JobList } from './jobs.js';
 import { composite, FrameStrip, keyTime, MAX_KEYFRAMES, type FrameSlot } from './keyframes.js';
+import { markImages, type MarkImages } from './marks.js';
 import { drafts } from './persist.js';
 import { RegionPreview } from './region.js';
 import { SectionRerender } from './rerender.js';
@@ -65,7 +66,9 @@ function saveDraftSoon(): void {
 async function saveDraft(): Promise<void> {
   if (!upload || !editor) return;
   await keepActiveEdits();
-  const ok = await drafts.save({ upload, edits: strip.slots[0].edits, keyframes: strip.keyframes, options: settings.values() });
+  const ok = await drafts.save({
+    upload, edits: strip.slots[0].edits, keyframes: strip.keyframes, options: settings.values(), marks: strip.slots[0].marks,
+  });
   document.body.dataset.draft = ok ? 'saved' : 'unsaved';
 }
 
@@ -79,7 +82,7 @@ async function restoreDraft(): Promise<void> {
     return;
   }
   settings.apply(draft.options);
-  await openUpload(draft.upload, draft.edits, draft.keyframes);
+  await openUpload(draft.upload, draft.edits, draft.keyframes, draft.marks);
   note(`Restored your unfinished edit of ${draft.upload.video.name}.`);
 }
 
@@ -98,11 +101,17 @@ async function editAgain(job: Job): Promise<void> {
 async function retry(job: Job): Promise<void> {
   try {
     const [from, frame, keyframes] = await Promise.all([api.uploadFromJob(job.id), fetch(job.urls.edited_frame).then((r) => r.blob()), jobKeyframes(job)]);
-    const created = await api.createJob(from.id, frame, job.options, { keyframes, intoJob: job.into_job ?? undefined });
+    const created = await api.createJob(from.id, frame, job.options, { keyframes, intoJob: job.into_job ?? undefined, marks: await jobMarks(job) });
     await follow(created.id);
   } catch (err) {
     note((err as Error).message, true);
   }
+}
+
+/** A job's region marks as it was given them (Retry). */
+async function jobMarks(job: Job): Promise<MarkImages> {
+  const get = async (url: string | null | undefined) => (url ? (await fetch(url)).blob() : null);
+  return { mask: await get(job.marks?.mask), keepMask: await get(job.marks?.keep_mask) };
 }
 
 /** A job's keyframes as it was given them (Edit again, Retry). */
@@ -198,7 +207,7 @@ async function sendVideo(file: File): Promise<void> {
 }
 
 /** An uploaded video in the page: its preview, its first frame in the editor (with earlier additions laid over it). */
-async function openUpload(u: Upload, edits?: Blob | null, keyframes: FrameSlot[] = []): Promise<void> {
+async function openUpload(u: Upload, edits?: Blob | null, keyframes: FrameSlot[] = [], marks?: RegionMark[]): Promise<void> {
   upload = u;
   show($('intro'), false);
   const v = u.video;
@@ -211,7 +220,7 @@ async function openUpload(u: Upload, edits?: Blob | null, keyframes: FrameSlot[]
   frameTime = seconds(settings.values().start);
   timeline.value = String(frameTime);
   $('timeline-time').textContent = `${frameTime.toFixed(2)} s`;
-  strip.reset({ time: frameTime, edits: edits ?? null }, keyframes);
+  strip.reset({ time: frameTime, edits: edits ?? null, marks }, keyframes);
   await showFrame(0, false);
   settings.setKeyframes(strip.keyframes.map((k) => k.time));
   settings.setVideo(v);
@@ -272,7 +281,9 @@ function startChanged(): void {
 function checkRegion(): void {
   const e = editor;
   // The region is found against the first frame: a keyframe's is the edit's own business.
-  if (upload && e && strip.active === 0) region.schedule(upload.id, () => e.toBlob());
+  if (upload && e && strip.active === 0) {
+    region.schedule(upload.id, async () => ({ frame: await e.toBlob(), marks: await markImages(e.marks(), e.width, e.height) }));
+  }
 }
 
 // --- keyframes: later frames edited too ---------------------------------------------------------------------------
@@ -287,7 +298,9 @@ let shown: FrameSlot | null = null;
 async function keepActiveEdits(): Promise<void> {
   const slot = shown;
   const e = editor;
-  if (slot && e) slot.edits = e.canUndo ? await e.editsToBlob() : null;
+  if (!slot || !e) return;
+  slot.marks = e.marks();
+  slot.edits = e.canUndo ? await e.editsToBlob() : null;
 }
 
 /** Shows frame `index` of the strip (0: the first frame) in the editor, with its additions laid back over it. */
@@ -306,10 +319,19 @@ async function showFrame(index: number, keep = true): Promise<void> {
       URL.revokeObjectURL(url);
     }
   }
+  editor?.setMarks(index === 0 ? slot.marks ?? [] : []);
+  showMarkTools(index === 0);
   if (strip.slots[strip.active] === slot) shown = slot;
   strip.render();
   $('editor-title').textContent = index === 0 ? 'Edit the first frame' : `Edit the keyframe at ${slot.time.toFixed(2)} s`;
   checkRegion();
+}
+
+/** The region marks belong to the first frame (the edit finds its region there): their tools only show there. */
+function showMarkTools(on: boolean): void {
+  for (const b of document.querySelectorAll<HTMLButtonElement>('#tools button[data-tool^="mark-"]')) b.hidden = !on;
+  if (!on && editor?.tool.startsWith('mark-')) editor.setTool('brush');
+  updateToolbar();
 }
 
 /** "Add keyframe here": the timeline's frame becomes another frame to edit (after the first). */
@@ -344,11 +366,12 @@ async function removeKeyframe(index: number): Promise<void> {
 }
 
 /** The frames as sent: the one in the editor as drawn, the others composed from their source frame and additions. */
-async function framesToSend(u: Upload, e: FrameEditor): Promise<{ frame: Blob; keyframes: { time: number; image: Blob }[] }> {
+async function framesToSend(u: Upload, e: FrameEditor): Promise<{ frame: Blob; keyframes: { time: number; image: Blob }[]; marks: MarkImages }> {
   await keepActiveEdits();
+  const marks = await markImages(strip.slots[0].marks ?? [], u.video.width, u.video.height);
   const image = (i: number) => (strip.slots[i] === shown ? e.toBlob() : composite(frameUrl(u, strip.slots[i].time), strip.slots[i].edits));
   const [frame, ...rest] = await Promise.all(strip.slots.map((_, i) => image(i)));
-  return { frame, keyframes: rest.map((blob, n) => ({ time: strip.slots[n + 1].time, image: blob })) };
+  return { frame, keyframes: rest.map((blob, n) => ({ time: strip.slots[n + 1].time, image: blob })), marks };
 }
 
 /** A line under the upload box: what the page did on its own (restored a draft) or why an action failed. */
@@ -394,7 +417,12 @@ function updateToolbar(): void {
   $<HTMLButtonElement>('redo').disabled = !editor.canRedo;
   $<HTMLButtonElement>('delete-layer').disabled = !editor.selected;
   $('zoom-label').textContent = `${Math.round(editor.zoom * 100)}%`;
+  const hint = $('editor-hint');
+  if (!hint.classList.contains('error')) hint.textContent = editor.tool.startsWith('mark-') ? MARK_HINT : TOOL_HINT;
 }
+
+const TOOL_HINT = 'Brush and text use the colour; the eraser brings back the original pixels.';
+const MARK_HINT = 'Region + paints over what may change (it joins the tinted region); Protect paints over what must stay exactly as in the video. Marks are not part of the frame; Undo takes them back.';
 
 function wireEditor(): void {
   for (const b of document.querySelectorAll<HTMLButtonElement>('#tools button')) {
@@ -460,8 +488,8 @@ function wireEditor(): void {
     } else if (key === 'delete' || key === 'backspace') {
       editor.deleteSelected();
     } else if (!e.ctrlKey && !e.metaKey) {
-      const tool = ({ v: 'move', b: 'brush', e: 'eraser', f: 'fill', i: 'picker', t: 'text' } as Record<string, Tool>)[key];
-      if (tool) {
+      const tool = ({ v: 'move', b: 'brush', e: 'eraser', f: 'fill', i: 'picker', t: 'text', r: 'mark-add', p: 'mark-keep' } as Record<string, Tool>)[key];
+      if (tool && (strip.active === 0 || !tool.startsWith('mark-'))) {
         editor.setTool(tool);
         updateToolbar();
       }
@@ -542,7 +570,7 @@ function alertError(message: string): void {
   hint.textContent = message;
   hint.classList.add('error');
   setTimeout(() => {
-    hint.textContent = 'Brush and text use the colour; the eraser brings back the original pixels.';
+    hint.textContent = editor?.tool.startsWith('mark-') ? MARK_HINT : TOOL_HINT;
     hint.classList.remove('error');
   }, 6000);
 }
@@ -576,8 +604,8 @@ async function run(): Promise<void> {
   const button = $<HTMLButtonElement>('run');
   button.disabled = true;
   try {
-    const { frame, keyframes } = await framesToSend(upload, editor);
-    const created = await api.createJob(upload.id, frame, settings.values(), { keyframes });
+    const { frame, keyframes, marks } = await framesToSend(upload, editor);
+    const created = await api.createJob(upload.id, frame, settings.values(), { keyframes, marks });
     await follow(created.id);
   } catch (err) {
     error.textContent = (err as Error).message;

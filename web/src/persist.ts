@@ -4,6 +4,7 @@
  * too much for localStorage), the keyframes' times and additions likewise. One record, replaced on each change; cleared when a job is submitted.
  */
 import type { Upload } from './api.js';
+import type { RegionMark } from './editor.js';
 
 export interface Draft {
   upload: Upload;
@@ -12,6 +13,8 @@ export interface Draft {
   options: Record<string, unknown>;
   /** Later frames being edited (keyframes): each one's time in the source and its additions. */
   keyframes?: { time: number; edits: Blob | null }[];
+  /** The region marks on the first frame (add to the region, protect). */
+  marks?: RegionMark[];
 }
 
 const DB = 'videoshop';

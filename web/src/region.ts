@@ -5,22 +5,24 @@
  */
 import { api, type Region } from './api.js';
 import { $, show } from './dom.js';
+import type { MarkImages } from './marks.js';
 
 export class RegionPreview {
   private timer = 0;
   private seq = 0;
 
-  /** Asks again shortly (the editor changed); only the latest answer is shown. */
-  schedule(uploadId: string, frame: () => Promise<Blob>): void {
+  /** Asks again shortly (the editor changed: the frame or the marks); only the latest answer is shown. */
+  schedule(uploadId: string, frame: () => Promise<{ frame: Blob; marks: MarkImages }>): void {
     clearTimeout(this.timer);
     this.timer = window.setTimeout(() => void this.update(uploadId, frame), 700);
   }
 
-  private async update(uploadId: string, frame: () => Promise<Blob>): Promise<void> {
+  private async update(uploadId: string, frame: () => Promise<{ frame: Blob; marks: MarkImages }>): Promise<void> {
     const mine = ++this.seq;
     let region: Region;
     try {
-      region = await api.region(uploadId, await frame());
+      const now = await frame();
+      region = await api.region(uploadId, now.frame, now.marks);
     } catch {
       return; // the server is away or the upload expired: the banner and Render say so
     }

@@ -1,0 +1,39 @@
+/**
+ * The region marks as the server takes them (POST /api/jobs and /api/uploads/:id/region, file fields `mask` and
+ * `keep_mask`): a PNG of the frame's size, white where marked, black elsewhere. Drawn from the strokes' points, so
+ * a mark is exactly where the user drew it, whatever the zoom.
+ */
+import type { RegionMark } from './editor.js';
+
+export interface MarkImages {
+  /** Added to the region the edit changes (`mask`); null: none drawn. */
+  mask: Blob | null;
+  /** Protected: stays exactly as in the video (`keep_mask`); null: none drawn. */
+  keepMask: Blob | null;
+}
+
+export async function markImages(marks: readonly RegionMark[], width: number, height: number): Promise<MarkImages> {
+  const [mask, keepMask] = await Promise.all((['add', 'keep'] as const).map((kind) => draw(marks.filter((m) => m.kind === kind), width, height)));
+  return { mask, keepMask };
+}
+
+function draw(marks: readonly RegionMark[], width: number, height: number): Promise<Blob | null> {
+  if (marks.length === 0) return Promise.resolve(null);
+  const canvas = document.createElement('canvas');
+  canvas.width = width;
+  canvas.height = height;
+  const g = canvas.getContext('2d')!;
+  g.fillStyle = '#000';
+  g.fillRect(0, 0, width, height);
+  g.strokeStyle = '#fff';
+  g.lineCap = 'round';
+  g.lineJoin = 'round';
+  for (const m of marks) {
+    g.lineWidth = m.width;
+    g.beginPath();
+    g.moveTo(m.points[0], m.points[1]);
+    for (let i = 2; i + 1 < m.points.length; i += 2) g.lineTo(m.points[i], m.points[i + 1]);
+    g.stroke();
+  }
+  return new Promise((resolve, reject) => canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('could not encode the marks'))), 'image/png'));
+}

@@ -9,6 +9,11 @@ import { checkEditRequest, EDIT_FIELDS, fieldSpec, requestFields, VideoshopError
 import { INTO_FILE, type JobInputs } from './job-inputs.js';
 
 export const RESULT_FILE = 'result.mp4';
+/**
+ * The per-frame masks beside the result (`mask-out`: white where the output is the model's), written when the edit
+ * keeps unedited pixels and the job renders its own result (a section re-render writes the earlier result again).
+ */
+export const MASKS_FILE = 'masks.mp4';
 
 /** The options a job may set (GET /api/options): every job field of the schema. */
 export function jobFields(): readonly FieldSpec[] {
@@ -72,6 +77,7 @@ export function jobRequest(
     ...fields, video: path.join(dir, videoFile), editedFrame: path.join(dir, 'edited.png'), output: path.join(dir, RESULT_FILE), force: true,
     ...(keyframe?.length ? { keyframe } : {}), ...(inputs.into ? { into: path.join(dir, inputs.into.file) } : {}),
     ...(inputs.mask ? { mask: path.join(dir, inputs.mask) } : {}), ...(inputs.keepMask ? { keepMask: path.join(dir, inputs.keepMask) } : {}),
+    ...(fields.keepUnedited !== 'off' && !inputs.into ? { maskOut: path.join(dir, MASKS_FILE) } : {}),
   };
 }
 

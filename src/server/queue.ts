@@ -15,7 +15,7 @@ import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { apiNaming, renderParts, VideoshopError, type MeasuredPace, type ModelGeometry, type SerializedError } from '../edit/index.js';
 import type { Dispatcher, ModelState, Outcome } from './dispatcher.js';
-import { RESULT_FILE, withoutServerPaths } from './job-options.js';
+import { MASKS_FILE, RESULT_FILE, withoutServerPaths } from './job-options.js';
 import { FINISHED, JobStore, StorageError, type JobProgress, type JobRecord, type VideoSummary } from './store.js';
 import type { JobInputs } from './job-inputs.js';
 
@@ -343,7 +343,8 @@ export function removeOutputs(dir: string, result: boolean): void {
     return;
   }
   for (const name of names) {
-    if (name.startsWith(`.${RESULT_FILE}.tmp-`) || name.startsWith(`${RESULT_FILE}.part`) || (result && name === RESULT_FILE)) {
+    const partial = [RESULT_FILE, MASKS_FILE].some((f) => name.startsWith(`.${f}.tmp-`) || name.startsWith(`${f}.part`));
+    if (partial || (result && (name === RESULT_FILE || name === MASKS_FILE))) {
       rmSync(path.join(dir, name), { force: true });
     }
   }

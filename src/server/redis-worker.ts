@@ -8,13 +8,13 @@
  * A job Redis loses while it runs (its key evicted or flushed) is noticed when its progress cannot be written: the run
  * is stopped and this worker takes the next job — the server notices too and queues it again.
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { SerializedError } from '../edit/index.js';
-import { jobRequest, RESULT_FILE } from './job-options.js';
+import { jobRequest, MASKS_FILE, RESULT_FILE } from './job-options.js';
 import {
   assertRedisReachable, CANCEL_CHANNEL, failureReason, QUEUE_NAME, redisConnection, untilReady, type JobPayload, type RemoteProgress, type RemoteResult,
 } from './redis-dispatcher.js';
@@ -125,6 +125,8 @@ export async function startRemoteWorker(o: RemoteWorkerOptions): Promise<Running
       if (outcome.kind === 'cancelled') throw fail({ code: 'cancelled', message: 'cancelled' });
       if (outcome.kind === 'failed') throw fail(outcome.error);
       try {
+        // The masks first: once the result is complete the server may finish the job.
+        if (existsSync(path.join(dir, MASKS_FILE))) await uploadFile(new URL('masks', base).href, path.join(dir, MASKS_FILE), transfer);
         await uploadFile(new URL('result', base).href, path.join(dir, RESULT_FILE), transfer);
       } catch (err) {
         throw fail({ code: 'result_missing', message: `could not send the result to the server: ${(err as Error).message}` });

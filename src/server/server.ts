@@ -19,7 +19,7 @@ import { decodeSegment, errorBody, HttpError, InputRefused, sendFile, sendJson }
 import {
   inputFiles, INTO_FILE, KEYFRAME_FIELDS, keyframeFile, MARK_FIELDS, MARK_FILES, MAX_KEYFRAMES, sameContent, type JobInputs,
 } from './job-inputs.js';
-import { jobFields, parseJobOptions, RESULT_FILE } from './job-options.js';
+import { jobFields, MASKS_FILE, parseJobOptions, RESULT_FILE } from './job-options.js';
 import { Janitor } from './janitor.js';
 import { LocalDispatcher } from './local-dispatcher.js';
 import { JobQueue, type JobView } from './queue.js';
@@ -210,6 +210,7 @@ class App {
       { method: 'DELETE', pattern: new RegExp(`^/api/jobs/${id}$`), handler: (_q, _s, [j]) => this.deleteJob(j) },
       { method: 'GET', pattern: new RegExp(`^/api/jobs/${id}/events$`), handler: (_q, res, [j]) => this.events(res, j) },
       { method: 'GET', pattern: new RegExp(`^/api/jobs/${id}/result$`), handler: (req, res, [j], url) => this.result(req, res, j, url) },
+      { method: 'GET', pattern: new RegExp(`^/api/jobs/${id}/masks$`), handler: (req, res, [j], url) => this.result(req, res, j, url, MASKS_FILE) },
       { method: 'GET', pattern: new RegExp(`^/api/jobs/${id}/source$`), handler: (req, res, [j]) => this.jobSource(req, res, j) },
       { method: 'POST', pattern: new RegExp(`^/api/jobs/${id}/upload$`), handler: (_q, res, [j]) => this.uploadFromJob(res, j) },
       { method: 'GET', pattern: new RegExp(`^/api/jobs/${id}/edited\\.png$`), handler: (req, res, [j]) => sendFile(req, res, this.jobFile(j, 'edited.png'), 'image/png') },
@@ -223,6 +224,11 @@ class App {
       { method: 'GET', pattern: new RegExp(`^/api/worker/jobs/${id}/files/${id}$`), jobToken: true, handler: (req, res, [j, f]) => this.inputFile(req, res, j, f) },
       { method: 'GET', pattern: new RegExp(`^/api/worker/jobs/${id}/result$`), jobToken: true, handler: (_q, _s, [j]) => resultStatus(this.queue.jobDir(this.getJob(j).id)) },
       { method: 'PUT', pattern: new RegExp(`^/api/worker/jobs/${id}/result$`), jobToken: true, handler: (req, _s, [j]) => this.putResult(req, j) },
+      {
+        method: 'GET', pattern: new RegExp(`^/api/worker/jobs/${id}/masks$`), jobToken: true,
+        handler: (_q, _s, [j]) => resultStatus(this.queue.jobDir(this.getJob(j).id), MASKS_FILE),
+      },
+      { method: 'PUT', pattern: new RegExp(`^/api/worker/jobs/${id}/masks$`), jobToken: true, handler: (req, _s, [j]) => this.putResult(req, j, MASKS_FILE) },
     ];
   }
 
@@ -679,7 +685,7 @@ class App {
   }
 
   private listJobs() {
-    return { jobs: this.queue.list().map(publicJob) };
+    return { jobs: this.queue.list().map((j) => publicJob(j, this.hasMasks(j))) };
   }
 
   private getJob(id: string): JobView {
@@ -689,13 +695,14 @@ class App {
   }
 
   private job(id: string) {
-    return publicJob(this.getJob(id));
+    const job = this.getJob(id);
+    return publicJob(job, this.hasMasks(job));
   }
 
   private deleteJob(id: string) {
     this.getJob(id);
     const what = this.queue.cancelOrDelete(id);
-    return { id, result: what, job: what === 'deleted' ? null : publicJob(this.getJob(id)) };
+    return { id, result: what, job: what === 'deleted' ? null : this.job(id) };
   }
 
   private jobFile(id: string, name: string): string {
@@ -708,24 +715,33 @@ class App {
     await sendFile(req, res, path.join(this.queue.jobDir(id), job.video.file), videoType(job.video.file));
   }
 
-  private async result(req: IncomingMessage, res: ServerResponse, id: string, url: URL): Promise<void> {
+  /** The result (or, as `file`, the per-frame masks beside it), to play or (`?download`) to save under the video's name. */
+  private async result(req: IncomingMessage, res: ServerResponse, id: string, url: URL, file = RESULT_FILE): Promise<void> {
     const job = this.getJob(id);
     if (job.status !== 'done') throw new HttpError(409, `job ${id} is ${job.status}: its result exists once it is done`);
+    if (file === MASKS_FILE && !this.hasMasks(job)) {
+      throw new HttpError(404, `job ${id} has no mask video: it re-rendered the whole frame (keep_unedited off) or a section into an earlier result`);
+    }
     if (url.searchParams.has('download')) {
       const base = job.video.name.replace(/\.[^.]*$/, '').replace(/[^\w.-]+/g, '_').slice(0, 80) || 'video';
-      res.setHeader('Content-Disposition', `attachment; filename="${base}-videoshop.mp4"`);
+      res.setHeader('Content-Disposition', `attachment; filename="${base}-videoshop${file === MASKS_FILE ? '-masks' : ''}.mp4"`);
     }
-    await sendFile(req, res, path.join(this.queue.jobDir(id), RESULT_FILE), 'video/mp4');
+    await sendFile(req, res, path.join(this.queue.jobDir(id), file), 'video/mp4');
+  }
+
+  /** Whether a finished job wrote its per-frame masks (a job that keeps unedited pixels and renders its own result). */
+  private hasMasks(job: JobView): boolean {
+    return job.status === 'done' && existsSync(path.join(this.queue.jobDir(job.id), MASKS_FILE));
   }
 
   /** A remote worker's result, streamed into the job's folder (resumable with Content-Range), size-checked. */
-  private async putResult(req: IncomingMessage, id: string) {
+  private async putResult(req: IncomingMessage, id: string, file = RESULT_FILE) {
     const job = this.getJob(id);
     if (job.status !== 'running' && job.status !== 'queued') throw new HttpError(409, `job ${id} is ${job.status}: it takes no result`);
     const account = this.janitor.open();
     try {
       const maxBytes = Math.max(this.maxUpload, 4 * job.video.bytes);
-      return await receiveResult(req, this.queue.jobDir(id), { maxBytes, account, idleMs: this.config.bodyIdleMs });
+      return await receiveResult(req, this.queue.jobDir(id), { maxBytes, account, idleMs: this.config.bodyIdleMs }, file);
     } finally {
       account.release();
     }
@@ -742,7 +758,7 @@ class App {
       timer = null;
       last = performance.now();
       if (res.destroyed) return;
-      res.write(`event: job\ndata: ${JSON.stringify(publicJob(job))}\n\n`);
+      res.write(`event: job\ndata: ${JSON.stringify(publicJob(job, this.hasMasks(job)))}\n\n`);
       if (FINISHED.includes(job.status)) {
         res.write('event: end\ndata: {}\n\n');
         res.end();
@@ -784,8 +800,8 @@ class App {
   }
 }
 
-/** A job as the API shows it (no server paths). */
-function publicJob(job: JobView) {
+/** A job as the API shows it (no server paths); `masks`: it wrote its per-frame masks. */
+function publicJob(job: JobView, masks = false) {
   const { video, inputs, ...rest } = job;
   const { file: _file, ...shown } = video;
   return {
@@ -801,6 +817,7 @@ function publicJob(job: JobView) {
       self: `/api/jobs/${job.id}`, events: `/api/jobs/${job.id}/events`, source: `/api/jobs/${job.id}/source`,
       edited_frame: `/api/jobs/${job.id}/edited.png`, thumbnail: `/api/jobs/${job.id}/thumb.jpg`,
       result: job.status === 'done' ? `/api/jobs/${job.id}/result` : null,
+      masks: masks ? `/api/jobs/${job.id}/masks` : null,
     },
   };
 }

@@ -16,16 +16,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpError } from './http.js';
 import { RESULT_FILE } from './job-options.js';
 
-const PART = `${RESULT_FILE}.part`;
 
 export interface ResultStatus {
   received: number;
   complete: boolean;
 }
 
-export function resultStatus(dir: string): ResultStatus {
-  if (existsSync(path.join(dir, RESULT_FILE))) return { received: statSync(path.join(dir, RESULT_FILE)).size, complete: true };
-  const part = statSync(path.join(dir, PART), { throwIfNoEntry: false });
+/** How much of `file` (the result, or the mask video beside it) has arrived. */
+export function resultStatus(dir: string, file = RESULT_FILE): ResultStatus {
+  if (existsSync(path.join(dir, file))) return { received: statSync(path.join(dir, file)).size, complete: true };
+  const part = statSync(path.join(dir, `${file}.part`), { throwIfNoEntry: false });
   return { received: part?.size ?? 0, complete: false };
 }
 
@@ -34,17 +34,17 @@ export function resultStatus(dir: string): ResultStatus {
  * the received part ends (409 says where, to resume from). Checked against `maxBytes` before a byte is stored.
  */
 export async function receiveResult(req: IncomingMessage, dir: string,
-  limits: { maxBytes: number; account: { add(bytes: number): void }; idleMs?: number }): Promise<ResultStatus> {
+  limits: { maxBytes: number; account: { add(bytes: number): void }; idleMs?: number }, file = RESULT_FILE): Promise<ResultStatus> {
   const range = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(String(req.headers['content-range'] ?? ''));
   const length = Number(req.headers['content-length'] ?? NaN);
   const start = range ? Number(range[1]) : 0;
   const total = range ? Number(range[3]) : length;
   if (!Number.isSafeInteger(total) || total <= 0) throw new HttpError(411, 'send the result with a Content-Length or a Content-Range');
   if (total > limits.maxBytes) throw new HttpError(413, `the result is ${total} bytes: more than this job may send (${limits.maxBytes})`);
-  const have = resultStatus(dir);
+  const have = resultStatus(dir, file);
   if (have.complete) return have;
   if (start !== have.received) throw new HttpError(409, `the result continues at byte ${have.received}, not ${start}`, 'resume_elsewhere');
-  const part = path.join(dir, PART);
+  const part = path.join(dir, `${file}.part`);
   let received = 0;
   let idle: NodeJS.Timeout | undefined;
   const arm = () => {
@@ -74,17 +74,17 @@ export async function receiveResult(req: IncomingMessage, dir: string,
   } catch (err) {
     if (err instanceof HttpError) throw err;
     const status = (err as NodeJS.ErrnoException).code === 'ENOSPC' ? 507 : 400;
-    throw new HttpError(status, `the result was cut off at byte ${resultStatus(dir).received}: resume from there`, 'incomplete');
+    throw new HttpError(status, `the result was cut off at byte ${resultStatus(dir, file).received}: resume from there`, 'incomplete');
   } finally {
     clearTimeout(idle);
   }
-  const now = resultStatus(dir);
+  const now = resultStatus(dir, file);
   if (now.received > total) {
     rmSync(part, { force: true });
     throw new HttpError(400, 'the result is longer than announced: send it again', 'incomplete');
   }
   if (now.received === total) {
-    renameSync(part, path.join(dir, RESULT_FILE));
+    renameSync(part, path.join(dir, file));
     return { received: total, complete: true };
   }
   return now;

@@ -580,7 +580,7 @@ test('keyframes: "Add keyframe here" adds a later frame to edit, the strip switc
   await page.close();
 });
 
-test('region marks: the tinted region before Render, "Protect" takes a stroke out of it and "Region +" adds a patch; the marks are not in the frame, the job gets them as masks', { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}`, timeout: 180_000 }, async () => {
+test('region marks: the tinted region before Render, "Protect" takes a stroke out of it and "Region +" adds a patch; the marks are not in the frame, the job gets them as masks; the result view shows its per-frame mask', { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}`, timeout: 180_000 }, async () => {
   const page = await browser.newPage({ viewport: { width: 1440, height: 1100 }, acceptDownloads: true });
   const problems: string[] = [];
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
@@ -637,6 +637,16 @@ test('region marks: the tinted region before Render, "Protect" takes a stroke ou
   const [keep, add] = [await get(job.marks.keep_mask), await get(job.marks.mask)];
   assert.deepEqual([(await rgbAt(keep, 80, 12))[0], (await rgbAt(keep, 40, 12))[0], (await rgbAt(keep, 170, 90))[0]], [255, 0, 0], 'Protect: over the right half');
   assert.deepEqual([(await rgbAt(add, 170, 90))[0], (await rgbAt(add, 80, 12))[0]], [255, 0], 'Region +: the far patch');
+  // The result view: "Mask" plays the per-frame masks in the result's place; they download too.
+  await page.waitForSelector(`#result-panel:not([hidden])[data-job="${id}"]`);
+  await page.click('#mode-mask');
+  await page.waitForFunction(() => /\/masks$/.test(document.querySelector<HTMLVideoElement>('#video-result')!.src));
+  assert.match(await page.textContent('#result-caption') ?? '', /^Mask/);
+  assert.equal(await page.getAttribute('#download-masks', 'href'), `/api/jobs/${id}/masks?download=1`);
+  await page.evaluate(() => document.getElementById('result-panel')!.scrollIntoView({ block: 'start' }));
+  await shot(page, 'result-mask.png');
+  await page.click('#mode-side');
+  await page.waitForFunction(() => /\/result$/.test(document.querySelector<HTMLVideoElement>('#video-result')!.src));
   assert.deepEqual(problems, []);
   await page.close();
 });

@@ -1,7 +1,8 @@
 /**
  * The regions a user marks on the first frame, handed over to the server (file fields `mask`: edited, `keep_mask`:
  * unedited; white where marked): the region preview before Render follows them, a job carries them to the edit (its
- * result equals editVideo's with `mask` and `keepMask`), the job lists them, and a mark of the wrong size is a
+ * result equals editVideo's with `mask` and `keepMask`), the job lists them and serves its per-frame masks (a video, as
+ * `mask-out` writes it), and a mark of the wrong size is a
  * one-line 400 naming no server path.
  */
 import assert from 'node:assert/strict';
@@ -78,7 +79,7 @@ test('the region preview follows the marks: the kept half of the edit is out, th
   assert.match(String(wrong.body.error), /^keep_mask is 50×30: it must have the video's size \(200×120\)$/);
 });
 
-test('a job carries the marks to the edit: its result equals editVideo with mask and keepMask; the job lists them', async () => {
+test('a job carries the marks to the edit: its result equals editVideo with mask and keepMask; the job lists them and serves its masks', async () => {
   const options = { steps: 2, seed: 3 };
   const form = jobForm({ video: clip, editedFrame: edited, options });
   form.append('mask', fileBlob(addFar, 'image/png'), 'add.png');
@@ -92,6 +93,17 @@ test('a job carries the marks to the edit: its result equals editVideo with mask
   assert.ok(job.marks.mask && job.marks.keep_mask, JSON.stringify(job.marks));
   const served = Buffer.from(await (await fetch(new URL(job.marks.keep_mask, srv.url))).arrayBuffer());
   assert.ok((await sharp(served).raw().toBuffer()).equals(await sharp(keepLeft).raw().toBuffer()), 'the kept region as sent');
+
+  // The per-frame masks beside the result: the video's length; on the first frame the kept half black, the rest of
+  // the box white (H.264: within a few levels).
+  const job2 = (await getJson(srv.url, `/api/jobs/${id}`)).body as { urls: { masks: string | null } };
+  assert.equal(job2.urls.masks, `/api/jobs/${id}/masks`);
+  const masks = ws.file('masks.mp4');
+  writeFileSync(masks, Buffer.from(await (await fetch(new URL(job2.urls.masks!, srv.url))).arrayBuffer()));
+  const m = await decodeRgb(masks);
+  assert.equal(m.length, 16 * 200 * 120 * 3, 'one mask per frame');
+  const grey = (x: number, y: number) => m[(y * 200 + x) * 3];
+  assert.ok(grey(50, 50) < 40 && grey(90, 50) > 215 && grey(170, 95) > 215 && grey(10, 110) < 40, `mask: ${[grey(50, 50), grey(90, 50), grey(170, 95), grey(10, 110)]}`);
 
   const result = ws.file('served.mp4');
   writeFileSync(result, Buffer.from(await (await fetch(new URL(`/api/jobs/${id}/result`, srv.url))).arrayBuffer()));

@@ -39,7 +39,7 @@ export interface Job {
   /** Why an earlier run was cut off and the job went back to the queue (it starts over), or null. */
   requeued: string | null;
   queue_position: number | null;
-  urls: { self: string; events: string; source: string; edited_frame: string; thumbnail: string; result: string | null };
+  urls: { self: string; events: string; source: string; edited_frame: string; thumbnail: string; result: string | null; masks?: string | null };
   /** Later edited frames the job was given: their time in the source and their image. */
   keyframes?: { time: number; url: string }[];
   /** The job whose result this one re-renders a section of (its options' start/duration). */

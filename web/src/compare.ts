@@ -1,7 +1,8 @@
 /**
  * The result: source | edited frame | result with one transport (play/pause/seek drive both videos, kept in step;
  * for a section, the source from the section's start), side by side or as a wipe (the edit over the source, cut where
- * the user drags on the picture or at the slider), the sound, what the job ran with, and the download.
+ * the user drags on the picture or at the slider), the per-frame mask in place of the result (where the job kept the
+ * video's own pixels), the sound, what the job ran with, and the downloads.
  */
 import type { Job } from './api.js';
 import { $ } from './dom.js';
@@ -22,6 +23,7 @@ export class Compare {
   private frame = 0;
   /** Where the result starts in the source (a section's start). */
   private offset = 0;
+  private job: Job | null = null;
 
   constructor() {
     this.play.addEventListener('click', () => (this.result.paused ? void this.start() : this.pause()));
@@ -48,6 +50,7 @@ export class Compare {
     this.result.addEventListener('ended', () => this.pause());
     $('mode-side').addEventListener('click', () => this.mode('side'));
     $('mode-wipe').addEventListener('click', () => this.mode('wipe'));
+    $('mode-mask').addEventListener('click', () => this.mode('mask'));
     $<HTMLInputElement>('wipe').addEventListener('input', () => this.wipe());
     this.wipe();
   }
@@ -59,11 +62,17 @@ export class Compare {
     this.offset = job.into_job ? 0 : seconds(job.options.start);
     this.source.src = job.urls.source;
     this.source.addEventListener('loadedmetadata', () => (this.source.currentTime = this.offset), { once: true });
+    this.job = job;
     this.result.src = job.urls.result!;
+    this.mode('side');
     $<HTMLImageElement>('result-frame').src = job.urls.edited_frame;
     $('result-info').textContent = describe(job);
     const link = $<HTMLAnchorElement>('download-result');
     link.href = `${job.urls.result}?download=1`;
+    const masks = $<HTMLAnchorElement>('download-masks');
+    masks.hidden = !job.urls.masks;
+    $('mode-mask').hidden = !job.urls.masks;
+    if (job.urls.masks) masks.href = `${job.urls.masks}?download=1`;
     $('result-panel').hidden = false;
     $('result-panel').dataset.job = job.id;
     $('result-panel').scrollIntoView({ behavior: 'smooth', block: 'start' });
@@ -92,12 +101,21 @@ export class Compare {
     this.play.textContent = 'Play';
   }
 
-  private mode(m: 'side' | 'wipe'): void {
+  private mode(m: 'side' | 'wipe' | 'mask'): void {
     const box = $('compare');
-    box.classList.toggle('side', m === 'side');
+    box.classList.toggle('side', m !== 'wipe');
     box.classList.toggle('wipe-mode', m === 'wipe');
-    $('mode-side').classList.toggle('active', m === 'side');
-    $('mode-wipe').classList.toggle('active', m === 'wipe');
+    for (const k of ['side', 'wipe', 'mask'] as const) $(`mode-${k}`).classList.toggle('active', m === k);
+    // The mask plays in the result's place, at the same time (it has the result's frames and timing).
+    const want = m === 'mask' ? this.job?.urls.masks : this.job?.urls.result;
+    if (want && this.result.getAttribute('src') !== want) {
+      const at = this.result.currentTime;
+      this.pause();
+      this.result.src = want;
+      this.result.addEventListener('loadedmetadata', () => (this.result.currentTime = at), { once: true });
+    }
+    $('result-caption').textContent = m === 'mask' ? 'Mask (white: re-rendered)' : 'Result';
+    document.getElementById('compare')!.dataset.showing = m === 'mask' ? 'mask' : 'result';
     this.wipe();
   }
 

@@ -650,3 +650,84 @@ test('region marks: the tinted region before Render, "Protect" takes a stroke ou
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+/**
+ * WCAG AA contrast of every visible text in the page, both themes: 4.5:1, 3:1 for large text (24 px, or 18.66 px
+ * bold). The colours are the computed ones, the background the nearest opaque one behind the text with translucent
+ * layers laid over it; text over an image or a video, disabled controls (WCAG exempts them) and hidden text are left
+ * out. The check in the page's own terms (no axe: nothing to download).
+ */
+test('contrast: every visible text at least 4.5:1 (3:1 large) against its background, in dark and in light', { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}`, timeout: 120_000 }, async () => {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 1100 } });
+  await page.goto(srv.url);
+  await page.waitForSelector('body[data-ready=true]');
+  await page.setInputFiles('#video-input', clip);
+  await page.waitForSelector('#editor-panel:not([hidden]) canvas');
+  await page.click('#settings-form details summary');
+  // tsx names the functions inside page.evaluate's callback with its __name helper, which the page lacks.
+  await page.evaluate('window.__name = (f) => f');
+  const failures: string[] = [];
+  for (const theme of ['dark', 'light']) {
+    await page.evaluate((t) => (document.documentElement.dataset.theme = t), theme);
+    const found = await page.evaluate(() => {
+      type C = { rgb: number[]; a: number };
+      const parse = (s: string): C | null => {
+        const m = /rgba?\(([^)]+)\)/.exec(s);
+        if (!m) return null;
+        const p = m[1].split(/[\s,/]+/).filter(Boolean).map(Number);
+        return { rgb: p.slice(0, 3), a: p.length > 3 ? p[3] : 1 };
+      };
+      const over = (top: C, under: number[]) => top.rgb.map((v, i) => v * top.a + under[i] * (1 - top.a));
+      const lum = (rgb: number[]) => {
+        const [r, g, b] = rgb.map((v) => {
+          const s = v / 255;
+          return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+        });
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+      };
+      /** The colour behind `el`: its backgrounds up to the first opaque one, composed; null over an image or video. */
+      const background = (el: Element): number[] | null => {
+        const layers: C[] = [];
+        for (let e: Element | null = el; e; e = e.parentElement) {
+          const cs = getComputedStyle(e);
+          if (cs.backgroundImage !== 'none' || e.tagName === 'FIGURE') return null;
+          const c = parse(cs.backgroundColor);
+          if (c && c.a > 0) {
+            layers.push(c);
+            if (c.a >= 1) break;
+          }
+        }
+        let rgb = [255, 255, 255];
+        for (const c of layers.reverse()) rgb = over(c, rgb);
+        return rgb;
+      };
+      const out: string[] = [];
+      for (const el of document.querySelectorAll('body *')) {
+        const own = [...el.childNodes].filter((n) => n.nodeType === Node.TEXT_NODE && n.textContent!.trim() !== '');
+        if (own.length === 0 || el.getClientRects().length === 0) continue;
+        if (el.closest('[hidden], :disabled, .visually-hidden, video, canvas')) continue;
+        const cs = getComputedStyle(el);
+        if (cs.visibility !== 'visible') continue;
+        let faded = false;
+        for (let e: Element | null = el; e; e = e.parentElement) if (Number(getComputedStyle(e).opacity) < 1) faded = true;
+        if (faded) continue;
+        const bg = background(el);
+        const fg = parse(cs.color);
+        if (!bg || !fg) continue;
+        const text = over(fg, bg);
+        const [a, b] = [lum(text), lum(bg)];
+        const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+        const size = parseFloat(cs.fontSize);
+        const large = size >= 24 || (size >= 18.66 && Number(cs.fontWeight) >= 700);
+        if (ratio < (large ? 3 : 4.5)) {
+          const name = `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${el.className && typeof el.className === 'string' ? `.${el.className.split(' ')[0]}` : ''}`;
+          out.push(`${name} "${own[0].textContent!.trim().slice(0, 30)}" ${ratio.toFixed(2)}:1 (${cs.color} on rgb(${bg.map(Math.round).join(', ')}))`);
+        }
+      }
+      return out;
+    });
+    failures.push(...found.map((f) => `${theme}: ${f}`));
+  }
+  assert.deepEqual(failures, []);
+  await page.close();
+});

@@ -11,8 +11,9 @@
  * from a block's first event to the next block's), the peak RSS while it ran (sampled every 50 ms), and what the
  * edit reports per stage. `per_frame_vs_one_block` compares the seconds per output frame with the one-block run's;
  * it cannot be 1 with overlapping blocks: each later block renders frames-per-block frames for
- * frames-per-block − overlap new ones, so `per_block_vs_first` (a later block's seconds against the first's, the
- * first without its one-off reading and set-up) is the cost that must not grow. The last line is a summary.
+ * frames-per-block − overlap new ones, so `per_block_mean_vs_one_block` (a later block's seconds against the one-block run's, which
+ * includes the one-off reading and set-up) and `block_time_growth` (later blocks against earlier ones) are the
+ * costs that must not grow. The last line is a summary.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -68,13 +69,16 @@ try {
   const one = runs.find((r) => r.blocks === 1);
   const longest = runs.reduce((a, r) => (r.blocks > a.blocks ? r : a), runs[0]);
   const later = longest.block_seconds.slice(1);
+  const middle = longest.block_seconds.slice(1, -1);
   const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / Math.max(1, xs.length);
   const summary = {
     summary: true, model: values.model, size: values.size, frames_per_block: perBlock, overlap, steps,
     per_frame_vs_one_block: one ? round(longest.s_per_frame / one.s_per_frame) : null,
     new_frames_share: round((perBlock - overlap) / perBlock),
-    // Later blocks against one another (the first carries the clip's opening and the model's first calls).
-    per_block_last_vs_second: later.length >= 2 ? round(later[later.length - 1] / later[0]) : null,
+    // Does a block cost more the longer the video? The blocks between the first (the clip's opening, the model's
+    // first calls) and the last (the writer's close): the later half's mean over the earlier half's (1: no growth).
+    block_time_growth: middle.length >= 2
+      ? round(mean(middle.slice(Math.floor(middle.length / 2))) / mean(middle.slice(0, Math.floor(middle.length / 2)))) : null,
     per_block_mean_vs_one_block: one ? round(mean(later) / one.seconds) : null,
     peak_rss_growth_gib: one ? round(longest.peak_rss_gib - one.peak_rss_gib) : null,
   };

@@ -580,7 +580,7 @@ test('keyframes: "Add keyframe here" adds a later frame to edit, the strip switc
   await page.close();
 });
 
-test('region marks: the tinted region before Render, "Protect" takes a stroke out of it and "Region +" adds a patch; the marks are not in the frame, the job gets them as masks; the result view shows its per-frame mask', { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}`, timeout: 180_000 }, async () => {
+test('region marks: the tinted region before Render, "Protect" takes a stroke out of it and "Region +" adds a patch; the marks are not in the frame, the job gets them as masks; the result view shows its per-frame mask; Edit again brings the marks back', { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}`, timeout: 180_000 }, async () => {
   const page = await browser.newPage({ viewport: { width: 1440, height: 1100 }, acceptDownloads: true });
   const problems: string[] = [];
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
@@ -647,6 +647,20 @@ test('region marks: the tinted region before Render, "Protect" takes a stroke ou
   await shot(page, 'result-mask.png');
   await page.click('#mode-side');
   await page.waitForFunction(() => /\/result$/.test(document.querySelector<HTMLVideoElement>('#video-result')!.src));
+
+  // Edit again: the frame and both marks come back (as the job's masks); Render sends them as they were.
+  await page.click(`#job-${id} button:has-text("Edit again")`);
+  await page.waitForSelector('#canvas-host[data-marks-restored="2"]');
+  const again = await page.locator('.job').count();
+  await page.click('#run');
+  await page.waitForFunction((n) => document.querySelectorAll('.job').length > n, again);
+  const id2 = (await page.getAttribute('.job', 'id'))!.replace(/^job-/, '');
+  assert.notEqual(id2, id);
+  const job2 = (await getJson(srv.url, `/api/jobs/${id2}`)).body as { marks: { mask: string; keep_mask: string } };
+  const [keep2, add2] = [await get(job2.marks.keep_mask), await get(job2.marks.mask)];
+  assert.ok((await sharp(keep2).raw().toBuffer()).equals(await sharp(keep).raw().toBuffer()), 'the same Protect mask');
+  assert.ok((await sharp(add2).raw().toBuffer()).equals(await sharp(add).raw().toBuffer()), 'the same Region + mask');
+  await waitFinished(srv.url, id2);
   assert.deepEqual(problems, []);
   await page.close();
 });

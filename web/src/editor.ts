@@ -11,11 +11,15 @@ import { floodFill, hexToRgb } from './fill.js';
 
 export type Tool = 'move' | 'brush' | 'eraser' | 'fill' | 'picker' | 'text' | 'mark-add' | 'mark-keep';
 
-/** A region mark: a stroke on the frame (frame pixels) that adds to the edited region or protects an area. */
+/**
+ * A region mark that adds to the edited region or protects an area: a stroke on the frame (frame pixels), or a whole
+ * mask image brought back from a job (white where marked, the frame's size: Edit again).
+ */
 export interface RegionMark {
   kind: 'add' | 'keep';
   width: number;
   points: number[];
+  image?: Blob;
 }
 
 /** How marks show: the region overlay's magenta for "add", a blue for "protect". */
@@ -185,19 +189,24 @@ export class FrameEditor {
   /** The region marks, in the order drawn. */
   marks(): RegionMark[] {
     return this.markLayer.getChildren().map((n) => {
+      const kind = n.hasName('add') ? 'add' : 'keep';
+      const image = (n as Konva.Node).getAttr('markImage') as Blob | undefined;
+      if (image) return { kind, width: 0, points: [], image };
       const line = n as Konva.Line;
-      return { kind: line.hasName('add') ? 'add' : 'keep', width: line.strokeWidth(), points: [...line.points()] };
+      return { kind, width: line.strokeWidth(), points: [...line.points()] };
     });
   }
 
-  /** Marks kept from before (the frame shown again): not an edit to undo. */
-  setMarks(marks: readonly RegionMark[]): void {
-    this.markLayer.destroyChildren();
-    for (const m of marks) {
-      this.markLayer.add(new Konva.Line({
+  /** Marks kept from before (the frame shown again, a draft, a job's masks): not an edit to undo. */
+  async setMarks(marks: readonly RegionMark[]): Promise<void> {
+    const nodes = await Promise.all(marks.map(async (m) => m.image
+      ? new Konva.Image({ image: await tint(m.image, MARK_COLOURS[m.kind], this.width, this.height), x: 0, y: 0, width: this.width, height: this.height,
+        name: m.kind, listening: false, markImage: m.image })
+      : new Konva.Line({
         points: m.points, stroke: MARK_COLOURS[m.kind], strokeWidth: m.width, name: m.kind, lineCap: 'round', lineJoin: 'round', listening: false,
-      }));
-    }
+      })));
+    this.markLayer.destroyChildren();
+    for (const n of nodes) this.markLayer.add(n);
     this.markLayer.batchDraw();
   }
 
@@ -374,4 +383,23 @@ export class FrameEditor {
 
 function encode(canvas: HTMLCanvasElement): Promise<Blob> {
   return new Promise((resolve, reject) => canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('could not encode the frame'))), 'image/png'));
+}
+
+/** A white-on-black mask as the mark's colour where white, transparent elsewhere, at the frame's size. */
+async function tint(mask: Blob, colour: string, width: number, height: number): Promise<HTMLCanvasElement> {
+  const bitmap = await createImageBitmap(mask);
+  const canvas = document.createElement('canvas');
+  canvas.width = width;
+  canvas.height = height;
+  const g = canvas.getContext('2d')!;
+  g.drawImage(bitmap, 0, 0, width, height);
+  bitmap.close();
+  const px = g.getImageData(0, 0, width, height);
+  const [r, gr, b] = [1, 3, 5].map((i) => parseInt(colour.slice(i, i + 2), 16));
+  for (let i = 0; i < px.data.length; i += 4) {
+    const on = px.data[i] > 127;
+    px.data.set(on ? [r, gr, b, 255] : [0, 0, 0, 0], i);
+  }
+  g.putImageData(px, 0, 0);
+  return canvas;
 }

@@ -89,9 +89,13 @@ async function restoreDraft(): Promise<void> {
 /** A job's source and edited frame back in the editor (its additions as one layer), its settings in the form. */
 async function editAgain(job: Job): Promise<void> {
   try {
-    const [from, frame, keyframes] = await Promise.all([api.uploadFromJob(job.id), fetch(job.urls.edited_frame).then((r) => r.blob()), jobKeyframes(job)]);
+    const [from, frame, keyframes, marks] = await Promise.all([
+      api.uploadFromJob(job.id), fetch(job.urls.edited_frame).then((r) => r.blob()), jobKeyframes(job), jobMarks(job)]);
     settings.apply(job.options);
-    await openUpload(from, frame, keyframes.map((k) => ({ time: k.time, edits: k.image })));
+    const kept: RegionMark[] = [];
+    if (marks.mask) kept.push({ kind: 'add', width: 0, points: [], image: marks.mask });
+    if (marks.keepMask) kept.push({ kind: 'keep', width: 0, points: [], image: marks.keepMask });
+    await openUpload(from, frame, keyframes.map((k) => ({ time: k.time, edits: k.image })), kept);
     $('editor-panel').scrollIntoView({ block: 'start' });
   } catch (err) {
     note((err as Error).message, true);
@@ -319,7 +323,8 @@ async function showFrame(index: number, keep = true): Promise<void> {
       URL.revokeObjectURL(url);
     }
   }
-  editor?.setMarks(index === 0 ? slot.marks ?? [] : []);
+  await editor?.setMarks(index === 0 ? slot.marks ?? [] : []);
+  $('canvas-host').dataset.marksRestored = String(index === 0 ? slot.marks?.length ?? 0 : 0);
   showMarkTools(index === 0);
   if (strip.slots[strip.active] === slot) shown = slot;
   strip.render();

@@ -1,7 +1,7 @@
 /**
  * The region marks as the server takes them (POST /api/jobs and /api/uploads/:id/region, file fields `mask` and
  * `keep_mask`): a PNG of the frame's size, white where marked, black elsewhere. Drawn from the strokes' points, so
- * a mark is exactly where the user drew it, whatever the zoom.
+ * a mark is exactly where the user drew it, whatever the zoom; a mask brought back from a job is laid in as it was.
  */
 import type { RegionMark } from './editor.js';
 
@@ -17,8 +17,8 @@ export async function markImages(marks: readonly RegionMark[], width: number, he
   return { mask, keepMask };
 }
 
-function draw(marks: readonly RegionMark[], width: number, height: number): Promise<Blob | null> {
-  if (marks.length === 0) return Promise.resolve(null);
+async function draw(marks: readonly RegionMark[], width: number, height: number): Promise<Blob | null> {
+  if (marks.length === 0) return null;
   const canvas = document.createElement('canvas');
   canvas.width = width;
   canvas.height = height;
@@ -29,6 +29,15 @@ function draw(marks: readonly RegionMark[], width: number, height: number): Prom
   g.lineCap = 'round';
   g.lineJoin = 'round';
   for (const m of marks) {
+    if (m.image) {
+      // A whole mask (a job's, brought back): white over what is there, nothing else changed.
+      const bitmap = await createImageBitmap(m.image);
+      g.globalCompositeOperation = 'lighten';
+      g.drawImage(bitmap, 0, 0, width, height);
+      g.globalCompositeOperation = 'source-over';
+      bitmap.close();
+      continue;
+    }
     g.lineWidth = m.width;
     g.beginPath();
     g.moveTo(m.points[0], m.points[1]);

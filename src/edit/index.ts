@@ -24,6 +24,7 @@ export { checkAspect, planEdit, MAX_FRAMES, type EditPlan, type ModelGeometry } 
 export { inspectVideo, inspectImage, type VideoSummary } from './inspect.js';
 export { previewEditRegion, type EditRegionPreview } from './edit-region.js';
 export { loadModel, type EditModel, type LoadModelOptions } from './model.js';
+export { samplerDefaults } from './scheduler-choice.js';
 export { explainFailure } from './errors.js';
 export { measurePace, calibrationSide, writeSceneEdit, type MeasuredPace } from './calibrate.js';
 export { type EditProgress, type EditStage } from './progress.js';

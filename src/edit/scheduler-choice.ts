@@ -3,7 +3,7 @@
  * UNet is published as single files named after it (wangfuyun/AnimateLCM-SVD-xt: AnimateLCM-SVD-xt.safetensors,
  * AnimateLCM-SVD-xt-1.1.safetensors) that replace SVD-xt's UNet; it was distilled on its own σ grid and must run there.
  */
-import type { SamplerName } from '../pipeline/options.js';
+import { defaultsFor, type SamplerName } from '../pipeline/options.js';
 import type { SCHEDULER_CHOICES } from './schema.js';
 
 export type SchedulerChoice = (typeof SCHEDULER_CHOICES)[number];
@@ -20,4 +20,14 @@ export function schedulerForUnetName(name: string): SamplerName {
 export function resolveScheduler(choice: SchedulerChoice | undefined, unetOrModel: string | undefined): SamplerName {
   if (choice === 'euler' || choice === 'animatelcm') return choice;
   return unetOrModel === undefined ? 'euler' : schedulerForUnetName(unetOrModel);
+}
+
+/**
+ * What an edit on this model (or UNet file) runs when the request does not choose: the sampler `auto` picks and its
+ * steps and strength (AnimateLCM's few steps, or SVD's 25). What a front end shows as "Standard".
+ */
+export function samplerDefaults(unetOrModel: string | undefined): { sampler: SamplerName; steps: number; strength: number } {
+  const sampler = resolveScheduler('auto', unetOrModel);
+  const d = defaultsFor(sampler);
+  return { sampler, steps: d.steps, strength: d.strength };
 }

@@ -11,7 +11,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import {
-  checkAspect, estimateEdit, fieldSpec, inspectImage, isVideoshopError, previewEditRegion, SVD_GEOMETRY,
+  checkAspect, estimateEdit, fieldSpec, inspectImage, isVideoshopError, previewEditRegion, samplerDefaults, SVD_GEOMETRY,
   type EditRequest, type Keyframe, type MeasuredPace, type Pace,
 } from '../edit/index.js';
 import type { Dispatcher } from './dispatcher.js';
@@ -334,6 +334,8 @@ class App {
   private options() {
     return {
       model: this.config.worker.model, unet: unetLabel(this.config.worker.unet), device: this.config.worker.device,
+      // The sampler a job runs unless it chooses (AnimateLCM for an AnimateLCM UNet), with its steps and strength.
+      sampler: samplerDefaults(this.config.worker.unet ?? this.config.worker.model),
       options: jobFields().map(({ scope: _scope, key: _key, placeholder: _p, short: _s, required: _r, ...spec }) => spec),
     };
   }

@@ -1,7 +1,7 @@
 /** The request's `scheduler`: auto by the UNet's file name, the AnimateLCM defaults for what is not given, its limits. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { checkEditRequest, EDIT_FIELDS, type EditRequest } from '../../src/edit/index.js';
+import { checkEditRequest, EDIT_FIELDS, samplerDefaults, type EditRequest } from '../../src/edit/index.js';
 import { resolveScheduler, schedulerForUnetName } from '../../src/edit/scheduler-choice.js';
 import { planEdit } from '../../src/edit/plan.js';
 import { DEFAULT_OPTIONS } from '../../src/pipeline/options.js';
@@ -23,6 +23,9 @@ test('AnimateLCM UNet files by name: the published ones, paths and Hub ids; anyt
   assert.equal(resolveScheduler('auto', 'AnimateLCM-SVD-xt.safetensors'), 'animatelcm');
   assert.equal(resolveScheduler('euler', 'AnimateLCM-SVD-xt.safetensors'), 'euler');
   assert.equal(resolveScheduler('animatelcm', undefined), 'animatelcm');
+  // What a front end shows as "Standard": the sampler auto picks, with its steps and strength.
+  assert.deepEqual(samplerDefaults('AnimateLCM-SVD-xt-1.1.safetensors'), { sampler: 'animatelcm', steps: 8, strength: 0.5 });
+  assert.deepEqual(samplerDefaults('stabilityai/stable-video-diffusion-img2vid'), { sampler: 'euler', steps: 25, strength: 0.55 });
 });
 
 test('the schema declares scheduler auto|euler|animatelcm, default auto', () => {

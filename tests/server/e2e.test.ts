@@ -10,11 +10,12 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import sharp from 'sharp';
+import { toyModelFolder } from '../../src/models/toy.js';
 import type { RunningServer } from '../../src/server/server.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 import { createWorkspace, firstFrame, makeVideo, type Workspace } from '../edit/fixtures.js';
@@ -744,4 +745,31 @@ test('contrast: every visible text at least 4.5:1 (3:1 large) against its backgr
   }
   assert.deepEqual(failures, []);
   await page.close();
+});
+
+test('Quality presets in the server\'s terms: on a few-step AnimateLCM UNet "Standard" is its 8 steps and "Best" is not offered', { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}`, timeout: 120_000 }, async () => {
+  // The toy UNet under an AnimateLCM file name: the server's sampler follows the name (auto), as with the real file.
+  const unet = ws.file('AnimateLCM-toy.safetensors');
+  symlinkSync(path.join(toyModelFolder(), 'unet', 'diffusion_pytorch_model.safetensors'), unet);
+  const lcm = await startTestServer(ws.file('data-lcm'), 'toy', { worker: { model: 'toy', unet, device: 'cpu', calibrate: false } });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const bestOffered = (p: Page) => p.evaluate(() => !document.querySelector('input[name=quality][value=best]')!.closest('label')!.hidden);
+  try {
+    await page.goto(lcm.url);
+    await page.waitForSelector('body[data-ready=true]');
+    // Loaded before the server closes (a close during the load waits for it).
+    await page.waitForSelector('#server-status[data-state=ready]', { timeout: 30_000 });
+    assert.match(await page.textContent('input[name=quality][value=standard] + span small') ?? '', /^AnimateLCM's 8 steps/);
+    assert.equal(await bestOffered(page), false, 'no Best on AnimateLCM');
+  } finally {
+    await page.close();
+    await lcm.close();
+  }
+  // On SVD's sampler (the shared server, toy): the usual steps, and Best twice them.
+  const svd = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await svd.goto(srv.url);
+  await svd.waitForSelector('body[data-ready=true]');
+  assert.match(await svd.textContent('input[name=quality][value=standard] + span small') ?? '', /^the model's usual 25 steps/);
+  assert.equal(await bestOffered(svd), true);
+  await svd.close();
 });

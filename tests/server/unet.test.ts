@@ -33,6 +33,7 @@ test('serve --unet: loaded for the jobs; health and options name the file, not i
     assert.equal(m.unet, 'diffusion_pytorch_model.safetensors');
     const options = await getJson(srv.url, '/api/options');
     assert.equal(options.body.unet, 'diffusion_pytorch_model.safetensors');
+    assert.deepEqual(options.body.sampler, { sampler: 'euler', steps: 25, strength: 0.55 }, 'what a job runs unless it chooses');
     assert.ok(!JSON.stringify(options.body).includes(path.dirname(unet)), 'no server path in the options');
   } finally {
     await srv.close();

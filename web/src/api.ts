@@ -152,7 +152,11 @@ function appendMarks(form: FormData, marks: MarkImages | undefined): void {
 
 export const api = {
   health: () => call('/api/health').then((r) => json<Health>(r)),
-  options: () => call('/api/options').then((r) => json<{ model: string; device: string; options: OptionSpec[] }>(r)),
+  options: () => call('/api/options').then((r) => json<{
+    model: string; device: string; options: OptionSpec[];
+    /** What a job runs unless it chooses: the sampler and its steps and strength. */
+    sampler?: { sampler: 'euler' | 'animatelcm'; steps: number; strength: number };
+  }>(r)),
   jobs: () => call('/api/jobs').then((r) => json<{ jobs: Job[] }>(r)).then((b) => b.jobs),
   job: (id: string) => call(`/api/jobs/${id}`).then((r) => json<Job>(r)),
   region: (upload: string, frame: Blob, marks?: MarkImages) => {

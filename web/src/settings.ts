@@ -23,8 +23,9 @@ export class Settings {
   private timer = 0;
 
   async init(): Promise<void> {
-    const { model, device, options } = await api.options();
+    const { model, device, options, sampler } = await api.options();
     this.specs = options;
+    this.describePresets(sampler);
     setOptionLabels(options);
     const primary = $('primary-options');
     const advanced = $('advanced-options');
@@ -36,6 +37,25 @@ export class Settings {
       else this.syncPreset();
       this.scheduleEstimate();
     });
+  }
+
+  /**
+   * The presets in the server's terms: "Standard" is what a job runs unless it chooses (SVD's 25 steps, or a
+   * few-step AnimateLCM UNet's 8); "Best" doubles SVD's steps, and is not offered on AnimateLCM: no finer setting is
+   * measured there (docs/method-notes.md, "AnimateLCM": 8 × 0.75, 12 calls, reconstructs no better than the default).
+   */
+  private describePresets(sampler: { sampler: 'euler' | 'animatelcm'; steps: number } | undefined): void {
+    const small = (value: string) => document.querySelector<HTMLElement>(`input[name=quality][value=${value}] + span small`);
+    if (sampler?.sampler === 'animatelcm') {
+      const standard = small('standard');
+      if (standard) standard.textContent = `AnimateLCM's ${sampler.steps} steps: a few network passes per block`;
+      const best = document.querySelector<HTMLInputElement>('input[name=quality][value=best]');
+      if (best) best.closest('label')!.hidden = true;
+    } else if (sampler) {
+      const standard = small('standard');
+      if (standard) standard.textContent = `the model's usual ${sampler.steps} steps`;
+      PRESETS.best.steps = String(sampler.steps * 2);
+    }
   }
 
   /** A Quality preset writes the fields it stands for (they stay editable among the expert options). */

@@ -68,6 +68,42 @@ function near(a: number[], b: number[], tol: number): boolean {
   return a.every((v, i) => Math.abs(v - b[i]) <= tol);
 }
 
+/** A desktop page with the clip uploaded and its first frame in the editor; page errors are collected in `problems`. */
+async function openClipInEditor(): Promise<{ page: Page; problems: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 1100 }, acceptDownloads: true });
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
+  await page.goto(srv.url);
+  await page.waitForSelector('body[data-ready=true]');
+  await page.setInputFiles('#video-input', clip);
+  await page.waitForSelector('#editor-panel:not([hidden]) canvas');
+  return { page, problems };
+}
+
+/** A mouse stroke through `points` in the frame's pixels (the 200-pixel-wide clip), at the editor's zoom. */
+async function strokeOnFrame(page: Page, points: [number, number][]): Promise<void> {
+  const box = (await page.locator('#canvas-host canvas').first().boundingBox())!;
+  const zoom = box.width / 200;
+  const at = (x: number, y: number) => ({ x: box.x + x * zoom, y: box.y + y * zoom });
+  await page.mouse.move(at(...points[0]).x, at(...points[0]).y);
+  await page.mouse.down();
+  for (const p of points.slice(1)) await page.mouse.move(at(...p).x, at(...p).y, { steps: 4 });
+  await page.mouse.up();
+}
+
+/** Render with 2 steps (set under the expert options): the new job's id, once it finished. */
+async function renderTwoSteps(page: Page): Promise<string> {
+  await page.click('#settings-form details summary');
+  await page.fill('#opt-steps', '2');
+  const count = await page.locator('.job').count();
+  await page.click('#run');
+  await page.waitForFunction((n) => document.querySelectorAll('.job').length > n, count);
+  const id = (await page.getAttribute('.job', 'id'))!.replace(/^job-/, '');
+  assert.equal((await waitFinished(srv.url, id)).status, 'done');
+  return id;
+}
+
 /** Clicks "Download frame" and returns the PNG the browser saved. */
 async function downloadFrame(page: Page): Promise<Buffer> {
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-frame')]);
@@ -483,23 +519,8 @@ test('with a token, the printed link logs the browser in (cookie) and the page w
 });
 
 test('keyframes: "Add keyframe here" adds a later frame to edit, the strip switches between them and keeps each drawing, Render sends both; the result re-renders a section into itself', { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}`, timeout: 180_000 }, async () => {
-  const page = await browser.newPage({ viewport: { width: 1440, height: 1100 }, acceptDownloads: true });
-  const problems: string[] = [];
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
-  await page.goto(srv.url);
-  await page.waitForSelector('body[data-ready=true]');
-  await page.setInputFiles('#video-input', clip);
-  await page.waitForSelector('#editor-panel:not([hidden]) canvas');
-  const stroke = async (points: [number, number][]) => {
-    const box = (await page.locator('#canvas-host canvas').first().boundingBox())!;
-    const zoom = box.width / 200;
-    const at = (x: number, y: number) => ({ x: box.x + x * zoom, y: box.y + y * zoom });
-    await page.mouse.move(at(...points[0]).x, at(...points[0]).y);
-    await page.mouse.down();
-    for (const p of points.slice(1)) await page.mouse.move(at(...p).x, at(...p).y, { steps: 4 });
-    await page.mouse.up();
-  };
+  const { page, problems } = await openClipInEditor();
+  const stroke = (points: [number, number][]) => strokeOnFrame(page, points);
   // The first frame: a red stroke along the top.
   await page.evaluate(() => document.getElementById('editor-panel')!.scrollIntoView({ block: 'start' }));
   await stroke([[20, 12], [100, 12]]);
@@ -540,13 +561,7 @@ test('keyframes: "Add keyframe here" adds a later frame to edit, the strip switc
   await page.waitForFunction(() => /block/.test(document.getElementById('estimate')?.textContent ?? ''));
 
   // Render: the job gets the first frame and the keyframe, each as drawn.
-  await page.click('#settings-form details summary');
-  await page.fill('#opt-steps', '2');
-  const count = await page.locator('.job').count();
-  await page.click('#run');
-  await page.waitForFunction((n) => document.querySelectorAll('.job').length > n, count);
-  const id = (await page.getAttribute('.job', 'id'))!.replace(/^job-/, '');
-  assert.equal((await waitFinished(srv.url, id)).status, 'done');
+  const id = await renderTwoSteps(page);
   const job = (await getJson(srv.url, `/api/jobs/${id}`)).body as { keyframes: { time: number; url: string }[] };
   assert.deepEqual(job.keyframes.map((k) => k.time), [0.75]);
   const sentKey = Buffer.from(await (await fetch(new URL(job.keyframes[0].url, srv.url))).arrayBuffer());
@@ -582,24 +597,9 @@ test('keyframes: "Add keyframe here" adds a later frame to edit, the strip switc
 });
 
 test('region marks: the tinted region before Render, "Protect" takes a stroke out of it and "Region +" adds a patch; the marks are not in the frame, the job gets them as masks; the result view shows its per-frame mask; Edit again brings the marks back', { skip: !existsSync(CHROMIUM) && `no ${CHROMIUM}`, timeout: 180_000 }, async () => {
-  const page = await browser.newPage({ viewport: { width: 1440, height: 1100 }, acceptDownloads: true });
-  const problems: string[] = [];
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
-  await page.goto(srv.url);
-  await page.waitForSelector('body[data-ready=true]');
-  await page.setInputFiles('#video-input', clip);
-  await page.waitForSelector('#editor-panel:not([hidden]) canvas');
+  const { page, problems } = await openClipInEditor();
   await page.evaluate(() => document.getElementById('editor-panel')!.scrollIntoView({ block: 'start' }));
-  const stroke = async (points: [number, number][]) => {
-    const box = (await page.locator('#canvas-host canvas').first().boundingBox())!;
-    const zoom = box.width / 200;
-    const at = (x: number, y: number) => ({ x: box.x + x * zoom, y: box.y + y * zoom });
-    await page.mouse.move(at(...points[0]).x, at(...points[0]).y);
-    await page.mouse.down();
-    for (const p of points.slice(1)) await page.mouse.move(at(...p).x, at(...p).y, { steps: 4 });
-    await page.mouse.up();
-  };
+  const stroke = (points: [number, number][]) => strokeOnFrame(page, points);
   const regionText = async (not: string) => {
     await page.waitForFunction((t) => { const s = document.getElementById('region-info')?.textContent ?? ''; return s !== '' && s !== t; }, not);
     return (await page.textContent('#region-info'))!;
@@ -626,13 +626,7 @@ test('region marks: the tinted region before Render, "Protect" takes a stroke ou
   assert.deepEqual(await rgbAt(frame, 170, 90), await rgbAt(source, 170, 90), 'no Region + colour in the frame');
 
   // Render: the job carries both marks, white where drawn.
-  await page.click('#settings-form details summary');
-  await page.fill('#opt-steps', '2');
-  const count = await page.locator('.job').count();
-  await page.click('#run');
-  await page.waitForFunction((n) => document.querySelectorAll('.job').length > n, count);
-  const id = (await page.getAttribute('.job', 'id'))!.replace(/^job-/, '');
-  assert.equal((await waitFinished(srv.url, id)).status, 'done');
+  const id = await renderTwoSteps(page);
   const job = (await getJson(srv.url, `/api/jobs/${id}`)).body as { marks: { mask: string; keep_mask: string } };
   const get = async (url: string) => Buffer.from(await (await fetch(new URL(url, srv.url))).arrayBuffer());
   const [keep, add] = [await get(job.marks.keep_mask), await get(job.marks.mask)];

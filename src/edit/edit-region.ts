@@ -4,7 +4,7 @@
  * re-render the whole frame). The same localizer as the edit's first frame (pipeline/locality), on the source's
  * first frame as exported and the edited frame as given.
  */
-import { EditLocalizer, looksUnedited } from '../pipeline/locality/index.js';
+import { EditLocalizer } from '../pipeline/locality/index.js';
 import { fitImage, readImage } from '../video/image.js';
 import { userMaskOf } from './keep-unedited.js';
 
@@ -42,6 +42,6 @@ export async function previewEditRegion(
   for (let i = 0; i < mask.length; i++) mask[i] = region.data[i] > 0.5 ? 1 : 0;
   return {
     width: region.width, height: region.height, mask, coverage: localizer.coverage,
-    unedited: looksUnedited(source, edited), wholeFrame: localizer.global,
+    unedited: localizer.unedited, wholeFrame: localizer.global,
   };
 }

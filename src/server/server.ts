@@ -222,13 +222,15 @@ class App {
       { method: 'GET', pattern: new RegExp(`^/api/worker/jobs/${id}/edited\\.png$`), jobToken: true,
         handler: (req, res, [j]) => sendFile(req, res, this.jobFile(j, 'edited.png'), 'image/png') },
       { method: 'GET', pattern: new RegExp(`^/api/worker/jobs/${id}/files/${id}$`), jobToken: true, handler: (req, res, [j, f]) => this.inputFile(req, res, j, f) },
-      { method: 'GET', pattern: new RegExp(`^/api/worker/jobs/${id}/result$`), jobToken: true, handler: (_q, _s, [j]) => resultStatus(this.queue.jobDir(this.getJob(j).id)) },
-      { method: 'PUT', pattern: new RegExp(`^/api/worker/jobs/${id}/result$`), jobToken: true, handler: (req, _s, [j]) => this.putResult(req, j) },
+      // A worker's outputs: the result, and the per-frame masks beside it.
       {
-        method: 'GET', pattern: new RegExp(`^/api/worker/jobs/${id}/masks$`), jobToken: true,
-        handler: (_q, _s, [j]) => resultStatus(this.queue.jobDir(this.getJob(j).id), MASKS_FILE),
+        method: 'GET', pattern: new RegExp(`^/api/worker/jobs/${id}/(result|masks)$`), jobToken: true,
+        handler: (_q, _s, [j, o]) => resultStatus(this.queue.jobDir(this.getJob(j).id), WORKER_OUTPUTS[o as WorkerOutput]),
       },
-      { method: 'PUT', pattern: new RegExp(`^/api/worker/jobs/${id}/masks$`), jobToken: true, handler: (req, _s, [j]) => this.putResult(req, j, MASKS_FILE) },
+      {
+        method: 'PUT', pattern: new RegExp(`^/api/worker/jobs/${id}/(result|masks)$`), jobToken: true,
+        handler: (req, _s, [j, o]) => this.putResult(req, j, WORKER_OUTPUTS[o as WorkerOutput]),
+      },
     ];
   }
 
@@ -801,6 +803,10 @@ class App {
     send();
   }
 }
+
+/** What a remote worker sends back, by the route's last segment. */
+const WORKER_OUTPUTS = { result: RESULT_FILE, masks: MASKS_FILE } as const;
+type WorkerOutput = keyof typeof WORKER_OUTPUTS;
 
 /** A job as the API shows it (no server paths); `masks`: it wrote its per-frame masks. */
 function publicJob(job: JobView, masks = false) {

@@ -16,7 +16,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpError } from './http.js';
 import { RESULT_FILE } from './job-options.js';
 
-
 export interface ResultStatus {
   received: number;
   complete: boolean;

@@ -115,7 +115,6 @@ export class Compare {
       this.result.addEventListener('loadedmetadata', () => (this.result.currentTime = at), { once: true });
     }
     $('result-caption').textContent = m === 'mask' ? 'Mask (white: re-rendered)' : 'Result';
-    document.getElementById('compare')!.dataset.showing = m === 'mask' ? 'mask' : 'result';
     this.wipe();
   }
 

@@ -8,6 +8,7 @@
  */
 import Konva from 'konva';
 import { floodFill, hexToRgb } from './fill.js';
+import { tintMask } from './marks.js';
 
 export type Tool = 'move' | 'brush' | 'eraser' | 'fill' | 'picker' | 'text' | 'mark-add' | 'mark-keep';
 
@@ -391,15 +392,8 @@ async function tint(mask: Blob, colour: string, width: number, height: number): 
   const canvas = document.createElement('canvas');
   canvas.width = width;
   canvas.height = height;
-  const g = canvas.getContext('2d')!;
-  g.drawImage(bitmap, 0, 0, width, height);
+  canvas.getContext('2d')!.drawImage(bitmap, 0, 0, width, height);
   bitmap.close();
-  const px = g.getImageData(0, 0, width, height);
-  const [r, gr, b] = [1, 3, 5].map((i) => parseInt(colour.slice(i, i + 2), 16));
-  for (let i = 0; i < px.data.length; i += 4) {
-    const on = px.data[i] > 127;
-    px.data.set(on ? [r, gr, b, 255] : [0, 0, 0, 0], i);
-  }
-  g.putImageData(px, 0, 0);
+  tintMask(canvas, [...hexToRgb(colour), 255]);
   return canvas;
 }

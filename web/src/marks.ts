@@ -46,3 +46,11 @@ async function draw(marks: readonly RegionMark[], width: number, height: number)
   }
   return new Promise((resolve, reject) => canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('could not encode the marks'))), 'image/png'));
 }
+
+/** A grey mask already drawn on `canvas` painted as `rgba` where white (over 127), transparent elsewhere. */
+export function tintMask(canvas: HTMLCanvasElement, rgba: readonly [number, number, number, number]): void {
+  const g = canvas.getContext('2d')!;
+  const px = g.getImageData(0, 0, canvas.width, canvas.height);
+  for (let i = 0; i < px.data.length; i += 4) px.data.set(px.data[i] > 127 ? rgba : [0, 0, 0, 0], i);
+  g.putImageData(px, 0, 0);
+}

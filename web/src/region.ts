@@ -5,7 +5,7 @@
  */
 import { api, type Region } from './api.js';
 import { $, show } from './dom.js';
-import type { MarkImages } from './marks.js';
+import { tintMask, type MarkImages } from './marks.js';
 
 export class RegionPreview {
   private timer = 0;
@@ -44,14 +44,8 @@ export class RegionPreview {
       const canvas = overlay();
       canvas.width = region.width;
       canvas.height = region.height;
-      const ctx = canvas.getContext('2d')!;
-      ctx.drawImage(image, 0, 0);
-      const px = ctx.getImageData(0, 0, region.width, region.height);
-      for (let i = 0; i < px.data.length; i += 4) {
-        const on = px.data[i] > 127;
-        px.data.set(on ? [255, 0, 200, 110] : [0, 0, 0, 0], i);
-      }
-      ctx.putImageData(px, 0, 0);
+      canvas.getContext('2d')!.drawImage(image, 0, 0);
+      tintMask(canvas, [255, 0, 200, 110]);
     };
     image.src = `data:image/png;base64,${region.mask_png}`;
   }

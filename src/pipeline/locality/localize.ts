@@ -45,6 +45,8 @@ export class EditLocalizer {
   readonly firstRegion: Mask;
   /** Share of the first frame the edit changed: the grown edited pixels, or faint changes if they reach further. */
   readonly coverage: number;
+  /** No edited pixels before the user's marks: what `looksUnedited` says of these frames (same grid, same difference). */
+  readonly unedited: boolean;
   private readonly params: LocalityParams;
   private readonly propagate: 'tracked' | 'final' | 'adjacent';
   private readonly flow: FlowTracker;
@@ -62,6 +64,7 @@ export class EditLocalizer {
     const [src, dst] = [this.toGrid(source), this.toGrid(edited)];
     const difference = editDifference(src, dst, this.params);
     let region = difference.pixels;
+    this.unedited = isEmpty(region);
     const { width: gw, height: gh } = this.grid;
     if (opts.userMask) region = unionMask(region, binaryMask(resizeMask(opts.userMask, gw, gh).data, gw, gh, 0.5));
     if (opts.keepMask) {
